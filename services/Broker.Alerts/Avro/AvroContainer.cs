@@ -1,0 +1,290 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
+using Broker.Alerts.Checksums;
+
+namespace Broker.Alerts.Avro;
+
+/// <summary>
+/// Reads Avro Object Container Files (Avro 1.11 specification, "Object Container Files"): the header (magic
+/// <c>Obj\x01</c>, metadata map with <c>avro.schema</c> and <c>avro.codec</c>, 16-byte sync marker) followed by
+/// blocks of (record count, byte size, data, sync). Codecs: <c>null</c>, <c>deflate</c> (raw RFC 1951) and
+/// <c>snappy</c> (each block followed by the big-endian CRC-32 of the uncompressed data).
+/// </summary>
+public sealed class AvroContainerReader
+{
+    /// <summary>The four magic bytes at the start of every container file.</summary>
+    public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
+
+    private readonly ReadOnlyMemory<byte> _file;
+    private readonly int _firstBlock;
+    private readonly byte[] _sync;
+
+    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, Dictionary<string, byte[]> metadata, byte[] sync, int firstBlock)
+    {
+        _file = file;
+        WriterSchema = schema;
+        Codec = codec;
+        Metadata = metadata;
+        _sync = sync;
+        _firstBlock = firstBlock;
+    }
+
+    /// <summary>The schema the records were written with (from the header).</summary>
+    public AvroSchema WriterSchema { get; }
+
+    /// <summary>The block codec: <c>null</c>, <c>deflate</c> or <c>snappy</c>.</summary>
+    public string Codec { get; }
+
+    /// <summary>The header's metadata.</summary>
+    public IReadOnlyDictionary<string, byte[]> Metadata { get; }
+
+    /// <summary>True when the bytes start with the container magic.</summary>
+    public static bool IsContainer(ReadOnlySpan<byte> data) => data.StartsWith(Magic);
+
+    /// <summary>Reads the header of a container file held in memory.</summary>
+    /// <exception cref="AvroDataException">Not a container file, or a corrupt header.</exception>
+    /// <exception cref="AvroSchemaException">The embedded schema is not valid.</exception>
+    public static AvroContainerReader Open(ReadOnlyMemory<byte> file)
+    {
+        var r = new AvroReader(file.Span);
+        if (file.Length < 4 || !file.Span.StartsWith(Magic))
+            throw new AvroDataException("not an Avro container file (wrong magic; expected 'Obj' 0x01)");
+        r.Skip(4);
+        var metadata = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        while (true)
+        {
+            long count = r.ReadLong();
+            if (count == 0) break;
+            if (count < 0) { count = -count; r.ReadLong(); }
+            for (long i = 0; i < count; i++)
+            {
+                string key = r.ReadString();
+                metadata[key] = r.ReadBytes();
+            }
+        }
+        var sync = r.ReadRaw(16).ToArray();
+        if (!metadata.TryGetValue("avro.schema", out var schemaBytes))
+            throw new AvroDataException("container header has no avro.schema");
+        string codec = metadata.TryGetValue("avro.codec", out var c) ? Encoding.UTF8.GetString(c) : "null";
+        if (codec is not ("null" or "deflate" or "snappy"))
+            throw new AvroDataException($"unsupported container codec '{codec}'");
+        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaBytes));
+        return new AvroContainerReader(file, schema, codec, metadata, sync, r.Position);
+    }
+
+    /// <summary>
+    /// The binary encoding of each record in the file, in order, decompressed. Each item is one datum's bytes,
+    /// found by decoding (or skipping) it with the writer schema.
+    /// </summary>
+    public IEnumerable<ReadOnlyMemory<byte>> Blocks()
+    {
+        int pos = _firstBlock;
+        while (pos < _file.Length)
+        {
+            var (count, data, next) = ReadBlock(pos);
+            pos = next;
+            if (count > 0) yield return data;
+        }
+    }
+
+    /// <summary>Every record decoded through <paramref name="readerSchema"/> (default: the writer schema).</summary>
+    /// <exception cref="AvroDataException">A block or record is corrupt; the message names the record index.</exception>
+    public IEnumerable<object?> Records(AvroSchema? readerSchema = null)
+    {
+        var datumReader = AvroDatumReader.For(WriterSchema, readerSchema);
+        foreach (var (_, value) in Datums(datumReader)) yield return value;
+    }
+
+    /// <summary>Every record with its raw datum bytes (for dead-lettering the original bytes of a bad record).</summary>
+    public IEnumerable<(ReadOnlyMemory<byte> Datum, object? Value)> Datums(AvroDatumReader datumReader)
+    {
+        int index = 0;
+        int pos = _firstBlock;
+        while (pos < _file.Length)
+        {
+            var (count, data, next) = ReadBlock(pos);
+            pos = next;
+            int offset = 0;
+            for (long i = 0; i < count; i++, index++)
+            {
+                var (value, length) = ReadOne(datumReader, data, offset, index);
+                yield return (data.Slice(offset, length), value);
+                offset += length;
+            }
+            if (offset != data.Length)
+                throw new AvroDataException($"record {index}: block holds {data.Length - offset} bytes after its {count} records (schema mismatch?)");
+        }
+    }
+
+    private static (object? Value, int Length) ReadOne(AvroDatumReader datumReader, ReadOnlyMemory<byte> block, int offset, int index)
+    {
+        var r = new AvroReader(block.Span[offset..]);
+        try
+        {
+            var value = datumReader.Read(ref r);
+            return (value, r.Position);
+        }
+        catch (AvroDataException e)
+        {
+            throw new AvroDataException($"record {index}: {e.Message}", e);
+        }
+    }
+
+    private (long Count, ReadOnlyMemory<byte> Data, int Next) ReadBlock(int pos)
+    {
+        var r = new AvroReader(_file.Span[pos..]);
+        long count = r.ReadLong();
+        long size = r.ReadLong();
+        if (count < 0 || size < 0 || size > r.Remaining)
+            throw new AvroDataException($"block at byte {pos} claims {count} records in {size} bytes but {r.Remaining} remain (truncated file)");
+        int dataStart = pos + r.Position;
+        r.Skip((int)size);
+        if (r.Remaining < 16) throw new AvroDataException($"block at byte {pos} has no sync marker (truncated file)");
+        if (!r.ReadRaw(16).SequenceEqual(_sync)) throw new AvroDataException($"block at byte {pos} ends without the file's sync marker (corrupt file)");
+        var raw = _file.Slice(dataStart, (int)size);
+        return (count, Decompress(raw, pos), pos + r.Position);
+    }
+
+    private ReadOnlyMemory<byte> Decompress(ReadOnlyMemory<byte> raw, int pos)
+    {
+        try
+        {
+            switch (Codec)
+            {
+                case "null":
+                    return raw;
+                case "deflate":
+                {
+                    using var input = new MemoryStream(raw.ToArray(), writable: false);
+                    using var deflate = new DeflateStream(input, CompressionMode.Decompress);
+                    using var output = new MemoryStream(raw.Length * 4);
+                    deflate.CopyTo(output);
+                    return output.GetBuffer().AsMemory(0, (int)output.Length);
+                }
+                default:
+                {
+                    if (raw.Length < 4) throw new AvroDataException("snappy block shorter than its checksum");
+                    var data = IronSnappy.Snappy.Decode(raw.Span[..^4]);
+                    uint expected = BinaryPrimitives.ReadUInt32BigEndian(raw.Span[^4..]);
+                    if (Crc32.Compute(data) != expected) throw new AvroDataException("snappy block checksum mismatch");
+                    return data;
+                }
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new AvroDataException($"block at byte {pos} does not decompress with codec '{Codec}': {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>Writes Avro Object Container Files with the null, deflate or snappy codec.</summary>
+public sealed class AvroContainerWriter : IDisposable
+{
+    private readonly Stream _output;
+    private readonly bool _leaveOpen;
+    private readonly AvroDatumWriter _datumWriter;
+    private readonly AvroWriter _block = new(64 * 1024);
+    private readonly AvroWriter _frame = new(64);
+    private readonly byte[] _sync = RandomNumberGenerator.GetBytes(16);
+    private readonly int _blockBytes;
+    private long _count;
+
+    /// <summary>Writes the header and prepares to append records.</summary>
+    /// <param name="output">Where the file goes.</param>
+    /// <param name="schema">The writer schema stored in the header.</param>
+    /// <param name="codec"><c>null</c>, <c>deflate</c> or <c>snappy</c>.</param>
+    /// <param name="blockBytes">Uncompressed bytes after which a block is written.</param>
+    /// <param name="metadata">Extra header metadata (keys must not start with <c>avro.</c>).</param>
+    /// <param name="leaveOpen">Leave <paramref name="output"/> open on dispose.</param>
+    public AvroContainerWriter(Stream output, AvroSchema schema, string codec = "null", int blockBytes = 1 << 20,
+        IReadOnlyDictionary<string, byte[]>? metadata = null, bool leaveOpen = false)
+    {
+        if (codec is not ("null" or "deflate" or "snappy")) throw new ArgumentException($"unsupported codec '{codec}'", nameof(codec));
+        _output = output;
+        _leaveOpen = leaveOpen;
+        Codec = codec;
+        _blockBytes = blockBytes;
+        _datumWriter = AvroDatumWriter.For(schema);
+
+        var header = new AvroWriter(4096);
+        header.WriteRaw(AvroContainerReader.Magic);
+        var meta = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["avro.schema"] = Encoding.UTF8.GetBytes(AvroSchemaJson.Write(schema)),
+            ["avro.codec"] = Encoding.UTF8.GetBytes(codec),
+        };
+        if (metadata is not null)
+        {
+            foreach (var (k, v) in metadata) meta[k] = v;
+        }
+        header.WriteLong(meta.Count);
+        foreach (var (k, v) in meta)
+        {
+            header.WriteString(k);
+            header.WriteBytes(v);
+        }
+        header.WriteLong(0);
+        header.WriteRaw(_sync);
+        _output.Write(header.WrittenSpan);
+    }
+
+    /// <summary>The block codec.</summary>
+    public string Codec { get; }
+
+    /// <summary>Appends one record (a generic value of the writer schema).</summary>
+    public void Append(object? value)
+    {
+        _datumWriter.Write(_block, value);
+        _count++;
+        if (_block.Length >= _blockBytes) Flush();
+    }
+
+    /// <summary>Appends one datum already in the writer schema's binary encoding.</summary>
+    public void AppendEncoded(ReadOnlySpan<byte> datum)
+    {
+        _block.WriteRaw(datum);
+        _count++;
+        if (_block.Length >= _blockBytes) Flush();
+    }
+
+    /// <summary>Writes the pending records as one block.</summary>
+    public void Flush()
+    {
+        if (_count == 0) return;
+        ReadOnlySpan<byte> data = _block.WrittenSpan;
+        byte[]? compressed = null;
+        if (Codec == "deflate")
+        {
+            using var ms = new MemoryStream();
+            using (var deflate = new DeflateStream(ms, CompressionLevel.Fastest, leaveOpen: true)) deflate.Write(data);
+            compressed = ms.ToArray();
+        }
+        else if (Codec == "snappy")
+        {
+            var body = IronSnappy.Snappy.Encode(data);
+            compressed = new byte[body.Length + 4];
+            body.CopyTo(compressed, 0);
+            BinaryPrimitives.WriteUInt32BigEndian(compressed.AsSpan(body.Length), Crc32.Compute(data));
+        }
+        ReadOnlySpan<byte> payload = compressed ?? data;
+        _frame.Reset();
+        _frame.WriteLong(_count);
+        _frame.WriteLong(payload.Length);
+        _output.Write(_frame.WrittenSpan);
+        _output.Write(payload);
+        _output.Write(_sync);
+        _block.Reset();
+        _count = 0;
+    }
+
+    /// <summary>Flushes the last block and closes the stream unless asked to leave it open.</summary>
+    public void Dispose()
+    {
+        Flush();
+        _output.Flush();
+        if (!_leaveOpen) _output.Dispose();
+    }
+}

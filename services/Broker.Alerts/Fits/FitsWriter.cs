@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+
+namespace Broker.Alerts.Fits;
+
+/// <summary>
+/// Writes float32 images as a FITS file: the first image is the primary HDU, later ones IMAGE extensions
+/// (FITS Standard 4.0 §3.3, §7.1), optionally gzipped. Enough to make ZTF-like stamps (one gzipped 63x63 image) and
+/// Rubin-like cutouts (plain FITS: image, then <c>UNCERT</c> and <c>PSFIMAGE</c> extensions).
+/// </summary>
+/// <example>
+/// <code>
+/// byte[] ztf = FitsWriter.WriteImage(stamp, [FitsCard.Create("BUNIT", "DN")], gzip: true);
+/// byte[] rubin = new FitsWriter().AddImage(image).AddImage(variance, "UNCERT").AddImage(psf, "PSFIMAGE").ToBytes();
+/// </code>
+/// </example>
+public sealed class FitsWriter
+{
+    // Keywords this writer owns: the structural ones of §4.4.1, and the scaling ones, since the data is written as
+    // plain float32 and BSCALE, BZERO or BLANK would change what readers make of it.
+    private static readonly string[] Reserved =
+        ["SIMPLE", "BITPIX", "NAXIS", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT", "EXTNAME", "END", "BSCALE", "BZERO", "BLANK", "GROUPS"];
+
+    private readonly List<(FitsImage Image, FitsCard? Name, FitsCard[] Cards)> _hdus = [];
+
+    /// <summary>HDUs added so far.</summary>
+    public int Count => _hdus.Count;
+
+    /// <summary>Adds an image: the primary HDU if it is the first, else an IMAGE extension.</summary>
+    /// <param name="image">The pixels, written as BITPIX -32 in the row order of <see cref="FitsImage.Pixels"/>.</param>
+    /// <param name="extensionName">EXTNAME, for example <c>UNCERT</c>; null for none.</param>
+    /// <param name="cards">Extra header cards after the mandatory ones (for example BUNIT or WCS keywords).</param>
+    /// <returns>This writer, to chain calls.</returns>
+    /// <exception cref="ArgumentException">
+    /// A card uses a keyword the writer sets itself (SIMPLE, BITPIX, NAXISn, EXTNAME, BSCALE, ...), or the name is not
+    /// printable ASCII short enough for a card.
+    /// </exception>
+    public FitsWriter AddImage(FitsImage image, string? extensionName = null, IEnumerable<FitsCard>? cards = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var extra = cards?.ToArray() ?? [];
+        foreach (var card in extra)
+        {
+            bool reserved = Array.IndexOf(Reserved, card.Keyword) >= 0
+                || (card.Keyword.StartsWith("NAXIS", StringComparison.Ordinal) && card.Keyword.Length > 5);
+            if (reserved) throw new ArgumentException($"{card.Keyword} is set by FitsWriter and cannot be given as an extra card", nameof(cards));
+        }
+        var nameCard = extensionName is null ? null : FitsCard.Create("EXTNAME", extensionName, "extension name");
+        _hdus.Add((image, nameCard, extra));
+        return this;
+    }
+
+    /// <summary>Writes one image as a single-HDU FITS file.</summary>
+    /// <exception cref="ArgumentException">A card uses a keyword the writer sets itself.</exception>
+    public static byte[] WriteImage(FitsImage image, IEnumerable<FitsCard>? cards = null, bool gzip = false) =>
+        new FitsWriter().AddImage(image, null, cards).ToBytes(gzip);
+
+    /// <summary>The file as bytes.</summary>
+    /// <exception cref="InvalidOperationException">No image was added.</exception>
+    public byte[] ToBytes(bool gzip = false)
+    {
+        using var buffer = new MemoryStream();
+        WriteTo(buffer, gzip);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the file to <paramref name="destination"/>, which stays open.</summary>
+    /// <exception cref="InvalidOperationException">No image was added.</exception>
+    public void WriteTo(Stream destination, bool gzip = false)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (_hdus.Count == 0) throw new InvalidOperationException("a FITS file needs at least one HDU; call AddImage first");
+        if (!gzip)
+        {
+            WriteHdus(destination);
+            return;
+        }
+        using var compressor = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
+        WriteHdus(compressor);
+    }
+
+    private void WriteHdus(Stream output)
+    {
+        var header = new List<FitsCard>(16);
+        for (int h = 0; h < _hdus.Count; h++)
+        {
+            var (image, name, extra) = _hdus[h];
+            header.Clear();
+            // §4.4.1.1 and §4.4.1.2: the mandatory keywords, in the mandatory order.
+            header.Add(h == 0 ? FitsCard.Create("SIMPLE", true, "conforms to FITS standard") : FitsCard.Create("XTENSION", "IMAGE", "image extension"));
+            header.Add(FitsCard.Create("BITPIX", -32L, "IEEE single precision floating point"));
+            header.Add(FitsCard.Create("NAXIS", 2L));
+            header.Add(FitsCard.Create("NAXIS1", (long)image.Width));
+            header.Add(FitsCard.Create("NAXIS2", (long)image.Height));
+            if (h == 0)
+            {
+                if (_hdus.Count > 1) header.Add(FitsCard.Create("EXTEND", true));
+            }
+            else
+            {
+                header.Add(FitsCard.Create("PCOUNT", 0L));
+                header.Add(FitsCard.Create("GCOUNT", 1L));
+            }
+            if (name is not null) header.Add(name);
+            header.AddRange(extra);
+            WriteHeader(output, header);
+            WriteData(output, image.Pixels);
+        }
+    }
+
+    private static void WriteHeader(Stream output, List<FitsCard> cards)
+    {
+        int length = (int)((cards.Count + 1L) * FitsCard.Length + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize;
+        byte[] block = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = block.AsSpan(0, length);
+            // §4.4.1: the header ends with END and is padded to the block with spaces.
+            span.Fill((byte)' ');
+            for (int i = 0; i < cards.Count; i++) cards[i].WriteTo(span.Slice(i * FitsCard.Length, FitsCard.Length));
+            "END"u8.CopyTo(span[(cards.Count * FitsCard.Length)..]);
+            output.Write(span);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(block);
+        }
+    }
+
+    private static void WriteData(Stream output, float[] pixels)
+    {
+        int bytes = checked(pixels.Length * 4);
+        int length = (int)(((long)bytes + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize);
+        byte[] block = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var span = block.AsSpan(0, length);
+            var source = MemoryMarshal.Cast<float, int>(pixels.AsSpan());
+            var target = MemoryMarshal.Cast<byte, int>(span[..bytes]);
+            // §5.3: IEEE floats are stored big-endian.
+            if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(source, target);
+            else source.CopyTo(target);
+            // §3.3.2: the data is padded to the block with zeros.
+            span[bytes..].Clear();
+            output.Write(span);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(block);
+        }
+    }
+}

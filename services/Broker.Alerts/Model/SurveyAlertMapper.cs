@@ -1,0 +1,277 @@
+using System.Globalization;
+using Broker.Alerts.Avro;
+using Broker.Sky;
+
+namespace Broker.Alerts.Model;
+
+/// <summary>The survey record lacks a field Broker needs, or holds an impossible value.</summary>
+public sealed class AlertValidationException(string message) : FormatException(message);
+
+/// <summary>
+/// Maps a decoded survey alert (ZTF schema 2.0 to 4.02, Rubin lsst.v9_0 to v11_1) to Broker's survey-neutral
+/// <see cref="Alert"/>. Field names follow the surveys' published schemas; the mapping reads fields by name,
+/// so Spark re-serialised files (every field a union) map the same as the originals.
+/// </summary>
+public static class SurveyAlertMapper
+{
+    private static readonly string[] ZtfBands = ["?", "g", "r", "i"];
+
+    /// <summary>Which survey wrote this record, judged from its fields.</summary>
+    public static Survey Detect(AvroRecord record)
+    {
+        if (record.Has("candidate") && record.Has("candid")) return Survey.Ztf;
+        if (record.Has("diaSource") && record.Has("diaSourceId")) return Survey.Lsst;
+        return Survey.Unknown;
+    }
+
+    /// <summary>Maps any supported survey record.</summary>
+    /// <exception cref="AlertValidationException">Unknown survey or a missing required field.</exception>
+    public static Alert Map(AvroRecord record) => Detect(record) switch
+    {
+        Survey.Ztf => FromZtf(record),
+        Survey.Lsst => FromLsst(record),
+        _ => throw new AlertValidationException($"record {record.Schema.FullName} is neither a ZTF alert (candid, candidate) nor a Rubin alert (diaSourceId, diaSource)"),
+    };
+
+    /// <summary>Maps a ZTF alert (ztf.alert or its Spark rewrite).</summary>
+    public static Alert FromZtf(AvroRecord r)
+    {
+        var c = Record(r, "candidate");
+        int fid = (int)Long(c, "fid", "candidate");
+        double mag = Double(c, "magpsf", "candidate");
+        double sigma = Double(c, "sigmapsf", "candidate");
+        bool positive = IsDiffPos(c.GetOrNull("isdiffpos") as string);
+        double flux = Photometry.MagToFlux(mag) * (positive ? 1 : -1);
+        var alert = new Alert
+        {
+            Survey = Survey.Ztf,
+            SurveySchemaVersion = r.GetOrNull("schemavsn") as string ?? "",
+            AlertId = Long(r, "candid", "alert"),
+            ObjectId = r.GetOrNull("objectId") as string ?? throw Missing("objectId", "alert"),
+            Ra = Double(c, "ra", "candidate"),
+            Dec = Double(c, "dec", "candidate"),
+            MjdTai = TimeScales.JdUtcToMjdTai(Double(c, "jd", "candidate")),
+            Band = Band(fid),
+            Flux = flux,
+            FluxErr = Photometry.MagErrToFluxErr(flux, sigma),
+            Mag = mag,
+            MagErr = sigma,
+            IsPositive = positive,
+            RealBogus = OptionalDouble(c, "drb") ?? OptionalDouble(c, "rb"),
+        };
+        if (r.GetOrNull("prv_candidates") is List<object?> prv)
+        {
+            foreach (var item in prv)
+            {
+                if (item is not AvroRecord p) continue;
+                double mjd = TimeScales.JdUtcToMjdTai(Double(p, "jd", "prv_candidates"));
+                string band = Band((int)Long(p, "fid", "prv_candidates"));
+                if (p.GetOrNull("candid") is long candid && p.GetOrNull("magpsf") is not null)
+                {
+                    double pm = Double(p, "magpsf", "prv_candidates");
+                    double ps = OptionalDouble(p, "sigmapsf") ?? double.NaN;
+                    bool pp = IsDiffPos(p.GetOrNull("isdiffpos") as string);
+                    double pf = Photometry.MagToFlux(pm) * (pp ? 1 : -1);
+                    alert.Detections.Add(new Detection
+                    {
+                        AlertId = candid, MjdTai = mjd, Band = band,
+                        Ra = OptionalDouble(p, "ra"), Dec = OptionalDouble(p, "dec"),
+                        Flux = pf, FluxErr = Photometry.MagErrToFluxErr(pf, ps), Mag = pm, MagErr = ps,
+                        IsPositive = pp, RealBogus = OptionalDouble(p, "drb") ?? OptionalDouble(p, "rb"),
+                    });
+                }
+                else
+                {
+                    alert.UpperLimits.Add(new UpperLimit(mjd, band, OptionalDouble(p, "diffmaglim")));
+                }
+            }
+            alert.Detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+            alert.UpperLimits.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+        }
+        if (r.GetOrNull("fp_hists") is List<object?> fps)
+        {
+            foreach (var item in fps)
+            {
+                if (item is not AvroRecord f) continue;
+                double? dn = OptionalDouble(f, "forcediffimflux");
+                double? dnErr = OptionalDouble(f, "forcediffimfluxunc");
+                double? zp = OptionalDouble(f, "magzpsci");
+                // ZTF writes -99999 for a failed measurement.
+                bool ok = dn is > -99999 && zp is { } z && double.IsFinite(z);
+                alert.ForcedPhotometry.Add(new ForcedPoint(
+                    TimeScales.JdUtcToMjdTai(Double(f, "jd", "fp_hists")),
+                    Band((int)Long(f, "fid", "fp_hists")),
+                    ok ? Photometry.DataNumberToNanojansky(dn!.Value, zp!.Value) : null,
+                    ok && dnErr is > -99999 ? Photometry.DataNumberToNanojansky(dnErr.Value, zp!.Value) : null));
+            }
+        }
+        var science = Stamp(r.GetOrNull("cutoutScience"));
+        var template = Stamp(r.GetOrNull("cutoutTemplate"));
+        var difference = Stamp(r.GetOrNull("cutoutDifference"));
+        if (science is not null || template is not null || difference is not null)
+            alert.Cutouts = new Cutouts("fits.gz", science, template, difference);
+        Flatten(r, "", alert.SurveyFields);
+        Flatten(c, "candidate.", alert.SurveyFields);
+        Validate(alert);
+        return alert;
+    }
+
+    /// <summary>Maps a Rubin alert (lsst.vX_Y.alert or its Spark rewrite).</summary>
+    public static Alert FromLsst(AvroRecord r)
+    {
+        var s = Record(r, "diaSource");
+        double flux = OptionalDouble(s, "psfFlux") ?? double.NaN;
+        double fluxErr = OptionalDouble(s, "psfFluxErr") ?? double.NaN;
+        double mag = Photometry.FluxToMag(flux);
+        long? diaObjectId = s.GetOrNull("diaObjectId") as long?;
+        long? ssObjectId = s.GetOrNull("ssObjectId") as long?;
+        var alert = new Alert
+        {
+            Survey = Survey.Lsst,
+            SurveySchemaVersion = LsstVersion(r.Schema.Namespace ?? s.Schema.Namespace),
+            AlertId = Long(r, "diaSourceId", "alert"),
+            ObjectId = (diaObjectId is > 0 ? diaObjectId : ssObjectId is > 0 ? ssObjectId : Long(r, "diaSourceId", "alert"))!.Value.ToString(CultureInfo.InvariantCulture),
+            Ra = Double(s, "ra", "diaSource"),
+            Dec = Double(s, "dec", "diaSource"),
+            RaErr = OptionalDouble(s, "raErr"),
+            DecErr = OptionalDouble(s, "decErr"),
+            MjdTai = Double(s, "midpointMjdTai", "diaSource"),
+            Band = s.GetOrNull("band") as string ?? s.GetOrNull("filterName") as string ?? "",
+            Flux = flux,
+            FluxErr = fluxErr,
+            Mag = double.IsNaN(mag) ? null : mag,
+            MagErr = double.IsNaN(mag) ? null : Photometry.FluxErrToMagErr(flux, fluxErr),
+            IsPositive = flux > 0,
+            RealBogus = OptionalDouble(s, "reliability"),
+        };
+        if (r.GetOrNull("prvDiaSources") is List<object?> prv)
+        {
+            foreach (var item in prv)
+            {
+                if (item is not AvroRecord p) continue;
+                double? pf = OptionalDouble(p, "psfFlux");
+                double? pe = OptionalDouble(p, "psfFluxErr");
+                double pm = pf is { } f ? Photometry.FluxToMag(f) : double.NaN;
+                alert.Detections.Add(new Detection
+                {
+                    AlertId = p.GetOrNull("diaSourceId") as long?,
+                    MjdTai = Double(p, "midpointMjdTai", "prvDiaSources"),
+                    Band = p.GetOrNull("band") as string ?? "",
+                    Ra = OptionalDouble(p, "ra"), Dec = OptionalDouble(p, "dec"),
+                    Flux = pf, FluxErr = pe,
+                    Mag = double.IsNaN(pm) ? null : pm,
+                    MagErr = double.IsNaN(pm) || pe is null ? null : Photometry.FluxErrToMagErr(pf!.Value, pe.Value),
+                    IsPositive = pf is > 0,
+                    RealBogus = OptionalDouble(p, "reliability"),
+                });
+            }
+            alert.Detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+        }
+        if (r.GetOrNull("prvDiaForcedSources") is List<object?> forced)
+        {
+            foreach (var item in forced)
+            {
+                if (item is not AvroRecord f) continue;
+                alert.ForcedPhotometry.Add(new ForcedPoint(
+                    Double(f, "midpointMjdTai", "prvDiaForcedSources"),
+                    f.GetOrNull("band") as string ?? "",
+                    OptionalDouble(f, "psfFlux"),
+                    OptionalDouble(f, "psfFluxErr")));
+            }
+            alert.ForcedPhotometry.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+        }
+        var science = r.GetOrNull("cutoutScience") as byte[];
+        var template = r.GetOrNull("cutoutTemplate") as byte[];
+        var difference = r.GetOrNull("cutoutDifference") as byte[];
+        if (science is not null || template is not null || difference is not null)
+            alert.Cutouts = new Cutouts("fits", science, template, difference);
+        Flatten(r, "", alert.SurveyFields);
+        Flatten(s, "diaSource.", alert.SurveyFields);
+        if (r.GetOrNull("diaObject") is AvroRecord o) Flatten(o, "diaObject.", alert.SurveyFields);
+        if (r.GetOrNull("ssSource") is AvroRecord ss) Flatten(ss, "ssSource.", alert.SurveyFields);
+        foreach (var orbits in new[] { "mpc_orbits", "MPCORB" })
+        {
+            if (r.GetOrNull(orbits) is AvroRecord orbit) Flatten(orbit, orbits + ".", alert.SurveyFields);
+        }
+        Validate(alert);
+        return alert;
+    }
+
+    /// <summary>Checks the invariants every stage relies on.</summary>
+    /// <exception cref="AlertValidationException">Coordinates or time out of range, or not finite.</exception>
+    public static void Validate(Alert a)
+    {
+        if (!double.IsFinite(a.Ra) || a.Ra < 0 || a.Ra >= 360) throw new AlertValidationException($"alert {a.AlertId}: ra {a.Ra} is not in [0, 360)");
+        if (!double.IsFinite(a.Dec) || a.Dec < -90 || a.Dec > 90) throw new AlertValidationException($"alert {a.AlertId}: dec {a.Dec} is not in [-90, 90]");
+        // ZTF began in 2017 (MJD 58000); Rubin alerts are later. Anything before 2000 or after 2100 is corrupt.
+        if (!double.IsFinite(a.MjdTai) || a.MjdTai < 51544 || a.MjdTai > 88069) throw new AlertValidationException($"alert {a.AlertId}: time MJD {a.MjdTai} is not between 2000 and 2100");
+    }
+
+    private static string Band(int fid) => fid >= 1 && fid < ZtfBands.Length ? ZtfBands[fid] : fid.ToString(CultureInfo.InvariantCulture);
+
+    // isdiffpos is 't' or '1' for a positive subtraction (ZTF schema doc), 'f' or '0' otherwise.
+    private static bool IsDiffPos(string? s) => s is "t" or "1" or "T" or null;
+
+    private static string LsstVersion(string? space)
+    {
+        // lsst.v10_0 -> 10.0
+        if (space is null) return "";
+        int v = space.LastIndexOf(".v", StringComparison.Ordinal);
+        return v < 0 ? space : space[(v + 2)..].Replace('_', '.');
+    }
+
+    private static byte[]? Stamp(object? cutout) => cutout switch
+    {
+        AvroRecord c => c.GetOrNull("stampData") as byte[],
+        byte[] b => b,
+        _ => null,
+    };
+
+    private static AvroRecord Record(AvroRecord r, string field) =>
+        r.GetOrNull(field) as AvroRecord ?? throw Missing(field, r.Schema.Name);
+
+    private static long Long(AvroRecord r, string field, string where) => r.GetOrNull(field) switch
+    {
+        long l => l,
+        int i => i,
+        _ => throw Missing(field, where),
+    };
+
+    private static double Double(AvroRecord r, string field, string where) =>
+        OptionalDouble(r, field) ?? throw Missing(field, where);
+
+    private static double? OptionalDouble(AvroRecord r, string field) => r.GetOrNull(field) switch
+    {
+        double d => d,
+        float f => f,
+        long l => l,
+        int i => i,
+        _ => null,
+    };
+
+    private static AlertValidationException Missing(string field, string where) => new($"{where}.{field} is missing or null");
+
+    private static void Flatten(AvroRecord r, string prefix, Dictionary<string, object?> into)
+    {
+        var fields = r.Schema.Fields;
+        for (int i = 0; i < fields.Count; i++)
+        {
+            object? v = r.Values[i] switch
+            {
+                null => null,
+                bool b => b,
+                int n => (long)n,
+                long n => n,
+                float f => (double)f,
+                double d => d,
+                string s => s,
+                AvroEnumValue e => e.Symbol,
+                _ => Skip,
+            };
+            if (ReferenceEquals(v, Skip)) continue;
+            into[prefix + fields[i].Name] = v;
+        }
+    }
+
+    private static readonly object Skip = new();
+}
