@@ -18,6 +18,10 @@ public sealed class FitsFile
     /// <summary>Gzip input that inflates to more than this is refused: cutouts are kilobytes, so more is a gzip bomb.</summary>
     public const int MaxDecompressedBytes = 256 << 20;
 
+    // The NaN that BLANK pixels become: the positive quiet NaN 0x7FC00000 that numpy's np.nan casts to, rather
+    // than .NET's float.NaN (0xFFC00000), so that undefined pixels are bit-identical to astropy's.
+    private static readonly float BlankNaN = BitConverter.Int32BitsToSingle(0x7FC00000);
+
     private FitsFile(FitsHdu[] hdus) => Hdus = hdus;
 
     /// <summary>The HDUs in file order; <c>Hdus[0]</c> is the primary HDU.</summary>
@@ -164,23 +168,15 @@ public sealed class FitsFile
                     $"truncated FITS: the header of HDU {index} (from byte {start}) stops after {n} cards at byte {bytes.Length} without an END card");
             }
             var raw = bytes.Slice((int)at, FitsCard.Length);
+            // §4.4.1.1: SIMPLE opens a primary header. Only its position is checked, not its value's column: ZTF
+            // writes "SIMPLE  =  T" with T in column 12 rather than 30. (Extensions are only entered when the block
+            // starts with XTENSION, so their first card needs no check here.)
+            if (n == 0 && index == 0 && !raw.StartsWith("SIMPLE  "u8))
+                throw new FitsFormatException($"not a FITS file: the first card is '{Printable(raw)}', not SIMPLE");
             if (raw.StartsWith("END"u8) && raw[3..].IndexOfAnyExcept((byte)' ') < 0)
-            {
-                if (n == 0) throw new FitsFormatException($"FITS HDU {index} header (from byte {start}) is empty: its first card is END");
                 return start + PaddedLength((n + 1L) * FitsCard.Length);
-            }
             var card = FitsCard.Parse(raw) ?? throw new FitsFormatException(
                 $"FITS HDU {index} header has no END card: card {n + 1} (byte {at}) holds bytes that are not header text (FITS 4.0 §4.1.1)");
-            if (n == 0)
-            {
-                // §4.4.1: SIMPLE opens a primary header and XTENSION an extension header. Only its position is
-                // checked, not its column: ZTF writes "SIMPLE  =  T" with T in column 12 rather than 30.
-                string expected = index == 0 ? "SIMPLE" : "XTENSION";
-                if (card.Keyword != expected)
-                    throw new FitsFormatException(index == 0
-                        ? $"not a FITS file: the first card is '{Printable(raw)}', not SIMPLE"
-                        : $"FITS HDU {index} header starts with {card.Keyword}, not XTENSION");
-            }
             cards.Add(card);
         }
     }
@@ -273,21 +269,21 @@ public sealed class FitsFile
                 for (int i = 0; i < n; i++)
                 {
                     byte raw = data[i];
-                    pixels[i] = hasBlank && raw == blank ? float.NaN : scaling.Apply((float)raw);
+                    pixels[i] = hasBlank && raw == blank ? BlankNaN : scaling.Apply((float)raw);
                 }
                 break;
             case 16:
                 for (int i = 0; i < n; i++)
                 {
                     short raw = BinaryPrimitives.ReadInt16BigEndian(data[(i * 2)..]);
-                    pixels[i] = hasBlank && raw == blank ? float.NaN : scaling.Apply((float)raw);
+                    pixels[i] = hasBlank && raw == blank ? BlankNaN : scaling.Apply((float)raw);
                 }
                 break;
             case 32:
                 for (int i = 0; i < n; i++)
                 {
                     int raw = BinaryPrimitives.ReadInt32BigEndian(data[(i * 4)..]);
-                    pixels[i] = hasBlank && raw == blank ? float.NaN : (float)scaling.Apply((double)raw);
+                    pixels[i] = hasBlank && raw == blank ? BlankNaN : (float)scaling.Apply((double)raw);
                 }
                 break;
             case 64:
@@ -298,7 +294,7 @@ public sealed class FitsFile
                 for (int i = 0; i < n; i++)
                 {
                     long raw = BinaryPrimitives.ReadInt64BigEndian(data[(i * 8)..]);
-                    pixels[i] = hasBlank && raw == blank ? float.NaN
+                    pixels[i] = hasBlank && raw == blank ? BlankNaN
                         : direct ? raw
                         : unsigned64 ? UInt64ToSingle((ulong)(raw ^ long.MinValue))
                         : (float)scaling.Apply((double)raw);

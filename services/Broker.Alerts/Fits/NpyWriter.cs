@@ -17,7 +17,8 @@ namespace Broker.Alerts.Fits;
 /// </remarks>
 public static class NpyWriter
 {
-    private static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    // "\x93NUMPY": a byte array, since a u8 string literal would encode U+0093 as two UTF-8 bytes.
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     // numpy/lib/format.py: header (magic, version, length and dictionary) aligned to ARRAY_ALIGN = 64 bytes, room
     // left after the dictionary for the first axis to grow to 21 digits.

@@ -24,6 +24,27 @@ public static class SurveyAlertMapper
         return Survey.Unknown;
     }
 
+    /// <summary>The cutout kinds, in the order the surveys list them in file names and Broker output.</summary>
+    public static readonly string[] CutoutKinds = ["science", "template", "difference"];
+
+    /// <summary>The alert's unique id (ZTF candid, Rubin diaSourceId) without mapping the rest.</summary>
+    /// <exception cref="AlertValidationException">Neither field is present.</exception>
+    public static long AlertIdOf(AvroRecord record) => record.GetOrNull("candid") switch
+    {
+        long l => l,
+        _ => record.GetOrNull("diaSourceId") as long? ?? throw new AlertValidationException($"record {record.Schema.FullName} has neither candid nor diaSourceId"),
+    };
+
+    /// <summary>The raw stamp bytes (gzipped FITS for ZTF, FITS for Rubin) by kind; absent stamps are left out.</summary>
+    public static IEnumerable<(string Kind, byte[] Bytes)> CutoutsOf(AvroRecord record)
+    {
+        foreach (var kind in CutoutKinds)
+        {
+            string field = "cutout" + char.ToUpperInvariant(kind[0]) + kind[1..];
+            if (Stamp(record.GetOrNull(field)) is { } bytes) yield return (kind, bytes);
+        }
+    }
+
     /// <summary>Maps any supported survey record.</summary>
     /// <exception cref="AlertValidationException">Unknown survey or a missing required field.</exception>
     public static Alert Map(AvroRecord record) => Detect(record) switch

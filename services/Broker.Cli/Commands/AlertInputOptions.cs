@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>The input options shared by every verb that reads alert files: paths, schema folder or registry, reader schema.</summary>
+internal sealed class AlertInputOptions
+{
+    public Argument<string[]> Paths { get; } = new("paths")
+    {
+        Description = "Alert files, folders, .tar.gz bundles or Confluent-framed messages.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public Option<string?> Schemas { get; } = new("--schemas")
+    {
+        Description = "Folder of survey schema files for Confluent schema ids (Rubin: lsst.vX_Y.*.avsc, id = X*100+Y), e.g. ../shared/data/lsst/schema.",
+    };
+
+    public Option<string?> SchemaRegistry { get; } = new("--schema-registry")
+    {
+        Description = "URL of a Confluent-compatible schema registry (Rubin runs one) for Confluent schema ids.",
+    };
+
+    public Option<string?> ReaderSchema { get; } = new("--reader-schema")
+    {
+        Description = "Decode through this reader schema (.avsc; other .avsc files in its folder resolve its references).",
+    };
+
+    public void AddTo(Command command, bool pathsOptional = false)
+    {
+        if (pathsOptional) Paths.Arity = ArgumentArity.ZeroOrMore;
+        command.Arguments.Add(Paths);
+        command.Options.Add(Schemas);
+        command.Options.Add(SchemaRegistry);
+        command.Options.Add(ReaderSchema);
+    }
+
+    /// <summary>Builds the file reader the options describe.</summary>
+    /// <exception cref="CliUsageException">A schema folder, registry URL or reader schema is unusable.</exception>
+    public AlertFileReader CreateReader(ParseResult parse)
+    {
+        ISchemaRegistry? registry = null;
+        string? folder = parse.GetValue(Schemas);
+        string? url = parse.GetValue(SchemaRegistry);
+        if (folder is not null && url is not null) throw new CliUsageException("give --schemas or --schema-registry, not both");
+        if (folder is not null)
+        {
+            if (!Directory.Exists(folder)) throw new CliUsageException($"--schemas: folder '{folder}' does not exist");
+            registry = new FolderSchemaRegistry(folder);
+        }
+        else if (url is not null)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new CliUsageException($"--schema-registry: '{url}' is not an http(s) URL");
+            registry = new HttpSchemaRegistry(uri);
+        }
+        return new AlertFileReader(registry, LoadReaderSchema(parse.GetValue(ReaderSchema)));
+    }
+
+    private static AvroSchema? LoadReaderSchema(string? file)
+    {
+        if (file is null) return null;
+        if (!File.Exists(file)) throw new CliUsageException($"--reader-schema: file '{file}' does not exist");
+        try
+        {
+            var names = new AvroSchemaNames();
+            var all = names.LoadFolder(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            return all[Path.GetFullPath(file)];
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"--reader-schema: {e.Message}");
+        }
+    }
+}
+
+/// <summary>The command line asks for something impossible; the message says what, and the exit code is 2.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Diagnostics;
+
+namespace Broker.Cli.Commands;
+
+/// <summary>
+/// <c>broker test</c>: installs what the tests need (Debian packages), starts what they need, and runs every test.
+/// Idempotent: packages already installed are not installed again.
+/// </summary>
+internal static class TestCommand
+{
+    /// <summary>Debian packages the test suite uses, and why.</summary>
+    internal static readonly (string Package, string Why)[] DebianPackages =
+    [
+        ("librdkafka1", "Kafka client library (Confluent.Kafka 1.9.3 runs on it) and its mock cluster for integration tests"),
+        ("librdkafka-dev", "the librdkafka.so symlink Confluent.Kafka loads"),
+        ("python3-avro", "reference Avro implementation: the oracle for decoding every sample alert"),
+        ("avro-bin", "avro-c's avrocat, a second reference decoder and the speed yardstick"),
+        ("python3-astropy", "reference FITS reader: the oracle for every cutout"),
+        ("python3-numpy", "reads and writes .npy arrays for the cutout comparison"),
+        ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects"),
+    ];
+
+    public static Command Create()
+    {
+        var noInstall = new Option<bool>("--no-install") { Description = "Do not install Debian packages (tests that need a missing tool are skipped with a message)." };
+        var filter = new Option<string?>("--filter") { Description = "Run only the tests matching this dotnet test filter expression." };
+        var command = new Command("test", "Install what the tests need (Debian packages via apt-get, with sudo when not root), then build and run every test.");
+        command.Options.Add(noInstall);
+        command.Options.Add(filter);
+        command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
+        {
+            string root = RepositoryPaths.Root ?? throw new CliUsageException("cannot find the repository (no Broker.sln above the current folder)");
+            if (!parse.GetValue(noInstall))
+            {
+                int rc = await InstallDebianPackagesAsync(ct);
+                if (rc != 0) return rc;
+            }
+            if (RepositoryPaths.SharedData is null)
+                Console.Error.WriteLine("note: ../shared/data is not beside the repository; tests on real alerts will be skipped");
+            var args = new List<string> { "test", Path.Combine(root, "Broker.sln"), "-c", "Release", "--nologo", "-v", "q", "--logger", "console;verbosity=normal" };
+            if (parse.GetValue(filter) is { } f) { args.Add("--filter"); args.Add(f); }
+            Console.WriteLine($"running: dotnet {string.Join(' ', args)}");
+            return await RunAsync("dotnet", args, root, ct);
+        }));
+        return command;
+    }
+
+    private static async Task<int> InstallDebianPackagesAsync(CancellationToken ct)
+    {
+        var missing = new List<string>();
+        foreach (var (package, _) in DebianPackages)
+        {
+            if (await RunQuietAsync("dpkg-query", ["-W", "-f=${Status}", package], ct) is not { } status || !status.Contains("install ok installed", StringComparison.Ordinal))
+                missing.Add(package);
+        }
+        if (missing.Count == 0)
+        {
+            Console.WriteLine($"Debian packages: all {DebianPackages.Length} already installed ({string.Join(", ", DebianPackages.Select(p => p.Package))}).");
+            return 0;
+        }
+        Console.WriteLine("Installing Debian packages the tests need:");
+        foreach (var (package, why) in DebianPackages.Where(p => missing.Contains(p.Package))) Console.WriteLine($"  {package,-16} {why}");
+        bool root = Environment.UserName == "root" || (await RunQuietAsync("id", ["-u"], ct))?.Trim() == "0";
+        string exe = root ? "apt-get" : "sudo";
+        var prefix = root ? new List<string>() : ["apt-get"];
+        var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        int rc = await RunAsync(exe, [.. prefix, "update", "-qq"], null, ct, env);
+        if (rc != 0) { Console.Error.WriteLine("error: apt-get update failed"); return rc; }
+        rc = await RunAsync(exe, [.. prefix, "install", "-y", "-qq", "--no-install-recommends", .. missing], null, ct, env);
+        if (rc != 0) Console.Error.WriteLine($"error: apt-get install {string.Join(' ', missing)} failed");
+        return rc;
+    }
+
+    private static async Task<string?> RunQuietAsync(string exe, IEnumerable<string> args, CancellationToken ct)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            string output = await p.StandardOutput.ReadToEndAsync(ct);
+            await p.WaitForExitAsync(ct);
+            return p.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    internal static async Task<int> RunAsync(string exe, IEnumerable<string> args, string? workingDirectory, CancellationToken ct, IDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo(exe) { WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env is not null)
+        {
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+        }
+        try
+        {
+            using var p = Process.Start(psi)!;
+            await p.WaitForExitAsync(ct);
+            return p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.Error.WriteLine($"error: cannot run {exe}: {e.Message}");
+            return 127;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Broker.Alerts.Avro;
+using Broker.StepHost;
+
+namespace Broker.Ingest;
+
+/// <summary>Settings of the ingest step (configuration section <c>Ingest</c>).</summary>
+public sealed class IngestOptions
+{
+    /// <summary>The configuration section bound to this class.</summary>
+    public const string Section = "Ingest";
+
+    /// <summary>
+    /// Dead-letter alerts that lack any of the three cutouts. On by default: later stages (the stamp classifier)
+    /// need all three. Cutouts that are present must always decode as FITS images.
+    /// </summary>
+    public bool RequireCutouts { get; set; } = true;
+
+    /// <summary>How many recent alert ids are remembered to drop exact duplicates (0 disables).</summary>
+    public int DuplicateWindow { get; set; } = 100_000;
+
+    /// <summary>Folder of Rubin schema files used as the schema registry for Confluent-framed alerts.</summary>
+    public string? SchemaFolder { get; set; }
+
+    /// <summary>URL of a Confluent-compatible schema registry (used when <see cref="SchemaFolder"/> is empty).</summary>
+    public string? SchemaRegistryUrl { get; set; }
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="StepHostConfigurationException">A value is out of range or a folder is missing.</exception>
+    public void Validate()
+    {
+        if (DuplicateWindow is < 0 or > 10_000_000)
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:DuplicateWindow {DuplicateWindow} is not in 0..10000000");
+        if (!string.IsNullOrWhiteSpace(SchemaFolder) && !Directory.Exists(SchemaFolder))
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaFolder '{SchemaFolder}' does not exist");
+        if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl) && !Uri.TryCreate(SchemaRegistryUrl, UriKind.Absolute, out _))
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryUrl '{SchemaRegistryUrl}' is not an absolute URL");
+    }
+
+    /// <summary>The schema registry these options name, or null for none.</summary>
+    public ISchemaRegistry? CreateRegistry() =>
+        !string.IsNullOrWhiteSpace(SchemaFolder) ? new FolderSchemaRegistry(SchemaFolder)
+        : !string.IsNullOrWhiteSpace(SchemaRegistryUrl) ? new HttpSchemaRegistry(new Uri(SchemaRegistryUrl))
+        : null;
+}

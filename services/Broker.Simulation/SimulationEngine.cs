@@ -1,0 +1,241 @@
+using Broker.Sky;
+using Broker.Sky.Orbits;
+
+namespace Broker.Simulation;
+
+/// <summary>A difference-image measurement of one object at one visit. Fluxes in 10^(-0.4 m) units.</summary>
+internal readonly record struct Measurement(double Flux, double Sigma, bool Detected, double SciFlux, double RefFlux)
+{
+    public double Snr => Flux / Sigma;
+    public double Mag => -2.5 * Math.Log10(Math.Abs(Flux));
+    public double MagErr => 1.0857 * Sigma / Math.Abs(Flux);
+}
+
+/// <summary>One alert to encode: what triggered it and where.</summary>
+internal sealed class AlertSpec
+{
+    public required Visit Visit { get; init; }
+    public required ObjectClass Class { get; init; }
+    public required int Index { get; init; }
+    public required double RaDeg { get; init; }
+    public required double DecDeg { get; init; }
+    public required Measurement Measurement { get; init; }
+    public SkyObject? Object { get; init; }
+    public Asteroid? Asteroid { get; init; }
+    public Ephemeris Ephemeris { get; init; }
+    public long ObjectKey { get; init; }
+    public string Parameters { get; init; } = "";
+}
+
+/// <summary>
+/// Survey, schedule, populations and measurements, all deterministic functions of the seed: a visit's alerts, and
+/// any object's history, are recomputed from keys rather than stored, so memory stays constant however many
+/// nights are simulated.
+/// </summary>
+internal sealed class SimulationEngine
+{
+    public const int HistoryDays = 30;
+
+    private readonly Dictionary<int, (List<Visit> All, Dictionary<int, List<Visit>> ByField)> _nights = [];
+    private readonly Dictionary<int, int> _population = [];
+    private readonly Asteroid[] _asteroids;
+    private int _cachedAsteroidNight = int.MinValue;
+    private List<(Asteroid A, Ephemeris E0, double DRa, double DDec, int Field)> _asteroidsTonight = [];
+
+    public SimulationEngine(SimulationOptions options, Asteroid[]? asteroids = null)
+    {
+        options.Validate();
+        Options = options;
+        Survey = SurveyModel.For(options.Survey);
+        _asteroids = asteroids ?? AsteroidCatalog.Installed;
+        VisitsPerNight = Math.Max(1, Night(0).All.Count);
+    }
+
+    public SimulationOptions Options { get; }
+    public SurveyModel Survey { get; }
+    public int VisitsPerNight { get; }
+    public ulong Seed => Options.Seed;
+    public double TMin => Options.StartMjd - HistoryDays;
+    public double TMax => Options.StartMjd + Options.Nights + 1;
+
+    /// <summary>Which ephemeris placed the asteroids, for truth.csv.</summary>
+    public static string EphemerisName => "two-body Kepler from kstars asteroids.dat (JPL SBDB, epoch MJD 59800); Earth: " + EarthEphemeris.ModelName;
+
+    public (List<Visit> All, Dictionary<int, List<Visit>> ByField) Night(int night)
+    {
+        if (_nights.TryGetValue(night, out var cached)) return cached;
+        var all = Survey.ScheduleNight(Seed, night, Options.StartMjd);
+        var byField = new Dictionary<int, List<Visit>>();
+        foreach (var v in all)
+        {
+            if (!byField.TryGetValue(v.Field.Id, out var list)) byField[v.Field.Id] = list = [];
+            list.Add(v);
+        }
+        foreach (int old in _nights.Keys.Where(k => k < night - HistoryDays - 2).ToList()) _nights.Remove(old);
+        return _nights[night] = (all, byField);
+    }
+
+    /// <summary>Earlier visits of the visit's field within <see cref="HistoryDays"/>, oldest first.</summary>
+    public List<Visit> History(Visit visit)
+    {
+        var list = new List<Visit>();
+        for (int n = visit.Night - HistoryDays; n <= visit.Night; n++)
+        {
+            if (!Night(n).ByField.TryGetValue(visit.Field.Id, out var vs)) continue;
+            foreach (var v in vs)
+                if (v.MjdUtc < visit.MjdUtc - 1e-6 && v.MjdUtc > visit.MjdUtc - HistoryDays) list.Add(v);
+        }
+        return list;
+    }
+
+    public static double FluxOfMag(double m) => Math.Pow(10, -0.4 * m);
+
+    /// <summary>
+    /// The difference flux measured at a visit: true flux minus template flux plus noise whose 5σ level is the visit's
+    /// depth, growing with the source's own Poisson noise, with a 1% calibration floor.
+    /// </summary>
+    public Measurement Measure(SkyObject o, Visit v)
+    {
+        var rng = SimRandom.For(Seed, 0xAEA5, (ulong)o.Key, (ulong)v.VisitId);
+        double f = o.Flux(v.MjdUtc, v.Band), r = o.TemplateFlux(v.Band);
+        return Noisy(f, r, v, ref rng);
+    }
+
+    public static Measurement Noisy(double f, double r, Visit v, ref SimRandom rng)
+    {
+        double f5 = FluxOfMag(v.LimitingMag), s0 = f5 / 5;
+        double sigma = Math.Sqrt(s0 * s0 * (1 + Math.Max(0, f) / (2 * f5)) + 1e-4 * (f - r) * (f - r));
+        double measured = f - r + sigma * rng.Gaussian();
+        return new Measurement(measured, sigma, Math.Abs(measured) >= 5 * sigma, f, r);
+    }
+
+    /// <summary>The object in slot <paramref name="slot"/> of a field.</summary>
+    public SkyObject Object(SurveyField field, int slot) =>
+        ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax);
+
+    /// <summary>
+    /// Slots in a field's population, sized so that the field's visits yield the requested alert rate: calibrated on
+    /// 300 objects at the survey's median depth.
+    /// </summary>
+    public int PopulationSize(SurveyField field)
+    {
+        if (_population.TryGetValue(field.Id, out int size)) return size;
+        double perVisit = Options.AlertsPerNight * (1 - Options.BogusFraction) / VisitsPerNight;
+        int band = Survey.Bands.Length > 2 ? 2 : 1;
+        var probe = new Visit(0, 0, 0, Options.StartMjd + Options.Nights / 2.0, field, band, Survey.MedianSeeing, Survey.MedianDepth[band], 0, 1.2);
+        int detected = 0;
+        const int trials = 300;
+        for (int i = 0; i < trials; i++)
+        {
+            var o = ObjectFactory.Create(Seed ^ 0xCA11B, (long)field.Id * 10_000_000 + i, field, Survey, TMin, TMax);
+            var rng = SimRandom.For(Seed, 0xCA11C, (ulong)i);
+            if (Noisy(o.Flux(probe.MjdUtc, band), o.TemplateFlux(band), probe, ref rng).Detected) detected++;
+        }
+        double p = Math.Max(1.0, detected) / trials;
+        size = perVisit <= 0 ? 0 : Math.Clamp((int)Math.Round(perVisit / p), 1, 5_000_000);
+        return _population[field.Id] = size;
+    }
+
+    /// <summary>Everything that alerts at a visit, in a fixed order: objects by slot, then asteroids, then artefacts.</summary>
+    public List<AlertSpec> AlertsAt(Visit v)
+    {
+        var specs = new List<AlertSpec>();
+        int slots = PopulationSize(v.Field);
+        for (int s = 0; s < slots; s++)
+        {
+            var o = Object(v.Field, s);
+            var m = Measure(o, v);
+            if (!m.Detected) continue;
+            specs.Add(new AlertSpec { Visit = v, Class = o.Class, Index = specs.Count, RaDeg = o.RaDeg, DecDeg = o.DecDeg, Measurement = m, Object = o, ObjectKey = o.Key, Parameters = o.ParameterText });
+        }
+        foreach (var a in AsteroidsAt(v)) specs.Add(a.WithIndex(specs.Count));
+        var rng = SimRandom.For(Seed, 0xB0605, (ulong)v.VisitId, (ulong)v.Field.Id);
+        int bogus = rng.Poisson(Options.AlertsPerNight * Options.BogusFraction / VisitsPerNight);
+        for (int i = 0; i < bogus; i++)
+        {
+            var cls = (ObjectClass)((int)ObjectClass.BogusCosmicRay + rng.Next(5));
+            double mag = v.LimitingMag - rng.Uniform(0, 3.5);
+            double sigma = FluxOfMag(v.LimitingMag) / 5, f = FluxOfMag(mag);
+            bool negative = cls is ObjectClass.BogusDipole or ObjectClass.BogusBadSubtraction && rng.Chance(0.4);
+            var (ra, dec) = Coordinates.Offset(v.Field.RaDeg, v.Field.DecDeg, rng.Uniform(-1, 1) * v.Field.HalfWidthDeg * 3600, rng.Uniform(-1, 1) * v.Field.HalfWidthDeg * 3600);
+            long key = -(v.VisitId * 1000 + i) - 1;
+            specs.Add(new AlertSpec
+            {
+                Visit = v, Class = cls, Index = specs.Count, RaDeg = ra, DecDeg = dec, ObjectKey = key,
+                Measurement = new Measurement(negative ? -f : f, sigma, true, f, 0), Parameters = FormattableString.Invariant($"artefact_mag={mag:F2}"),
+            });
+        }
+        return specs;
+    }
+
+    private IEnumerable<AlertSpec> AsteroidsAt(Visit v)
+    {
+        if (_asteroids.Length == 0) yield break;
+        if (_cachedAsteroidNight != v.Night) PropagateAsteroids(v.Night);
+        foreach (var (a, e0, dra, ddec, field) in _asteroidsTonight)
+        {
+            if (field != v.Field.Id) continue;
+            double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(v.MjdUtc));
+            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, Survey.Site);
+            double dRa = Math.Abs(Coordinates.Wrap360(e.RaDeg - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad);
+            if (Math.Abs(e.DecDeg - v.Field.DecDeg) > v.Field.HalfWidthDeg || dRa > v.Field.HalfWidthDeg) continue;
+            double vmag = e.VMagnitude(a.H, a.G);
+            // Asteroid colours (mean S/C mix, Ivezić et al. 2001): g - V ≈ +0.3, r - V ≈ -0.2; redder bands similar.
+            double bandMag = vmag + BandOffsetFromV(v.Band);
+            var rng = SimRandom.For(Seed, 0xA57E, (ulong)a.Designation.GetHashCode(StringComparison.Ordinal) & 0xFFFFFFFF, (ulong)v.VisitId);
+            var m = Noisy(FluxOfMag(bandMag), 0, v, ref rng);
+            if (!m.Detected || m.Flux <= 0) continue;
+            yield return new AlertSpec
+            {
+                Visit = v, Class = ObjectClass.Asteroid, Index = 0, RaDeg = e.RaDeg, DecDeg = e.DecDeg, Measurement = m, Asteroid = a, Ephemeris = e,
+                ObjectKey = 9_000_000_000_000L + Array.IndexOf(_asteroids, a),
+                Parameters = FormattableString.Invariant($"V={vmag:F2};H={a.H:F2};r_au={e.RAu:F4};delta_au={e.DeltaAu:F4};phase_deg={e.PhaseDeg:F2}"),
+            };
+        }
+    }
+
+    private double BandOffsetFromV(int band) => Survey.Kind == SurveyKind.Ztf
+        ? (band == 0 ? 0.3 : -0.2)
+        : band switch { 0 => 1.6, 1 => 0.3, 2 => -0.2, 3 => -0.35, 4 => -0.4, _ => -0.45 };
+
+    private double NightMid(int night)
+    {
+        var all = Night(night).All;
+        return all.Count == 0 ? Options.StartMjd + night + 0.3 : (all[0].MjdUtc + all[^1].MjdUtc) / 2;
+    }
+
+    /// <summary>
+    /// Once per night, every catalogue asteroid is placed at the night's midpoint and assigned the field whose square
+    /// it falls in (with a 0.5° margin for its motion); visits then recompute exact positions only for those.
+    /// </summary>
+    private void PropagateAsteroids(int night)
+    {
+        _cachedAsteroidNight = night;
+        var list = new List<(Asteroid, Ephemeris, double, double, int)>();
+        double mid = NightMid(night);
+        double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(mid));
+        var byField = Night(night).ByField;
+        foreach (var a in _asteroids)
+        {
+            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb);
+            foreach (var f in Survey.Fields)
+            {
+                if (!byField.ContainsKey(f.Id)) continue;
+                if (Math.Abs(e.DecDeg - f.DecDeg) > f.HalfWidthDeg + 0.5) continue;
+                double dra = Math.Abs(Coordinates.Wrap360(e.RaDeg - f.RaDeg + 180) - 180) * Math.Cos(f.DecDeg * Coordinates.DegToRad);
+                if (dra > f.HalfWidthDeg + 0.5) continue;
+                list.Add((a, e, 0, 0, f.Id));
+            }
+        }
+        _asteroidsTonight = list;
+    }
+}
+
+internal static class AlertSpecExtensions
+{
+    public static AlertSpec WithIndex(this AlertSpec s, int index) => new()
+    {
+        Visit = s.Visit, Class = s.Class, Index = index, RaDeg = s.RaDeg, DecDeg = s.DecDeg, Measurement = s.Measurement, Object = s.Object,
+        Asteroid = s.Asteroid, Ephemeris = s.Ephemeris, ObjectKey = s.ObjectKey, Parameters = s.Parameters,
+    };
+}

@@ -1,0 +1,132 @@
+namespace Broker.Sky.Orbits;
+
+/// <summary>
+/// Osculating heliocentric elements in the ecliptic and mean equinox of J2000 (as JPL SBDB and MPC publish them)
+/// and their two-body (Keplerian) motion. Angles in degrees, distances in au, times in MJD TDB.
+/// Two-body motion ignores planetary perturbations: for a main-belt asteroid the error grows to roughly
+/// 10-100 arcsec a year from the epoch, which is why elements are refreshed (SBDB gives a recent epoch).
+/// </summary>
+/// <param name="A">Semi-major axis, au (positive; elliptic orbits only).</param>
+/// <param name="E">Eccentricity, 0 &lt;= e &lt; 1.</param>
+/// <param name="IDeg">Inclination, degrees.</param>
+/// <param name="NodeDeg">Longitude of the ascending node, degrees.</param>
+/// <param name="PeriDeg">Argument of perihelion, degrees.</param>
+/// <param name="MeanAnomalyDeg">Mean anomaly at the epoch, degrees.</param>
+/// <param name="EpochMjd">Epoch of the elements, MJD TDB.</param>
+public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg, double PeriDeg, double MeanAnomalyDeg, double EpochMjd)
+{
+    /// <summary>Gaussian gravitational constant k, rad/day (IAU 1976): the Sun's GM = k² au³/day².</summary>
+    public const double GaussK = 0.01720209895;
+
+    /// <summary>Speed of light, au/day (IAU 2012 au = 149,597,870,700 m).</summary>
+    public const double SpeedOfLightAuPerDay = 173.14463267424034;
+
+    /// <summary>Mean motion, radians/day.</summary>
+    public double MeanMotion => GaussK / Math.Sqrt(A * A * A);
+
+    /// <summary>Solves Kepler's equation E - e sin E = M for the eccentric anomaly (radians) by Newton's method.</summary>
+    public static double EccentricAnomaly(double meanAnomalyRad, double e)
+    {
+        double m = Math.IEEERemainder(meanAnomalyRad, 2 * Math.PI);
+        double ea = e < 0.8 ? m : Math.PI * Math.Sign(m == 0 ? 1 : m);
+        for (int i = 0; i < 50; i++)
+        {
+            double f = ea - e * Math.Sin(ea) - m;
+            double step = f / (1 - e * Math.Cos(ea));
+            ea -= step;
+            if (Math.Abs(step) < 1e-14) break;
+        }
+        return ea;
+    }
+
+    /// <summary>Heliocentric position, au, in the ecliptic and equinox of J2000, at MJD TDB.</summary>
+    public (double X, double Y, double Z) HeliocentricEcliptic(double mjdTdb)
+    {
+        double m = MeanAnomalyDeg * Coordinates.DegToRad + MeanMotion * (mjdTdb - EpochMjd);
+        double ea = EccentricAnomaly(m, E);
+        double xp = A * (Math.Cos(ea) - E), yp = A * Math.Sqrt(1 - E * E) * Math.Sin(ea);
+        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
+        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
+        // Rz(Ω) Rx(i) Rz(ω) applied to the perifocal vector.
+        double x = (co * cw - so * sw * ci) * xp + (-co * sw - so * cw * ci) * yp;
+        double y = (so * cw + co * sw * ci) * xp + (-so * sw + co * cw * ci) * yp;
+        double z = sw * si * xp + cw * si * yp;
+        return (x, y, z);
+    }
+
+    /// <summary>Heliocentric position, au, in the ICRS-aligned equator of J2000, at MJD TDB.</summary>
+    public (double X, double Y, double Z) HeliocentricEquatorial(double mjdTdb)
+    {
+        var (x, y, z) = HeliocentricEcliptic(mjdTdb);
+        return Coordinates.EclipticToEquatorial(x, y, z);
+    }
+}
+
+/// <summary>An astrometric position of a solar-system body as seen by an observer.</summary>
+/// <param name="RaDeg">Astrometric RA, degrees (ICRS-aligned, light-time corrected, no aberration or deflection).</param>
+/// <param name="DecDeg">Astrometric Dec, degrees.</param>
+/// <param name="DeltaAu">Observer-body distance, au.</param>
+/// <param name="RAu">Sun-body distance, au.</param>
+/// <param name="PhaseDeg">Sun-body-observer phase angle, degrees.</param>
+/// <param name="ElongationDeg">Sun-observer-body elongation, degrees.</param>
+public readonly record struct Ephemeris(double RaDeg, double DecDeg, double DeltaAu, double RAu, double PhaseDeg, double ElongationDeg)
+{
+    /// <summary>
+    /// Predicted V magnitude with the IAU H,G system (Bowell et al. 1989, in Asteroids II): H + 5 log10(r Δ) - 2.5
+    /// log10((1 - G) Φ1 + G Φ2).
+    /// </summary>
+    public double VMagnitude(double h, double g)
+    {
+        double t = Math.Tan(PhaseDeg * Coordinates.DegToRad / 2);
+        double phi1 = Math.Exp(-3.33 * Math.Pow(t, 0.63)), phi2 = Math.Exp(-1.87 * Math.Pow(t, 1.22));
+        return h + 5 * Math.Log10(RAu * DeltaAu) - 2.5 * Math.Log10((1 - g) * phi1 + g * phi2);
+    }
+}
+
+/// <summary>Two-body ephemerides: observer position from <see cref="EarthEphemeris"/>, light time iterated.</summary>
+public static class TwoBodyEphemeris
+{
+    /// <summary>
+    /// The astrometric place of a body at MJD TDB as seen from the geocentre (<paramref name="site"/> null) or from a
+    /// site (topocentric; the site's offset is computed from mean sidereal time, good to a few metres, ignoring polar
+    /// motion and precession of the Earth's axis, which shifts the site vector by under 0.5° and the body by well
+    /// under 0.01 arcsec for main-belt distances).
+    /// </summary>
+    public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, ObservatorySite? site = null)
+    {
+        ArgumentNullException.ThrowIfNull(orbit);
+        var (ex, ey, ez) = EarthEphemeris.HeliocentricEquatorial(mjdTdb);
+        if (site is not null)
+        {
+            var (sx, sy, sz) = SiteGeocentric(site, mjdTdb + TimeScales.MjdOffset);
+            ex += sx; ey += sy; ez += sz;
+        }
+        double tau = 0, bx = 0, by = 0, bz = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            (bx, by, bz) = orbit.HeliocentricEquatorial(mjdTdb - tau);
+            double d = Math.Sqrt((bx - ex) * (bx - ex) + (by - ey) * (by - ey) + (bz - ez) * (bz - ez));
+            tau = d / KeplerOrbit.SpeedOfLightAuPerDay;
+        }
+        double gx = bx - ex, gy = by - ey, gz = bz - ez;
+        double delta = Math.Sqrt(gx * gx + gy * gy + gz * gz), r = Math.Sqrt(bx * bx + by * by + bz * bz);
+        double rEarth = Math.Sqrt(ex * ex + ey * ey + ez * ez);
+        var (ra, dec) = Coordinates.FromVector(gx, gy, gz);
+        double cosPhase = (bx * gx + by * gy + bz * gz) / (r * delta);
+        double cosElong = (-ex * gx - ey * gy - ez * gz) / (rEarth * delta);
+        return new Ephemeris(ra, dec, delta, r, Math.Acos(Math.Clamp(cosPhase, -1, 1)) * Coordinates.RadToDeg,
+            Math.Acos(Math.Clamp(cosElong, -1, 1)) * Coordinates.RadToDeg);
+    }
+
+    /// <summary>Geocentric position of a site, au, in the equatorial frame (WGS84 ellipsoid, mean sidereal time).</summary>
+    public static (double X, double Y, double Z) SiteGeocentric(ObservatorySite site, double jdUt)
+    {
+        ArgumentNullException.ThrowIfNull(site);
+        const double a = 6378137.0, f = 1 / 298.257223563, au = 149597870700.0;
+        double phi = site.LatitudeDeg * Coordinates.DegToRad;
+        double e2 = f * (2 - f), n = a / Math.Sqrt(1 - e2 * Math.Sin(phi) * Math.Sin(phi));
+        double rho = (n + site.HeightM) * Math.Cos(phi), z = (n * (1 - e2) + site.HeightM) * Math.Sin(phi);
+        double lst = Coordinates.LocalSiderealTimeDeg(jdUt, site.LongitudeDeg) * Coordinates.DegToRad;
+        return (rho * Math.Cos(lst) / au, rho * Math.Sin(lst) / au, z / au);
+    }
+}

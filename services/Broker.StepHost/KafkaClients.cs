@@ -1,0 +1,106 @@
+using Confluent.Kafka;
+
+namespace Broker.StepHost;
+
+/// <summary>
+/// Builds Broker's Kafka clients with the settings the at-least-once contract depends on, and checks a cluster
+/// before a service starts so that bad configuration fails fast with one clear message.
+/// </summary>
+public static class KafkaClients
+{
+    /// <summary>
+    /// Consumer settings: the deployment's, then the ones Broker relies on (offsets stored by the host only after
+    /// delivery, cooperative-sticky assignment).
+    /// </summary>
+    public static ConsumerConfig ConsumerConfig(KafkaSettings settings, string groupId, string autoOffsetReset = "earliest")
+    {
+        var config = new ConsumerConfig(settings.For(settings.Consumer))
+        {
+            GroupId = groupId,
+            EnableAutoOffsetStore = false,
+            EnableAutoCommit = true,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+        };
+        if (!settings.For(settings.Consumer).ContainsKey("auto.offset.reset"))
+            config.Set("auto.offset.reset", autoOffsetReset);
+        return config;
+    }
+
+    /// <summary>Producer settings: the deployment's, with <c>acks=all</c> unless the deployment says otherwise.</summary>
+    public static ProducerConfig ProducerConfig(KafkaSettings settings)
+    {
+        var all = settings.For(settings.Producer);
+        var config = new ProducerConfig(all);
+        if (!all.ContainsKey("acks")) config.Acks = Acks.All;
+        if (!all.ContainsKey("linger.ms")) config.LingerMs = 5;
+        return config;
+    }
+
+    /// <summary>A producer of raw keys and values.</summary>
+    /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>
+    public static IProducer<byte[], byte[]> Producer(KafkaSettings settings, Action<IProducer<byte[], byte[]>, Error>? onError = null)
+    {
+        var builder = new ProducerBuilder<byte[], byte[]>(ProducerConfig(settings));
+        if (onError is not null) builder.SetErrorHandler(onError);
+        return Build(() => builder.Build(), "producer");
+    }
+
+    /// <summary>Wraps client construction so that a bad librdkafka setting gives one clear message.</summary>
+    /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>
+    public static T Build<T>(Func<T> build, string what)
+    {
+        try
+        {
+            return build();
+        }
+        catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            throw new StepHostConfigurationException($"invalid Kafka {what} setting: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Connects to the cluster and checks that every topic exists. Does not create topics (librdkafka's mock cluster
+    /// and production clusters alike are given their topics by <c>broker dev-kafka</c> or the deployment).
+    /// </summary>
+    /// <exception cref="StepHostConfigurationException">No bootstrap address, the cluster is unreachable, or a topic is missing.</exception>
+    public static void CheckCluster(KafkaSettings settings, IReadOnlyCollection<string> topics, TimeSpan timeout)
+    {
+        string bootstrap = settings.Bootstrap
+            ?? throw new StepHostConfigurationException("no Kafka bootstrap address: set Kafka:bootstrap.servers, BROKER_KAFKA_BOOTSTRAP_SERVERS or --bootstrap");
+        var config = new AdminClientConfig(settings.For(settings.Consumer));
+        // Keep librdkafka from logging every refused connection while we wait.
+        config.Set("log_level", "0");
+        using var admin = Build(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build(), "client");
+        Metadata metadata;
+        try
+        {
+            metadata = admin.GetMetadata(timeout);
+        }
+        catch (KafkaException ex)
+        {
+            throw new StepHostConfigurationException(
+                $"cannot reach Kafka at {bootstrap} within {timeout.TotalSeconds:0} s ({ex.Error.Reason}); is the cluster running (broker dev-kafka) and the address right?", ex);
+        }
+        if (metadata.Brokers.Count == 0)
+            throw new StepHostConfigurationException($"Kafka at {bootstrap} answered with no brokers");
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var t in metadata.Topics)
+        {
+            if (t.Error.Code == ErrorCode.NoError) present.Add(t.Topic);
+        }
+        var missing = topics.Where(t => !present.Contains(t)).ToList();
+        if (missing.Count > 0)
+            throw new StepHostConfigurationException(
+                $"topic{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} not found at {bootstrap}; create {(missing.Count > 1 ? "them" : "it")} (broker dev-kafka creates Broker's topology)");
+    }
+
+    /// <summary>The topics present on a cluster with their partition counts.</summary>
+    public static IReadOnlyDictionary<string, int> ListTopics(KafkaSettings settings, TimeSpan timeout)
+    {
+        var config = new AdminClientConfig(settings.For(settings.Consumer));
+        using var admin = Build(() => new AdminClientBuilder(config).Build(), "client");
+        var metadata = admin.GetMetadata(timeout);
+        return metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Broker.StepHost;
+
+/// <summary>
+/// librdkafka's mock cluster: a Kafka-protocol broker inside a librdkafka handle, listening on loopback TCP ports
+/// so that any client in any process can use it. For development (<c>broker dev-kafka</c>) and tests only. Limits
+/// (docs/kafka.md): memory only; each partition keeps only its newest 5 MB or 100,000 messages; topics must be
+/// created here (no CreateTopics request); transactions, ACLs and SASL untested.
+/// </summary>
+public sealed partial class MockCluster : IDisposable
+{
+    private const string Lib = "librdkafka.so.1";
+    private IntPtr _rk;
+    private IntPtr _cluster;
+
+    /// <summary>Starts a cluster of <paramref name="brokers"/> brokers.</summary>
+    /// <exception cref="InvalidOperationException">librdkafka could not create it.</exception>
+    public MockCluster(int brokers = 1)
+    {
+        var errstr = new byte[512];
+        IntPtr conf = rd_kafka_conf_new();
+        // Quiet: the mock cluster's own handle has nothing to say to a user.
+        rd_kafka_conf_set(conf, "log_level", "0", errstr, errstr.Length);
+        _rk = rd_kafka_new(0, conf, errstr, errstr.Length);
+        if (_rk == IntPtr.Zero) throw new InvalidOperationException("rd_kafka_new failed: " + CString(errstr));
+        _cluster = rd_kafka_mock_cluster_new(_rk, brokers);
+        if (_cluster == IntPtr.Zero)
+        {
+            rd_kafka_destroy(_rk);
+            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
+        }
+        Bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(_cluster)) ?? throw new InvalidOperationException("no bootstrap address");
+    }
+
+    /// <summary>The bootstrap address, <c>127.0.0.1:PORT[,...]</c>.</summary>
+    public string Bootstrap { get; }
+
+    /// <summary>Creates a topic.</summary>
+    /// <exception cref="InvalidOperationException">librdkafka refused (the error code is in the message).</exception>
+    public void CreateTopic(string topic, int partitions)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+        int err = rd_kafka_mock_topic_create(_cluster, topic, partitions, 1);
+        if (err != 0) throw new InvalidOperationException($"creating topic {topic} failed: {Marshal.PtrToStringUTF8(rd_kafka_err2str(err))}");
+    }
+
+    /// <summary>Creates Broker's topology (<see cref="BrokerTopics.All"/>) with the given partition count.</summary>
+    public void CreateTopology(int partitions)
+    {
+        foreach (var t in BrokerTopics.All) CreateTopic(t, partitions);
+    }
+
+    /// <summary>Stops the cluster; clients connected to it see their connections closed.</summary>
+    public void Dispose()
+    {
+        if (_cluster != IntPtr.Zero)
+        {
+            rd_kafka_mock_cluster_destroy(_cluster);
+            _cluster = IntPtr.Zero;
+        }
+        if (_rk != IntPtr.Zero)
+        {
+            rd_kafka_destroy(_rk);
+            _rk = IntPtr.Zero;
+        }
+    }
+
+    private static string CString(byte[] s)
+    {
+        int n = Array.IndexOf(s, (byte)0);
+        return Encoding.UTF8.GetString(s, 0, n < 0 ? s.Length : n);
+    }
+
+    [LibraryImport(Lib)]
+    private static partial IntPtr rd_kafka_conf_new();
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, byte[] errstr, nint errstrSize);
+
+    [LibraryImport(Lib)]
+    private static partial IntPtr rd_kafka_new(int type, IntPtr conf, byte[] errstr, nint errstrSize);
+
+    [LibraryImport(Lib)]
+    private static partial void rd_kafka_destroy(IntPtr rk);
+
+    [LibraryImport(Lib)]
+    private static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokers);
+
+    [LibraryImport(Lib)]
+    private static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+
+    [LibraryImport(Lib)]
+    private static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+
+    [LibraryImport(Lib)]
+    private static partial IntPtr rd_kafka_err2str(int err);
+}
+
+/// <summary>Broker's Kafka topology (docs/kafka.md): survey alerts in, the ingested broker alert stream out, and a dead-letter topic per input.</summary>
+public static class BrokerTopics
+{
+    /// <summary>Raw survey alerts (ZTF containers or Confluent-framed Rubin alerts): ingest's input, <c>broker replay</c>'s default target.</summary>
+    public const string SurveyAlerts = "survey.alerts";
+
+    /// <summary>Broker alert records (schemas/broker/broker.alert.v1.avsc) written by ingest.</summary>
+    public const string Ingested = "broker.ingested";
+
+    /// <summary>The dead-letter topic of an input topic.</summary>
+    public static string DeadLetter(string input) => input + ".dlq";
+
+    /// <summary>Every topic of the topology, dead-letter topics included.</summary>
+    public static IReadOnlyList<string> All { get; } = [SurveyAlerts, DeadLetter(SurveyAlerts), Ingested, DeadLetter(Ingested)];
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Broker.StepHost;
+
+/// <summary>
+/// What an in-process run did: counts per stage, dead letters with reasons, throughput and per-alert latency
+/// (from reading the message to the last stage's output; outputs only).
+/// </summary>
+public sealed class RunSummary
+{
+    /// <summary>Creates a summary.</summary>
+    public RunSummary(long read, long written, IReadOnlyList<StepCountersSnapshot> stages, IReadOnlyList<DeadLetterRecord> deadLetters,
+        TimeSpan elapsed, IReadOnlyList<double> latenciesMs, bool stopped)
+    {
+        Read = read;
+        Written = written;
+        Stages = stages;
+        DeadLetters = deadLetters;
+        Elapsed = elapsed;
+        Stopped = stopped;
+        var sorted = latenciesMs.ToArray();
+        Array.Sort(sorted);
+        LatencyP50Ms = Percentile(sorted, 0.50);
+        LatencyP90Ms = Percentile(sorted, 0.90);
+        LatencyP99Ms = Percentile(sorted, 0.99);
+        LatencyMaxMs = sorted.Length == 0 ? 0 : sorted[^1];
+    }
+
+    /// <summary>Messages read from the source.</summary>
+    public long Read { get; }
+
+    /// <summary>Records output by the last stage.</summary>
+    public long Written { get; }
+
+    /// <summary>Counters per stage, in chain order.</summary>
+    public IReadOnlyList<StepCountersSnapshot> Stages { get; }
+
+    /// <summary>Every dead letter with its stage, source and reason.</summary>
+    public IReadOnlyList<DeadLetterRecord> DeadLetters { get; }
+
+    /// <summary>Messages read but neither written nor dropped by a stage (0 after a normal or stopped run).</summary>
+    public long InFlight => Read - Written - Stages.Sum(s => s.DeadLettered + s.Duplicates + s.Filtered);
+
+    /// <summary>Wall time of the run.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>True when the run was stopped before the source ended.</summary>
+    public bool Stopped { get; }
+
+    /// <summary>Messages read per second of wall time.</summary>
+    public double AlertsPerSecond => Elapsed.TotalSeconds > 0 ? Read / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Median per-alert latency, ms.</summary>
+    public double LatencyP50Ms { get; }
+
+    /// <summary>90th percentile latency, ms.</summary>
+    public double LatencyP90Ms { get; }
+
+    /// <summary>99th percentile latency, ms.</summary>
+    public double LatencyP99Ms { get; }
+
+    /// <summary>Largest latency, ms.</summary>
+    public double LatencyMaxMs { get; }
+
+    /// <summary>Nearest-rank percentile of sorted values (0 when empty).</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double q)
+    {
+        if (sorted.Count == 0) return 0;
+        int rank = (int)Math.Ceiling(q * sorted.Count) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
+    }
+
+    /// <summary>The summary as text for a terminal (dead-letter reasons grouped, at most 20 listed).</summary>
+    public string Render()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(c, $"Read {Read} messages in {Elapsed.TotalSeconds:F2} s ({AlertsPerSecond:F0} alerts/s){(Stopped ? ", stopped early" : "")}; wrote {Written}; in flight {InFlight}.");
+        sb.AppendLine(c, $"{"stage",-16}{"in",8}{"out",8}{"dead",8}{"dups",8}{"filtered",10}");
+        foreach (var s in Stages)
+            sb.AppendLine(c, $"{s.Step,-16}{s.In,8}{s.Out,8}{s.DeadLettered,8}{s.Duplicates,8}{s.Filtered,10}");
+        sb.AppendLine(c, $"Latency per alert: p50 {LatencyP50Ms:F2} ms, p90 {LatencyP90Ms:F2} ms, p99 {LatencyP99Ms:F2} ms, max {LatencyMaxMs:F2} ms.");
+        if (DeadLetters.Count > 0)
+        {
+            sb.AppendLine(c, $"Dead letters ({DeadLetters.Count}):");
+            foreach (var d in DeadLetters.Take(20)) sb.AppendLine(c, $"  [{d.Stage}] {d.Source}#{d.Index}: {d.Reason}");
+            if (DeadLetters.Count > 20) sb.AppendLine(c, $"  ... and {DeadLetters.Count - 20} more");
+        }
+        return sb.ToString();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Render();
+
+    /// <summary>The summary as indented JSON (every dead letter listed).</summary>
+    public string ToJson() => JsonSerializer.Serialize(new
+    {
+        read = Read,
+        written = Written,
+        inFlight = InFlight,
+        stopped = Stopped,
+        elapsedSeconds = Elapsed.TotalSeconds,
+        alertsPerSecond = AlertsPerSecond,
+        latencyMs = new { p50 = LatencyP50Ms, p90 = LatencyP90Ms, p99 = LatencyP99Ms, max = LatencyMaxMs },
+        stages = Stages.Select(s => new { step = s.Step, @in = s.In, @out = s.Out, deadLettered = s.DeadLettered, duplicates = s.Duplicates, filtered = s.Filtered }),
+        deadLetters = DeadLetters.Select(d => new { stage = d.Stage, source = d.Source, index = d.Index, key = d.Key, reason = d.Reason }),
+    }, new JsonSerializerOptions { WriteIndented = true });
+}

@@ -1,0 +1,114 @@
+namespace Broker.StepHost;
+
+/// <summary>
+/// One stage of the broker: a typed transform over a batch of alerts. A step never sees a consumer, a producer
+/// or an offset; the Kafka host (<see cref="KafkaStepHost{TIn,TOut}"/>) and the in-process runner
+/// (<see cref="InProcessPipeline"/>) run the same step classes.
+/// </summary>
+/// <typeparam name="TIn">What the step reads (raw survey bytes for ingest, <c>Alert</c> afterwards).</typeparam>
+/// <typeparam name="TOut">What the step emits.</typeparam>
+public interface IStep<TIn, TOut>
+{
+    /// <summary>Short stable name (<c>ingest</c>, <c>crossmatch</c>): used in headers, dead letters and metrics.</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Processes a batch. The result has exactly one entry per input, in input order. Bad input is reported as a
+    /// <see cref="StepResult{T}.DeadLetter"/> result (or by throwing a <see cref="StepException"/> with
+    /// <see cref="FailureKind.BadInput"/>, in which case the host retries the items one at a time to find it).
+    /// </summary>
+    ValueTask<IReadOnlyList<StepResult<TOut>>> ExecuteAsync(IReadOnlyList<TIn> batch, CancellationToken cancellationToken);
+}
+
+/// <summary>What a step did with one input.</summary>
+public enum StepOutcome
+{
+    /// <summary>Produced one output record.</summary>
+    Emitted,
+
+    /// <summary>Bad input: its original bytes go to the dead-letter topic with the reason.</summary>
+    DeadLettered,
+
+    /// <summary>An exact duplicate of an alert seen recently: counted and dropped.</summary>
+    Duplicate,
+
+    /// <summary>Deliberately not passed on (a filter's "no"): counted and dropped.</summary>
+    Filtered,
+}
+
+/// <summary>The outcome of a step for one input.</summary>
+/// <typeparam name="T">The step's output type.</typeparam>
+/// <param name="Outcome">What happened.</param>
+/// <param name="Value">The output, when <see cref="StepOutcome.Emitted"/>.</param>
+/// <param name="Reason">Why, for anything but <see cref="StepOutcome.Emitted"/>.</param>
+public readonly record struct StepResult<T>(StepOutcome Outcome, T? Value, string? Reason)
+{
+    /// <summary>An output record.</summary>
+    public static StepResult<T> Emit(T value) => new(StepOutcome.Emitted, value, null);
+
+    /// <summary>Bad input, with a reason a person can act on.</summary>
+    public static StepResult<T> DeadLetter(string reason) => new(StepOutcome.DeadLettered, default, reason);
+
+    /// <summary>A duplicate of a recently seen alert.</summary>
+    public static StepResult<T> Duplicate(string reason) => new(StepOutcome.Duplicate, default, reason);
+
+    /// <summary>Deliberately dropped.</summary>
+    public static StepResult<T> Filter(string reason) => new(StepOutcome.Filtered, default, reason);
+}
+
+/// <summary>The three kinds of failure (../../docs/kafka.md, "Failures").</summary>
+public enum FailureKind
+{
+    /// <summary>The input is bad (undecodable, impossible values): dead-letter it and go on.</summary>
+    BadInput,
+
+    /// <summary>A dependency fails for a while: retry with backoff and jitter, then escalate to fatal.</summary>
+    Transient,
+
+    /// <summary>The process cannot go on (fatal Kafka error, corrupt model): log Critical and exit non-zero.</summary>
+    Fatal,
+}
+
+/// <summary>The one exception type a step throws; it carries its disposition and is caught once, in the host.</summary>
+public class StepException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public StepException(FailureKind kind, string message, Exception? inner = null) : base(message, inner) => Kind = kind;
+
+    /// <summary>What the host does about it.</summary>
+    public FailureKind Kind { get; }
+}
+
+/// <summary>Configuration that cannot work (unreachable bootstrap, missing topic, bad option value).</summary>
+public sealed class StepHostConfigurationException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Turns a step's values into Kafka message bytes and back, and names each value's key.</summary>
+/// <typeparam name="T">The value type.</typeparam>
+public interface IMessageCodec<T>
+{
+    /// <summary>Decodes a message value.</summary>
+    /// <exception cref="Exception">Any exception means bad input: the message is dead-lettered.</exception>
+    T Decode(byte[] value);
+
+    /// <summary>Encodes a value.</summary>
+    byte[] Encode(T value);
+
+    /// <summary>The Kafka key for a value (the alert id), or null to keep the input message's key.</summary>
+    string? KeyOf(T value);
+}
+
+/// <summary>Passes message bytes through unchanged (the input side of ingest).</summary>
+public sealed class RawBytesCodec : IMessageCodec<byte[]>
+{
+    /// <summary>The shared instance.</summary>
+    public static readonly RawBytesCodec Instance = new();
+
+    /// <inheritdoc />
+    public byte[] Decode(byte[] value) => value;
+
+    /// <inheritdoc />
+    public byte[] Encode(byte[] value) => value;
+
+    /// <inheritdoc />
+    public string? KeyOf(byte[] value) => null;
+}

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+
+namespace Broker.StepHost;
+
+/// <summary>
+/// Per-step accounting. Invariant after every batch: <c>In = Out + DeadLettered + Duplicates + Filtered</c>; an
+/// alert read but not yet accounted for is in flight. Thread-safe.
+/// </summary>
+public sealed class StepCounters
+{
+    private long _in, _out, _deadLettered, _duplicates, _filtered, _batches, _lag = -1;
+    private long _batchMicrosTotal, _batchMicrosMax, _lastBatchMicros;
+    private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
+
+    /// <summary>Creates counters for a step.</summary>
+    public StepCounters(string step) => Step = step;
+
+    /// <summary>The step counted.</summary>
+    public string Step { get; }
+
+    /// <summary>Alerts read.</summary>
+    public long In => Interlocked.Read(ref _in);
+
+    /// <summary>Alerts produced downstream.</summary>
+    public long Out => Interlocked.Read(ref _out);
+
+    /// <summary>Alerts sent to the dead-letter topic.</summary>
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+
+    /// <summary>Duplicates dropped.</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Alerts deliberately not passed on.</summary>
+    public long Filtered => Interlocked.Read(ref _filtered);
+
+    /// <summary>Batches completed.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Consumer lag summed over assigned partitions (messages), or -1 when unknown.</summary>
+    public long Lag { get => Interlocked.Read(ref _lag); set => Interlocked.Exchange(ref _lag, value); }
+
+    /// <summary>Dead-letter reasons (their first line, shortened) and how often each occurred.</summary>
+    public IReadOnlyDictionary<string, long> DeadLetterReasons => _reasons;
+
+    /// <summary>Adds read alerts.</summary>
+    public void AddIn(long n) => Interlocked.Add(ref _in, n);
+
+    /// <summary>Counts one outcome.</summary>
+    public void Count(StepOutcome outcome, string? reason = null)
+    {
+        switch (outcome)
+        {
+            case StepOutcome.Emitted: Interlocked.Increment(ref _out); break;
+            case StepOutcome.DeadLettered:
+                Interlocked.Increment(ref _deadLettered);
+                _reasons.AddOrUpdate(ReasonKey(reason), 1, (_, n) => n + 1);
+                break;
+            case StepOutcome.Duplicate: Interlocked.Increment(ref _duplicates); break;
+            case StepOutcome.Filtered: Interlocked.Increment(ref _filtered); break;
+        }
+    }
+
+    /// <summary>Records a finished batch and how long it took (consume to delivered), microseconds.</summary>
+    public void BatchDone(long micros)
+    {
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _batchMicrosTotal, micros);
+        Interlocked.Exchange(ref _lastBatchMicros, micros);
+        long max;
+        while (micros > (max = Interlocked.Read(ref _batchMicrosMax)) && Interlocked.CompareExchange(ref _batchMicrosMax, micros, max) != max)
+        {
+        }
+    }
+
+    /// <summary>A consistent-enough copy for logging and the health file.</summary>
+    public StepCountersSnapshot Snapshot()
+    {
+        long batches = Batches;
+        return new StepCountersSnapshot(Step, In, Out, DeadLettered, Duplicates, Filtered, batches, Lag,
+            Interlocked.Read(ref _lastBatchMicros) / 1000.0,
+            batches == 0 ? 0 : Interlocked.Read(ref _batchMicrosTotal) / 1000.0 / batches,
+            Interlocked.Read(ref _batchMicrosMax) / 1000.0);
+    }
+
+    /// <summary>Reasons are grouped by their text up to the first digit-bearing detail, so ids don't split groups.</summary>
+    internal static string ReasonKey(string? reason)
+    {
+        if (string.IsNullOrEmpty(reason)) return "(no reason)";
+        int nl = reason.IndexOf('\n');
+        string s = nl >= 0 ? reason[..nl] : reason;
+        return s.Length <= 160 ? s : s[..160];
+    }
+}
+
+/// <summary>A copy of <see cref="StepCounters"/> at one moment.</summary>
+/// <param name="Step">Step name.</param>
+/// <param name="In">Alerts read.</param>
+/// <param name="Out">Alerts produced.</param>
+/// <param name="DeadLettered">Alerts dead-lettered.</param>
+/// <param name="Duplicates">Duplicates dropped.</param>
+/// <param name="Filtered">Alerts filtered out.</param>
+/// <param name="Batches">Batches done.</param>
+/// <param name="Lag">Consumer lag, messages (-1 unknown).</param>
+/// <param name="LastBatchMs">Latency of the last batch, ms.</param>
+/// <param name="MeanBatchMs">Mean batch latency, ms.</param>
+/// <param name="MaxBatchMs">Largest batch latency, ms.</param>
+public sealed record StepCountersSnapshot(string Step, long In, long Out, long DeadLettered, long Duplicates, long Filtered,
+    long Batches, long Lag, double LastBatchMs, double MeanBatchMs, double MaxBatchMs);

@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace Broker.StepHost;
+
+/// <summary>
+/// How a step runs on Kafka. Bound from the <c>StepHost</c> configuration section; librdkafka settings come from
+/// the <c>Kafka</c> section (both clients), <c>KafkaConsumer</c> and <c>KafkaProducer</c> (one client each), so
+/// any librdkafka setting is a deployment choice (docs/kafka.md, "Configuration").
+/// </summary>
+public sealed class StepHostOptions
+{
+    /// <summary>The configuration section bound to this class.</summary>
+    public const string Section = "StepHost";
+
+    /// <summary>Topic read.</summary>
+    public string InputTopic { get; set; } = "";
+
+    /// <summary>Topic written.</summary>
+    public string OutputTopic { get; set; } = "";
+
+    /// <summary>Dead-letter topic; default <c>&lt;InputTopic&gt;.dlq</c>.</summary>
+    public string? DeadLetterTopic { get; set; }
+
+    /// <summary>Consumer group; default <c>broker-&lt;step&gt;</c>.</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>Most messages per batch.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>Longest wait to fill a batch once its first message has arrived, milliseconds.</summary>
+    public int BatchWaitMs { get; set; } = 100;
+
+    /// <summary>How long start-up may take to reach the cluster and find the topics before failing, seconds.</summary>
+    public int StartupTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Retries of a step failing with <see cref="FailureKind.Transient"/> before it becomes fatal.</summary>
+    public int TransientRetries { get; set; } = 5;
+
+    /// <summary>Where to write the health file (JSON, rewritten at least every few seconds); none when empty.</summary>
+    public string? HealthFile { get; set; }
+
+    /// <summary>How often counters and lag are logged at Information, seconds (0: never).</summary>
+    public int MetricsIntervalSeconds { get; set; } = 30;
+
+    /// <summary>Where to start when the group has no committed offset: <c>earliest</c> or <c>latest</c>.</summary>
+    public string AutoOffsetReset { get; set; } = "earliest";
+
+    /// <summary>The dead-letter topic in effect.</summary>
+    public string EffectiveDeadLetterTopic => string.IsNullOrWhiteSpace(DeadLetterTopic) ? InputTopic + ".dlq" : DeadLetterTopic;
+
+    /// <summary>The consumer group in effect for a step.</summary>
+    public string EffectiveGroupId(string step) => string.IsNullOrWhiteSpace(GroupId) ? "broker-" + step : GroupId;
+
+    /// <summary>Checks the values; throws one clear message naming every bad setting.</summary>
+    /// <exception cref="StepHostConfigurationException">A setting is missing or out of range.</exception>
+    public void Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(InputTopic)) errors.Add("StepHost:InputTopic is empty");
+        if (string.IsNullOrWhiteSpace(OutputTopic)) errors.Add("StepHost:OutputTopic is empty");
+        if (BatchSize is < 1 or > 100_000) errors.Add($"StepHost:BatchSize {BatchSize} is not in 1..100000");
+        if (BatchWaitMs is < 0 or > 60_000) errors.Add($"StepHost:BatchWaitMs {BatchWaitMs} is not in 0..60000");
+        if (StartupTimeoutSeconds is < 1 or > 600) errors.Add($"StepHost:StartupTimeoutSeconds {StartupTimeoutSeconds} is not in 1..600");
+        if (TransientRetries is < 0 or > 100) errors.Add($"StepHost:TransientRetries {TransientRetries} is not in 0..100");
+        if (AutoOffsetReset is not ("earliest" or "latest")) errors.Add($"StepHost:AutoOffsetReset '{AutoOffsetReset}' is neither earliest nor latest");
+        if (errors.Count > 0) throw new StepHostConfigurationException("invalid configuration: " + string.Join("; ", errors));
+    }
+
+    /// <summary>Renders a number setting for librdkafka.</summary>
+    internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>librdkafka settings: shared, consumer-only and producer-only (keys are librdkafka's own names).</summary>
+public sealed class KafkaSettings
+{
+    /// <summary>Settings for both clients (<c>bootstrap.servers</c>, <c>security.protocol</c>, ...).</summary>
+    public Dictionary<string, string> Common { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Consumer-only settings (<c>fetch.max.bytes</c>, ...).</summary>
+    public Dictionary<string, string> Consumer { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Producer-only settings (<c>linger.ms</c>, <c>compression.type</c>, ...).</summary>
+    public Dictionary<string, string> Producer { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The bootstrap servers, or null when not set.</summary>
+    public string? Bootstrap => Common.TryGetValue("bootstrap.servers", out var b) && !string.IsNullOrWhiteSpace(b) ? b : null;
+
+    /// <summary>Shared settings overlaid with one client's.</summary>
+    public Dictionary<string, string> For(Dictionary<string, string> specific)
+    {
+        var all = new Dictionary<string, string>(Common, StringComparer.Ordinal);
+        foreach (var (k, v) in specific) all[k] = v;
+        return all;
+    }
+
+    /// <summary>Settings for a given bootstrap address only.</summary>
+    public static KafkaSettings ForBootstrap(string bootstrap)
+    {
+        var s = new KafkaSettings();
+        s.Common["bootstrap.servers"] = bootstrap;
+        return s;
+    }
+}
