@@ -15,8 +15,8 @@ public static class SurveyFiles
 {
     private static readonly string[] Skipped = [".avsc", ".json", ".md", ".csv", ".txt", ".metadata", ".tsv", ".py", ".parquet", ".h5", ".pt"];
 
-    /// <summary>The messages of every path, in order; keys are alert ids where the message decodes.</summary>
-    public static IEnumerable<SourceMessage> Read(IEnumerable<string> paths, ISchemaRegistry? registry)
+    /// <summary>The messages of every path, in order; with <paramref name="withKeys"/>, keys are alert ids where the message decodes.</summary>
+    public static IEnumerable<SourceMessage> Read(IEnumerable<string> paths, ISchemaRegistry? registry, bool withKeys = true)
     {
         foreach (var path in paths)
         {
@@ -25,12 +25,12 @@ public static class SurveyFiles
                 foreach (var file in Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 {
                     if (Skipped.Any(s => file.EndsWith(s, StringComparison.OrdinalIgnoreCase))) continue;
-                    foreach (var m in ReadFile(file, registry)) yield return m;
+                    foreach (var m in ReadFile(file, registry, withKeys)) yield return m;
                 }
             }
             else if (File.Exists(path))
             {
-                foreach (var m in ReadFile(path, registry)) yield return m;
+                foreach (var m in ReadFile(path, registry, withKeys)) yield return m;
             }
             else
             {
@@ -40,45 +40,61 @@ public static class SurveyFiles
     }
 
     /// <summary>The same as <see cref="Read"/>, as an async stream for the in-process runner.</summary>
-    public static async IAsyncEnumerable<SourceMessage> ReadAsync(IEnumerable<string> paths, ISchemaRegistry? registry)
+    public static async IAsyncEnumerable<SourceMessage> ReadAsync(IEnumerable<string> paths, ISchemaRegistry? registry, bool withKeys = true)
     {
-        foreach (var m in Read(paths, registry))
+        foreach (var m in Read(paths, registry, withKeys))
         {
             yield return m;
             await Task.CompletedTask.ConfigureAwait(false);
         }
     }
 
-    private static IEnumerable<SourceMessage> ReadFile(string file, ISchemaRegistry? registry)
+    private static IEnumerable<SourceMessage> ReadFile(string file, ISchemaRegistry? registry, bool withKeys)
     {
         if (file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase))
         {
             var members = new List<(string Name, byte[] Bytes)>();
+            var tarBytes = new MemoryStream();
             using (var stream = File.OpenRead(file))
-            using (Stream tar = file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? stream : new GZipStream(stream, CompressionMode.Decompress))
-            using (var reader = new TarReader(tar))
             {
-                while (reader.GetNextEntry() is { } entry)
+                if (file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase)) stream.CopyTo(tarBytes);
+                else
                 {
-                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                    using var ms = new MemoryStream();
-                    entry.DataStream.CopyTo(ms);
-                    members.Add((entry.Name, ms.ToArray()));
+                    using var gz = new GZipStream(stream, CompressionMode.Decompress);
+                    gz.CopyTo(tarBytes);
+                }
+            }
+            tarBytes.Position = 0;
+            using (var reader = new TarReader(tarBytes))
+            {
+                try
+                {
+                    while (reader.GetNextEntry() is { } entry)
+                    {
+                        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
+                        using var ms = new MemoryStream();
+                        entry.DataStream.CopyTo(ms);
+                        members.Add((entry.Name, ms.ToArray()));
+                    }
+                }
+                catch (EndOfStreamException)
+                {
+                    // Some archives (the ZTF public tarballs among them) end without the two zero blocks.
                 }
             }
             foreach (var (name, bytes) in members.OrderBy(m => m.Name, StringComparer.Ordinal))
             {
-                foreach (var m in Split(file + "::" + name, bytes, registry)) yield return m;
+                foreach (var m in Split(file + "::" + name, bytes, registry, withKeys)) yield return m;
             }
         }
         else
         {
-            foreach (var m in Split(file, File.ReadAllBytes(file), registry)) yield return m;
+            foreach (var m in Split(file, File.ReadAllBytes(file), registry, withKeys)) yield return m;
         }
     }
 
     /// <summary>One message per alert in <paramref name="bytes"/>.</summary>
-    public static IEnumerable<SourceMessage> Split(string source, byte[] bytes, ISchemaRegistry? registry)
+    public static IEnumerable<SourceMessage> Split(string source, byte[] bytes, ISchemaRegistry? registry, bool withKeys = true)
     {
         if (AvroContainerReader.IsContainer(bytes))
         {
@@ -101,11 +117,11 @@ public static class SurveyFiles
                     using (var writer = new AvroContainerWriter(ms, container.WriterSchema, "null", leaveOpen: true))
                         writer.AppendEncoded(datums[i].Span);
                     byte[] one = ms.ToArray();
-                    yield return new SourceMessage(source, i, one, SurveyMessage.TryKey(one, registry));
+                    yield return new SourceMessage(source, i, one, withKeys ? SurveyMessage.TryKey(one, registry) : null);
                 }
                 yield break;
             }
         }
-        yield return new SourceMessage(source, 0, bytes, SurveyMessage.TryKey(bytes, registry));
+        yield return new SourceMessage(source, 0, bytes, withKeys ? SurveyMessage.TryKey(bytes, registry) : null);
     }
 }

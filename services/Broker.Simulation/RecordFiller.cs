@@ -69,7 +69,7 @@ internal static class RecordFiller
     public static void Long(this AvroRecord r, string name, long value)
     {
         int i = r.Schema.IndexOf(name);
-        r[i] = TypesOf(r.Schema)[i] == AvroType.Int ? (int)value : value;
+        r[i] = TypesOf(r.Schema)[i] == AvroType.Int ? (object)(int)value : value;
     }
 
     public static void Str(this AvroRecord r, string name, string? value) => r[name] = value;

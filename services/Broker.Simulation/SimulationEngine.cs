@@ -227,6 +227,10 @@ internal sealed class SimulationEngine
                 list.Add((a, e, 0, 0, f.Id));
             }
         }
+        // Keep asteroid alerts to about 10% of the requested rate: a fixed subset of tonight's in-field asteroids
+        // (chosen by designation, so each kept asteroid shows in every visit of its field).
+        double keep = Math.Min(1.0, 0.1 * Options.AlertsPerNight / Math.Max(1.0, 2.0 * list.Count));
+        list.RemoveAll(x => (SimRandom.Hash(Seed, 0xA5, (ulong)Array.IndexOf(_asteroids, x.Item1)) >> 11) * (1.0 / (1UL << 53)) >= keep);
         _asteroidsTonight = list;
     }
 }

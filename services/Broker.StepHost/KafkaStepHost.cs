@@ -24,6 +24,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly List<ConsumeResult<byte[], byte[]>> _batch = [];
     private readonly HashSet<TopicPartition> _assigned = [];
     private volatile string? _fatal;
+    private volatile bool _connected;
 
     /// <summary>Creates a host; nothing connects until <see cref="RunAsync"/>.</summary>
     public KafkaStepHost(IStep<TIn, TOut> step, IMessageCodec<TIn> inputCodec, IMessageCodec<TOut> outputCodec,
@@ -54,7 +55,6 @@ public sealed class KafkaStepHost<TIn, TOut>
     {
         _options.Validate();
         string input = _options.InputTopic, output = _options.OutputTopic, dlq = _options.EffectiveDeadLetterTopic;
-        KafkaClients.CheckCluster(_kafka, [input, output, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
 
         using var producer = KafkaClients.Producer(_kafka, (_, e) => OnError("producer", e));
         var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(KafkaClients.ConsumerConfig(_kafka, _options.EffectiveGroupId(_step.Name), _options.AutoOffsetReset))
@@ -68,6 +68,9 @@ public sealed class KafkaStepHost<TIn, TOut>
             .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), "revoked"))
             .SetPartitionsLostHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), "lost"));
         using var consumer = KafkaClients.Build(() => consumerBuilder.Build(), "consumer");
+        // Settings are checked by building the clients; the cluster and topics next, before anything is consumed.
+        KafkaClients.CheckCluster(_kafka, [input, output, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
+        _connected = true;
         consumer.Subscribe(input);
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
@@ -116,6 +119,11 @@ public sealed class KafkaStepHost<TIn, TOut>
         {
             _fatal = $"fatal Kafka {client} error {e.Code}: {e.Reason}";
             _log.LogCritical("Fatal Kafka {Client} error {Code}: {Reason}", client, e.Code, e.Reason);
+        }
+        else if (!_connected)
+        {
+            // Before the start-up check has passed, its one message says what is wrong.
+            _log.LogDebug("Kafka {Client} error {Code}: {Reason}", client, e.Code, e.Reason);
         }
         else
         {

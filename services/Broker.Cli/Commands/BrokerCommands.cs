@@ -11,5 +11,11 @@ internal static class BrokerCommands
         yield return TestCommand.Create();
         yield return DecodeCommand.Create();
         yield return StampsCommand.Create();
+        yield return SimulateCommand.Create();
+        yield return RunCommand.Create();
+        yield return DevKafkaCommand.Create();
+        yield return ServeCommand.Create();
+        yield return ReplayCommand.Create();
+        yield return SubscribeCommand.Create();
     }
 }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Broker.Cli.Pipeline;
+using Broker.Ingest;
+using Broker.StepHost;
+using Spectre.Console;
+
+namespace Broker.Cli.Commands;
+
+/// <summary><c>broker run PATH... --out DIR</c>: the whole implemented chain in one process, no Kafka.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var inputs = new AlertInputOptions();
+        var output = new Option<string>("--out") { Description = "Folder for alerts.avro (Broker alert records), dead-letters.jsonl, summary.json and summary.txt.", Required = true };
+        var allowMissingCutouts = new Option<bool>("--allow-missing-cutouts") { Description = "Pass alerts without cutouts instead of dead-lettering them." };
+        var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
+        var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
+        inputs.AddTo(command);
+        command.Options.Add(output);
+        command.Options.Add(allowMissingCutouts);
+        command.Options.Add(batch);
+        command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
+        {
+            var paths = parse.GetValue(inputs.Paths)!;
+            if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
+            foreach (var p in paths)
+            {
+                if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
+            }
+            var options = new BrokerRunOptions
+            {
+                Registry = KafkaCliOptions.Registry(parse.GetValue(inputs.Schemas), parse.GetValue(inputs.SchemaRegistry)),
+                OutputDirectory = parse.GetValue(output),
+                Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
+                Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
+            };
+            var summary = await RunWithProgressAsync(paths, options, ct);
+            Console.Out.Write(summary.Render());
+            Console.Out.WriteLine($"Wrote {summary.Written} alerts to {Path.Combine(options.OutputDirectory!, "alerts.avro")}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Runs with a progress bar when standard error is a terminal, plainly otherwise.</summary>
+    public static async Task<RunSummary> RunWithProgressAsync(IReadOnlyList<string> paths, BrokerRunOptions options, CancellationToken ct)
+    {
+        if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            return await BrokerChain.RunAsync(paths, options, null, ct);
+        long total = BrokerChain.CountMessages(paths, options.Registry);
+        RunSummary? summary = null;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        await console.Progress().AutoClear(true).StartAsync(async context =>
+        {
+            var task = context.AddTask("alerts", maxValue: Math.Max(1, total));
+            var progress = new Progress<long>(n => task.Value = n);
+            summary = await BrokerChain.RunAsync(paths, options, progress, ct);
+            task.Value = task.MaxValue;
+        });
+        return summary!;
+    }
+}

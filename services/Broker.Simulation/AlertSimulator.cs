@@ -1,0 +1,279 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Broker.Alerts.Avro;
+
+namespace Broker.Simulation;
+
+/// <summary>One simulated alert: its Avro body, the packet as a survey would send it, and its ground truth.</summary>
+/// <param name="AlertId">ZTF <c>candid</c> or Rubin <c>diaSourceId</c>.</param>
+/// <param name="Datum">The alert record in Avro binary encoding (no header).</param>
+/// <param name="Truth">What generated it.</param>
+public sealed record SimulatedAlert(long AlertId, byte[] Datum, TruthRecord Truth)
+{
+    /// <summary>
+    /// The packet as it travels: for ZTF an Avro container file holding this one alert (as IPAC sends them); for
+    /// Rubin the Confluent wire format (magic 0, schema id 1100, body).
+    /// </summary>
+    public byte[] ToPacket(SurveyKind survey) => survey == SurveyKind.Ztf
+        ? AvroFiles.SingleRecordContainer(SurveySchemas.Ztf, Datum, (ulong)AlertId)
+        : AvroFiles.ConfluentFramed(SurveySchemas.LsstSchemaId, Datum);
+}
+
+/// <summary>One row of truth.csv.</summary>
+/// <param name="AlertId">ZTF candid or Rubin diaSourceId.</param>
+/// <param name="ObjectId">ZTF objectId, or Rubin diaObjectId (ssObjectId for asteroids).</param>
+/// <param name="Class">True class.</param>
+/// <param name="SsDesignation">Asteroid designation as ZTF writes ssnamenr, or empty.</param>
+/// <param name="MjdUtc">Exposure start, UTC MJD.</param>
+/// <param name="Band">Filter name.</param>
+/// <param name="RaDeg">True RA, degrees.</param>
+/// <param name="DecDeg">True Dec, degrees.</param>
+/// <param name="Mag">Measured difference magnitude.</param>
+/// <param name="Parameters">Generator parameters, key=value;...</param>
+public sealed record TruthRecord(long AlertId, string ObjectId, ObjectClass Class, string SsDesignation, double MjdUtc, string Band, double RaDeg, double DecDeg, double Mag, string Parameters)
+{
+    /// <summary>The CSV header.</summary>
+    public const string Header = "alert_id,object_id,class,ss_designation,mjd_utc,band,ra,dec,mag,ephemeris,parameters";
+
+    /// <summary>The CSV row.</summary>
+    public string ToCsv(string ephemeris) => string.Create(CultureInfo.InvariantCulture,
+        $"{AlertId},{ObjectId},{Class},{SsDesignation},{MjdUtc:F6},{Band},{RaDeg:F7},{DecDeg:F7},{Mag:F3},{(Class == ObjectClass.Asteroid ? "\"" + ephemeris + "\"" : "")},\"{Parameters}\"");
+}
+
+/// <summary>What a run wrote.</summary>
+/// <param name="Alerts">Alerts written.</param>
+/// <param name="Visits">Visits simulated.</param>
+/// <param name="Files">Alert files written.</param>
+public sealed record SimulationSummary(long Alerts, int Visits, int Files);
+
+/// <summary>How <see cref="AlertSimulator.WriteAsync"/> lays out alert files.</summary>
+public enum OutputLayout
+{
+    /// <summary>One Avro container file per visit (exposure) holding all its alerts: DIR/alerts/&lt;survey&gt;_&lt;visit&gt;.avro.</summary>
+    PerVisit,
+
+    /// <summary>
+    /// One file per alert, as the surveys send them: ZTF a single-alert container file DIR/alerts/&lt;candid&gt;.avro;
+    /// Rubin a Confluent-framed message DIR/alerts/&lt;diaSourceId&gt;.bin.
+    /// </summary>
+    PerAlert,
+}
+
+/// <summary>
+/// The alert simulator (issue 4). Deterministic for a seed: equal options give byte-identical output, whatever the
+/// worker count. Streams: memory does not grow with the number of nights or alerts.
+/// </summary>
+public static class AlertSimulator
+{
+    private const int Chunk = 256;
+
+    /// <summary>
+    /// Every alert of the run in time order (visit by visit), encoded in parallel by <see cref="SimulationOptions.Workers"/>
+    /// threads. Use <see cref="SimulatedAlert.ToPacket"/> for the bytes a survey would send.
+    /// </summary>
+    public static IEnumerable<SimulatedAlert> Generate(SimulationOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var engine = new SimulationEngine(options);
+        var ztf = options.Survey == SurveyKind.Ztf ? new ZtfPacketBuilder(engine) : null;
+        var lsst = options.Survey == SurveyKind.Lsst ? new LsstPacketBuilder(engine) : null;
+        for (int night = 0; night < options.Nights; night++)
+        {
+            var visits = engine.Night(night).All;
+            foreach (var visit in visits)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var specs = engine.AlertsAt(visit);
+                // History lookups fill the schedule cache; touch it here so worker threads only read it.
+                engine.History(visit);
+                for (int start = 0; start < specs.Count; start += Chunk)
+                {
+                    int count = Math.Min(Chunk, specs.Count - start);
+                    var results = new SimulatedAlert[count];
+                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken }, i =>
+                    {
+                        var spec = specs[start + i];
+                        results[i] = ztf is not null ? Encode(ztf, spec) : Encode(lsst!, spec);
+                    });
+                    foreach (var r in results) yield return r;
+                }
+            }
+        }
+    }
+
+    private static SimulatedAlert Encode(ZtfPacketBuilder builder, AlertSpec spec)
+    {
+        var record = builder.Build(spec, out string objectId, out long candid);
+        var w = new AvroWriter(64 * 1024);
+        AvroDatumWriter.For(SurveySchemas.Ztf).Write(w, record);
+        return new SimulatedAlert(candid, w.ToArray(), Truth(spec, candid, objectId, spec.Visit.Field.Id, "gr"));
+    }
+
+    private static SimulatedAlert Encode(LsstPacketBuilder builder, AlertSpec spec)
+    {
+        var record = builder.Build(spec, out long objectId, out long diaSourceId);
+        var w = new AvroWriter(64 * 1024);
+        AvroDatumWriter.For(SurveySchemas.Lsst).Write(w, record);
+        return new SimulatedAlert(diaSourceId, w.ToArray(), Truth(spec, diaSourceId, objectId.ToString(CultureInfo.InvariantCulture), spec.Visit.Field.Id, "ugrizy"));
+    }
+
+    private static TruthRecord Truth(AlertSpec s, long alertId, string objectId, int field, string bands) =>
+        new(alertId, objectId, s.Class, s.Asteroid?.Designation ?? "", s.Visit.MjdUtc,
+            bands.Length == 2 ? (s.Visit.Band == 0 ? "g" : "r") : bands[s.Visit.Band].ToString(),
+            s.RaDeg, s.DecDeg, s.Measurement.Mag, FormattableString.Invariant($"field={field};visit={s.Visit.VisitId};seeing={s.Visit.SeeingArcsec:F2};maglim={s.Visit.LimitingMag:F2};{s.Parameters}"));
+
+    /// <summary>
+    /// Writes the run to <paramref name="outDir"/>: alert files under <c>alerts/</c> (see <see cref="OutputLayout"/>)
+    /// and <c>truth.csv</c>. Returns counts.
+    /// </summary>
+    public static async Task<SimulationSummary> WriteAsync(SimulationOptions options, string outDir, OutputLayout layout = OutputLayout.PerVisit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string alertDir = Path.Combine(outDir, "alerts");
+        Directory.CreateDirectory(alertDir);
+        string prefix = options.Survey == SurveyKind.Ztf ? "ztf" : "lsst";
+        var schema = options.Survey == SurveyKind.Ztf ? SurveySchemas.Ztf : SurveySchemas.Lsst;
+        string ephemeris = SimulationEngine.EphemerisName;
+        await using var truth = new StreamWriter(Path.Combine(outDir, "truth.csv"), false, new UTF8Encoding(false), 1 << 16);
+        await truth.WriteLineAsync(TruthRecord.Header.AsMemory(), cancellationToken);
+        long alerts = 0;
+        int files = 0;
+        var visits = new HashSet<long>();
+        AvroFiles.ContainerWriter? current = null;
+        long currentVisit = long.MinValue;
+        try
+        {
+            foreach (var alert in Generate(options, cancellationToken))
+            {
+                long visit = ParseVisit(alert.Truth.Parameters);
+                visits.Add(visit);
+                if (layout == OutputLayout.PerVisit)
+                {
+                    if (visit != currentVisit)
+                    {
+                        current?.Dispose();
+                        current = new AvroFiles.ContainerWriter(File.Create(Path.Combine(alertDir, $"{prefix}_{visit}.avro")), schema, (ulong)visit ^ options.Seed);
+                        currentVisit = visit;
+                        files++;
+                    }
+                    current!.Append(alert.Datum);
+                }
+                else
+                {
+                    string ext = options.Survey == SurveyKind.Ztf ? "avro" : "bin";
+                    await File.WriteAllBytesAsync(Path.Combine(alertDir, $"{alert.AlertId}.{ext}"), alert.ToPacket(options.Survey), cancellationToken);
+                    files++;
+                }
+                await truth.WriteLineAsync(alert.Truth.ToCsv(ephemeris).AsMemory(), cancellationToken);
+                alerts++;
+            }
+        }
+        finally
+        {
+            current?.Dispose();
+        }
+        return new SimulationSummary(alerts, visits.Count, files);
+    }
+
+    private static long ParseVisit(string parameters)
+    {
+        int i = parameters.IndexOf("visit=", StringComparison.Ordinal) + 6;
+        int j = parameters.IndexOf(';', i);
+        return long.Parse(parameters.AsSpan(i, j - i), CultureInfo.InvariantCulture);
+    }
+}
+
+/// <summary>
+/// Avro Object Container Files with a sync marker derived from a key, so that output bytes are reproducible (Avro
+/// 1.11 specification, "Object Container Files"; the marker only has to be unlikely to occur in the data).
+/// </summary>
+public static class AvroFiles
+{
+    private static readonly Dictionary<AvroSchema, byte[]> SchemaJson = [];
+
+    /// <summary>An OCF holding one record, codec null.</summary>
+    public static byte[] SingleRecordContainer(AvroSchema schema, ReadOnlySpan<byte> datum, ulong key)
+    {
+        using var ms = new MemoryStream(datum.Length + 16 * 1024);
+        using (var w = new ContainerWriter(ms, schema, key, leaveOpen: true)) w.Append(datum);
+        return ms.ToArray();
+    }
+
+    /// <summary>A Confluent-framed message: 0x00, big-endian schema id, body.</summary>
+    public static byte[] ConfluentFramed(int schemaId, ReadOnlySpan<byte> datum)
+    {
+        var bytes = new byte[datum.Length + ConfluentWireFormat.HeaderLength];
+        bytes[0] = ConfluentWireFormat.MagicByte;
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), schemaId);
+        datum.CopyTo(bytes.AsSpan(ConfluentWireFormat.HeaderLength));
+        return bytes;
+    }
+
+    private static byte[] JsonOf(AvroSchema schema)
+    {
+        lock (SchemaJson)
+        {
+            if (!SchemaJson.TryGetValue(schema, out var b)) SchemaJson[schema] = b = Encoding.UTF8.GetBytes(AvroSchemaJson.Write(schema));
+            return b;
+        }
+    }
+
+    /// <summary>Streams already-encoded records into an OCF, one block per megabyte.</summary>
+    public sealed class ContainerWriter : IDisposable
+    {
+        private readonly Stream _out;
+        private readonly bool _leaveOpen;
+        private readonly byte[] _sync = new byte[16];
+        private readonly AvroWriter _block = new(1 << 20);
+        private long _count;
+
+        /// <summary>Writes the header; the sync marker is a hash of <paramref name="key"/>.</summary>
+        public ContainerWriter(Stream output, AvroSchema schema, ulong key, bool leaveOpen = false)
+        {
+            _out = output;
+            _leaveOpen = leaveOpen;
+            BinaryPrimitives.WriteUInt64LittleEndian(_sync, SimRandom.Hash(0x5C, key));
+            BinaryPrimitives.WriteUInt64LittleEndian(_sync.AsSpan(8), SimRandom.Hash(0x5D, key));
+            var h = new AvroWriter(16 * 1024);
+            h.WriteRaw("Obj\u0001"u8);
+            h.WriteLong(2);
+            h.WriteString("avro.schema");
+            h.WriteBytes(JsonOf(schema));
+            h.WriteString("avro.codec");
+            h.WriteBytes("null"u8);
+            h.WriteLong(0);
+            h.WriteRaw(_sync);
+            _out.Write(h.WrittenSpan);
+        }
+
+        /// <summary>Appends one encoded record.</summary>
+        public void Append(ReadOnlySpan<byte> datum)
+        {
+            _block.WriteRaw(datum);
+            _count++;
+            if (_block.Length >= 1 << 20) Flush();
+        }
+
+        private void Flush()
+        {
+            if (_count == 0) return;
+            var h = new AvroWriter(32);
+            h.WriteLong(_count);
+            h.WriteLong(_block.Length);
+            _out.Write(h.WrittenSpan);
+            _out.Write(_block.WrittenSpan);
+            _out.Write(_sync);
+            _block.Reset();
+            _count = 0;
+        }
+
+        /// <summary>Writes the last block and closes the stream unless asked to leave it open.</summary>
+        public void Dispose()
+        {
+            Flush();
+            _out.Flush();
+            if (!_leaveOpen) _out.Dispose();
+        }
+    }
+}

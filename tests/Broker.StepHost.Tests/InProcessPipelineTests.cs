@@ -1,0 +1,84 @@
+using Broker.StepHost;
+
+namespace Broker.StepHost.Tests;
+
+/// <summary>Turns message bytes into an int (its first byte, minus 100 so that bytes below 100 are negative).</summary>
+internal sealed class ParseStep : IStep<byte[], int>
+{
+    public string Name => "parse";
+
+    public ValueTask<IReadOnlyList<StepResult<int>>> ExecuteAsync(IReadOnlyList<byte[]> batch, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<StepResult<int>>>(batch
+            .Select(b => b.Length == 0 ? StepResult<int>.DeadLetter("empty") : StepResult<int>.Emit(b[0] - 100)).ToArray());
+}
+
+public class InProcessPipelineTests
+{
+    private static async IAsyncEnumerable<SourceMessage> Messages(int count, CancellationTokenSource? stopAfter = null, int stopAt = -1)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (i == stopAt) stopAfter?.Cancel();
+            // Values 100..199 parse to 0..99; every 17th message is empty (dead letter).
+            yield return new SourceMessage("test", i, i % 17 == 5 ? [] : [(byte)(100 + i % 100)], i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Task.Yield();
+        }
+    }
+
+    [Fact]
+    public async Task Every_message_is_output_dead_lettered_duplicated_or_filtered_and_the_counts_reconcile()
+    {
+        var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep()), PipelineStage.From(new ParityStep())], new InProcessOptions { BatchSize = 7, ChannelCapacity = 5 });
+        var outputs = new List<int>();
+        var summary = await pipeline.RunAsync(Messages(1000), o => outputs.Add((int)o.Value));
+
+        Assert.Equal(1000, summary.Read);
+        Assert.Equal(0, summary.InFlight);
+        var parse = summary.Stages[0];
+        var parity = summary.Stages[1];
+        Assert.Equal(1000, parse.In);
+        Assert.Equal(parse.Out, parity.In);
+        Assert.Equal(parse.In, parse.Out + parse.DeadLettered);
+        Assert.Equal(parity.In, parity.Out + parity.DeadLettered + parity.Duplicates + parity.Filtered);
+        Assert.Equal(summary.Written, outputs.Count);
+        Assert.All(outputs, v => Assert.True(v % 20 == 0 && v > 0));
+        // Expected by construction: empties are i % 17 == 5.
+        int empties = Enumerable.Range(0, 1000).Count(i => i % 17 == 5);
+        Assert.Equal(empties, parse.DeadLettered);
+        Assert.Equal(empties, summary.DeadLetters.Count(d => d.Stage == "parse" && d.Reason == "empty"));
+        int evenPositive = Enumerable.Range(0, 1000).Count(i => i % 17 != 5 && i % 100 != 0 && i % 2 == 0);
+        Assert.Equal(evenPositive, outputs.Count);
+    }
+
+    [Fact]
+    public async Task A_stopped_run_finishes_what_it_read_and_still_reconciles()
+    {
+        using var stop = new CancellationTokenSource();
+        var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep())], new InProcessOptions { BatchSize = 4, ChannelCapacity = 2 });
+        var summary = await pipeline.RunAsync(Messages(1000, stop, 300), null, null, stop.Token);
+
+        Assert.True(summary.Stopped);
+        Assert.InRange(summary.Read, 300, 999);
+        Assert.Equal(0, summary.InFlight);
+        Assert.Equal(summary.Read, summary.Stages[0].In);
+    }
+
+    [Fact]
+    public async Task Stages_of_mismatched_types_fail_with_a_fatal_error_naming_them()
+    {
+        var pipeline = new InProcessPipeline([PipelineStage.From(new ParityStep())]);
+        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(Messages(3)));
+        Assert.Equal(FailureKind.Fatal, ex.Kind);
+        Assert.Contains("parity takes Int32", ex.Message);
+    }
+
+    [Fact]
+    public void Percentiles_use_the_nearest_rank()
+    {
+        double[] sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        Assert.Equal(5, RunSummary.Percentile(sorted, 0.5));
+        Assert.Equal(10, RunSummary.Percentile(sorted, 0.99));
+        Assert.Equal(1, RunSummary.Percentile(sorted, 0.0));
+        Assert.Equal(0, RunSummary.Percentile([], 0.5));
+    }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+using Broker.StepHost;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Broker.StepHost.Tests;
+
+/// <summary>Encodes ints as decimal text; keys are the value itself.</summary>
+internal sealed class IntCodec : IMessageCodec<int>
+{
+    public int Decode(byte[] value) => int.Parse(Encoding.UTF8.GetString(value), System.Globalization.CultureInfo.InvariantCulture);
+
+    public byte[] Encode(int value) => Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public string? KeyOf(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+public class KafkaStepHostTests
+{
+    private static StepHostOptions Options(string input, string output) => new()
+    {
+        InputTopic = input, OutputTopic = output, BatchSize = 50, BatchWaitMs = 20, StartupTimeoutSeconds = 3, MetricsIntervalSeconds = 0,
+    };
+
+    private static void Produce(string bootstrap, string topic, IEnumerable<byte[]> values)
+    {
+        using var p = KafkaClients.Producer(KafkaSettings.ForBootstrap(bootstrap));
+        foreach (var v in values) p.Produce(topic, new Message<byte[], byte[]> { Value = v });
+        p.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    internal static List<ConsumeResult<byte[], byte[]>> ReadAll(string bootstrap, string topic, int expected, TimeSpan patience)
+    {
+        var config = KafkaClients.ConsumerConfig(KafkaSettings.ForBootstrap(bootstrap), "reader-" + Guid.NewGuid().ToString("N"));
+        using var c = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        c.Subscribe(topic);
+        var all = new List<ConsumeResult<byte[], byte[]>>();
+        var give = DateTime.UtcNow + patience;
+        while (all.Count < expected && DateTime.UtcNow < give)
+        {
+            var r = c.Consume(TimeSpan.FromMilliseconds(200));
+            if (r is not null && !r.IsPartitionEOF) all.Add(r);
+        }
+        c.Close();
+        return all;
+    }
+
+    [Fact]
+    public async Task Outputs_and_dead_letters_reach_their_topics_with_keys_and_headers_and_offsets_are_committed()
+    {
+        using var cluster = new MockCluster();
+        foreach (var t in new[] { "in", "in.dlq", "out" }) cluster.CreateTopic(t, 3);
+        var values = Enumerable.Range(1, 300).Select(i => Encoding.UTF8.GetBytes(i % 50 == 0 ? "not a number" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Produce(cluster.Bootstrap, "in", values);
+
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        host.BatchCompleted += s => { if (s.In >= 300) stop.Cancel(); };
+        await host.RunAsync(stop.Token);
+
+        var c = host.Counters;
+        Assert.Equal(300, c.In);
+        Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
+        Assert.Equal(6, c.DeadLettered);
+
+        var outputs = ReadAll(cluster.Bootstrap, "out", (int)c.Out, TimeSpan.FromSeconds(30));
+        Assert.Equal(c.Out, outputs.Count);
+        Assert.All(outputs, m =>
+        {
+            Assert.Equal(Encoding.UTF8.GetString(m.Message.Key), Encoding.UTF8.GetString(m.Message.Value));
+            Assert.NotNull(BrokerHeaders.ParseNumber(m.Message.Headers.GetLastBytes("broker.time.parity")));
+        });
+        var dead = ReadAll(cluster.Bootstrap, "in.dlq", 6, TimeSpan.FromSeconds(30));
+        Assert.Equal(6, dead.Count);
+        Assert.All(dead, m =>
+        {
+            Assert.Equal("not a number", Encoding.UTF8.GetString(m.Message.Value));
+            Assert.Equal("parity", Encoding.UTF8.GetString(m.Message.Headers.GetLastBytes(BrokerHeaders.DeadLetterStep)));
+            Assert.StartsWith("undecodable input", Encoding.UTF8.GetString(m.Message.Headers.GetLastBytes(BrokerHeaders.DeadLetterReason)));
+            Assert.Equal("in", Encoding.UTF8.GetString(m.Message.Headers.GetLastBytes(BrokerHeaders.DeadLetterSourceTopic)));
+            Assert.NotNull(BrokerHeaders.ParseNumber(m.Message.Headers.GetLastBytes(BrokerHeaders.DeadLetterSourceOffset)));
+        });
+
+        // A second run of the same group finds nothing left: the offsets were committed.
+        var again = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        Produce(cluster.Bootstrap, "in", [Encoding.UTF8.GetBytes("2")]);
+        using var stop2 = new CancellationTokenSource();
+        again.BatchCompleted += _ => stop2.Cancel();
+        await again.RunAsync(stop2.Token);
+        Assert.Equal(1, again.Counters.In);
+    }
+
+    [Fact]
+    public async Task An_unreachable_bootstrap_fails_fast_with_one_clear_message()
+    {
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap("127.0.0.1:1"), NullLogger.Instance);
+        var ex = await Assert.ThrowsAsync<StepHostConfigurationException>(() => host.RunAsync(CancellationToken.None));
+        Assert.StartsWith("cannot reach Kafka at 127.0.0.1:1", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_topic_fails_fast_naming_the_topic()
+    {
+        using var cluster = new MockCluster();
+        cluster.CreateTopic("in", 1);
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        var ex = await Assert.ThrowsAsync<StepHostConfigurationException>(() => host.RunAsync(CancellationToken.None));
+        Assert.Contains("in.dlq, out not found", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_bad_librdkafka_setting_fails_before_connecting()
+    {
+        var kafka = KafkaSettings.ForBootstrap("127.0.0.1:1");
+        kafka.Consumer["session.timeout.ms"] = "forever";
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), kafka, NullLogger.Instance);
+        var ex = await Assert.ThrowsAsync<StepHostConfigurationException>(() => host.RunAsync(CancellationToken.None));
+        Assert.Contains("session.timeout.ms", ex.Message);
+    }
+
+    [Fact]
+    public void The_mock_cluster_serves_the_topology_it_was_given()
+    {
+        using var cluster = new MockCluster();
+        cluster.CreateTopology(5);
+        var topics = KafkaClients.ListTopics(KafkaSettings.ForBootstrap(cluster.Bootstrap), TimeSpan.FromSeconds(10));
+        foreach (var t in BrokerTopics.All) Assert.Equal(5, topics[t]);
+        Assert.StartsWith("127.0.0.1:", cluster.Bootstrap);
+    }
+}
