@@ -360,17 +360,29 @@ internal static class ObjectFactory
         color[5] = -0.95 * gr - 0.1;
     }
 
-    /// <summary>Redshift from luminosity distance (Mpc), flat ΛCDM H0 = 70, Ωm = 0.3, by bisection on a Simpson integral.</summary>
+    private static readonly double[] DlTable = BuildDlTable();
+
+    private static double[] BuildDlTable()
+    {
+        var t = new double[2001];
+        for (int i = 0; i < t.Length; i++) t[i] = LuminosityDistance(i * 0.0025);
+        return t;
+    }
+
+    /// <summary>Redshift from luminosity distance (Mpc), flat ΛCDM H0 = 70, Ωm = 0.3: a table on z = 0..5 in steps of 0.0025, interpolated.</summary>
     public static double Redshift(double dlMpc)
     {
-        double lo = 0, hi = 5;
-        for (int i = 0; i < 40; i++)
+        var t = DlTable;
+        if (dlMpc <= 0) return 0;
+        int lo = 0, hi = t.Length - 1;
+        if (dlMpc >= t[hi]) return 5;
+        while (hi - lo > 1)
         {
-            double mid = (lo + hi) / 2;
-            if (LuminosityDistance(mid) < dlMpc) lo = mid;
+            int mid = (lo + hi) / 2;
+            if (t[mid] < dlMpc) lo = mid;
             else hi = mid;
         }
-        return (lo + hi) / 2;
+        return (lo + (dlMpc - t[lo]) / (t[hi] - t[lo])) * 0.0025;
     }
 
     private static double LuminosityDistance(double z)

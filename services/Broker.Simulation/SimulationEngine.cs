@@ -121,6 +121,7 @@ internal sealed class SimulationEngine
     {
         if (_population.TryGetValue(field.Id, out int size)) return size;
         double perVisit = Options.AlertsPerNight * (1 - Options.BogusFraction) / VisitsPerNight;
+        if (perVisit <= 0) return _population[field.Id] = 0;
         int band = Survey.Bands.Length > 2 ? 2 : 1;
         var probe = new Visit(0, 0, 0, Options.StartMjd + Options.Nights / 2.0, field, band, Survey.MedianSeeing, Survey.MedianDepth[band], 0, 1.2);
         int detected = 0;

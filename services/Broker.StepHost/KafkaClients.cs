@@ -55,7 +55,7 @@ public static class KafkaClients
         }
         catch (Exception ex) when (ex is ArgumentException or KafkaException or InvalidOperationException)
         {
-            throw new StepHostConfigurationException($"invalid Kafka {what} setting: {ex.Message}", ex);
+            throw new StepHostConfigurationException($"invalid Kafka {what} setting: {ex.Message} (see the Kafka, KafkaConsumer and KafkaProducer sections and BROKER_KAFKA_* variables)", ex);
         }
     }
 

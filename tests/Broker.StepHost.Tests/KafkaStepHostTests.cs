@@ -105,7 +105,7 @@ public class KafkaStepHostTests
         cluster.CreateTopic("in", 1);
         var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
         var ex = await Assert.ThrowsAsync<StepHostConfigurationException>(() => host.RunAsync(CancellationToken.None));
-        Assert.Contains("in.dlq, out not found", ex.Message);
+        Assert.Contains("topics out, in.dlq not found", ex.Message);
     }
 
     [Fact]

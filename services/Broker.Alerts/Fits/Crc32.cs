@@ -1,7 +1,7 @@
 namespace Broker.Alerts.Fits;
 
 /// <summary>
-/// CRC-32 as PNG uses it (PNG specification, 3rd edition, §5.5 and Annex D; the same CRC as zlib and gzip):
+/// CRC-32 as PNG uses it (PNG specification, W3C Second Edition, §5.5 and Annex D; the same CRC as gzip):
 /// reflected polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF, one table lookup per byte.
 /// System.IO.Hashing is not referenced by this project, and PNG chunks are small.
 /// </summary>

@@ -8,7 +8,7 @@ namespace Broker.Alerts.Fits;
 /// <summary>
 /// A FITS file read from bytes: plain or gzipped, every HDU's header, and the pixels of every 2-D image HDU.
 /// Built for alert cutouts (ZTF: one gzipped 63x63 float image; Rubin: plain FITS with image, <c>UNCERT</c> and
-/// <c>PSFIMAGE</c> HDUs), following the FITS Standard 4.0 (Pence et al. 2010, A&amp;A 524, A42; IAU FITS WG 2016).
+/// <c>PSFIMAGE</c> HDUs), following the FITS Standard 4.0 (IAU FITS Working Group, 2016).
 /// </summary>
 public sealed class FitsFile
 {
@@ -75,6 +75,12 @@ public sealed class FitsFile
         try
         {
             return ParsePlain(buffer.AsSpan(0, length), firstImageOnly);
+        }
+        catch (FitsFormatException e)
+        {
+            // GZipStream ends quietly at the end of a truncated stream, so a cut-off gzip shows up as a short FITS
+            // file; the sizes tell the reader which it was.
+            throw new FitsFormatException($"{e.Message} (after gunzip: {bytes.Length} gzip bytes inflated to {length})", e);
         }
         finally
         {

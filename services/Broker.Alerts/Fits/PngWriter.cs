@@ -37,7 +37,7 @@ public sealed record PngOptions
 }
 
 /// <summary>
-/// Writes a cutout as an 8-bit greyscale PNG (PNG specification, 3rd edition: signature, IHDR, one IDAT of zlib
+/// Writes a cutout as an 8-bit greyscale PNG (PNG specification, W3C Second Edition: signature, IHDR, one IDAT of zlib
 /// data, IEND), for people to look at: the alert web page, a Slack message, a debugging session. NaN pixels are
 /// black; when the limits are equal (a flat or all-NaN image) finite pixels are mid-grey.
 /// </summary>

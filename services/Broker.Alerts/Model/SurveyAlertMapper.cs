@@ -149,7 +149,7 @@ public static class SurveyAlertMapper
         var alert = new Alert
         {
             Survey = Survey.Lsst,
-            SurveySchemaVersion = LsstVersion(r.Schema.Namespace ?? s.Schema.Namespace),
+            SurveySchemaVersion = LsstVersion(r, s),
             AlertId = Long(r, "diaSourceId", "alert"),
             ObjectId = (diaObjectId is > 0 ? diaObjectId : ssObjectId is > 0 ? ssObjectId : Long(r, "diaSourceId", "alert"))!.Value.ToString(CultureInfo.InvariantCulture),
             Ra = Double(s, "ra", "diaSource"),
@@ -233,12 +233,16 @@ public static class SurveyAlertMapper
     // isdiffpos is 't' or '1' for a positive subtraction (ZTF schema doc), 'f' or '0' otherwise.
     private static bool IsDiffPos(string? s) => s is "t" or "1" or "T" or null;
 
-    private static string LsstVersion(string? space)
+    private static string LsstVersion(AvroRecord alert, AvroRecord diaSource)
     {
-        // lsst.v10_0 -> 10.0
-        if (space is null) return "";
-        int v = space.LastIndexOf(".v", StringComparison.Ordinal);
-        return v < 0 ? space : space[(v + 2)..].Replace('_', '.');
+        // lsst.v10_0 -> 10.0. Spark rewrites rename every record (topLevelRecord), so the version is then told
+        // from the fields: v9 has MPCORB, v10 replaced it with mpc_orbits, v11.1 added diaSource.exposureTime;
+        // v10.0 and v11.0 have the same field names.
+        string? space = alert.Schema.Namespace ?? diaSource.Schema.Namespace;
+        if (space is not null && space.StartsWith("lsst.v", StringComparison.Ordinal)) return space["lsst.v".Length..].Replace('_', '.');
+        if (alert.Has("MPCORB")) return "9.0";
+        if (diaSource.Has("exposureTime")) return "11.1";
+        return alert.Has("mpc_orbits") ? "10.0-11.0" : "";
     }
 
     private static byte[]? Stamp(object? cutout) => cutout switch

@@ -2,9 +2,10 @@ namespace Broker.Alerts.Tests.TestSupport;
 
 /// <summary>
 /// A fact that needs a reference tool: it is skipped, with the reason, when <c>/usr/bin/python3</c> cannot import
-/// the given modules or (unless <see cref="NeedsSharedData"/> is false) the shared test data is missing.
+/// the given modules or (unless <see cref="NeedsSharedData"/> is false) the shared test data is missing. With no
+/// modules it needs only the shared data, not Python.
 /// </summary>
-/// <example><c>[OracleFact("avro", "astropy")]</c></example>
+/// <example><c>[OracleFact("avro", "astropy")]</c>, <c>[OracleFact]</c> (shared data only)</example>
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 public sealed class OracleFactAttribute(params string[] modules) : FactAttribute
 {
@@ -43,11 +44,12 @@ public sealed class OracleTheoryAttribute(params string[] modules) : TheoryAttri
 /// <summary>Why an oracle test cannot run here, or null when it can.</summary>
 public static class OracleRequirements
 {
-    /// <summary>Null when the modules import and (if needed) the shared data exists; otherwise the skip reason.</summary>
+    /// <summary>Null when the modules import (no modules: Python is not needed) and, if needed, the shared data exists; otherwise the skip reason.</summary>
     public static string? WhySkip(string[] modules, bool needsSharedData)
     {
         if (needsSharedData && !SharedData.Exists)
             return "oracle test skipped: shared test data (<repo>/../shared/data or BROKER_SHARED_DATA) not found";
+        if (modules.Length == 0) return null;
         string? python = Python.WhyUnavailable(modules);
         return python is null ? null : "oracle test skipped: " + python;
     }
