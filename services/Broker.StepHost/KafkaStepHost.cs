@@ -25,6 +25,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly HashSet<TopicPartition> _assigned = [];
     private volatile string? _fatal;
     private volatile bool _connected;
+    private int _assignedCount;
 
     /// <summary>Creates a host; nothing connects until <see cref="RunAsync"/>.</summary>
     public KafkaStepHost(IStep<TIn, TOut> step, IMessageCodec<TIn> inputCodec, IMessageCodec<TOut> outputCodec,
@@ -38,6 +39,9 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log = logger;
         Counters = new StepCounters(step.Name);
     }
+
+    /// <summary>How many partitions this instance holds now.</summary>
+    public int AssignedPartitions => Volatile.Read(ref _assignedCount);
 
     /// <summary>This host's accounting.</summary>
     public StepCounters Counters { get; }
@@ -63,6 +67,7 @@ public sealed class KafkaStepHost<TIn, TOut>
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 foreach (var p in parts) _assigned.Add(p);
+                Volatile.Write(ref _assignedCount, _assigned.Count);
                 _log.LogInformation("Step {Step} assigned {Partitions}", _step.Name, string.Join(",", parts.Select(p => p.Partition.Value)));
             })
             .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), "revoked"))
@@ -135,6 +140,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     {
         var set = parts.ToHashSet();
         foreach (var p in set) _assigned.Remove(p);
+        Volatile.Write(ref _assignedCount, _assigned.Count);
         // Messages of a partition we no longer own must not be processed: their new owner starts from the last
         // committed offset and will process them. Dropping them here keeps duplicates to what was in flight.
         int dropped = _batch.RemoveAll(m => set.Contains(m.TopicPartition));

@@ -1,0 +1,85 @@
+using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
+
+namespace Broker.Alerts.Tests.Avro;
+
+public sealed class ContainerAndFramingTests
+{
+    private static readonly RecordSchema Schema = (RecordSchema)AvroSchema.Parse(
+        """{"type":"record","name":"r","namespace":"t","fields":[{"name":"id","type":"long"},{"name":"x","type":["null","double"]},{"name":"tags","type":{"type":"map","values":"string"}}]}""");
+
+    private static AvroRecord Make(long id) => new(Schema)
+    {
+        ["id"] = id,
+        ["x"] = id % 3 == 0 ? null : id * 0.5,
+        ["tags"] = new Dictionary<string, object?> { ["k"] = $"v{id}" },
+    };
+
+    [Theory]
+    [InlineData("null")]
+    [InlineData("deflate")]
+    [InlineData("snappy")]
+    public void Container_files_round_trip_across_many_blocks_with_each_codec(string codec)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new AvroContainerWriter(ms, Schema, codec, blockBytes: 256, leaveOpen: true))
+        {
+            for (long i = 0; i < 1000; i++) w.Append(Make(i));
+        }
+        var reader = AvroContainerReader.Open(ms.ToArray());
+        Assert.Equal(codec, reader.Codec);
+        Assert.True(reader.Blocks().Count() > 10);
+        var records = reader.Records().Cast<AvroRecord>().ToList();
+        Assert.Equal(1000, records.Count);
+        for (int i = 0; i < records.Count; i++) Assert.Equal(AvroJson.ToJson(Make(i)), AvroJson.ToJson(records[i]));
+    }
+
+    [Fact]
+    public void A_corrupted_sync_marker_is_reported_as_a_corrupt_file()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new AvroContainerWriter(ms, Schema, leaveOpen: true)) w.Append(Make(1));
+        var bytes = ms.ToArray();
+        bytes[^1] ^= 0xff;
+        var e = Assert.Throws<AvroDataException>(() => AvroContainerReader.Open(bytes).Records().ToList());
+        Assert.Contains("sync marker", e.Message);
+    }
+
+    [Fact]
+    public void Single_object_encoding_carries_the_schema_fingerprint_and_decodes_by_it()
+    {
+        var bytes = AvroSingleObject.Encode(Schema, Make(7));
+        Assert.Equal(0xC3, bytes[0]);
+        Assert.Equal(0x01, bytes[1]);
+        Assert.Equal(Schema.Fingerprint, BitConverter.ToUInt64(bytes, 2));
+        var back = AvroSingleObject.Decode(bytes, fp => fp == Schema.Fingerprint ? Schema : null);
+        Assert.Equal(AvroJson.ToJson(Make(7)), AvroJson.ToJson(back));
+        Assert.Throws<AvroDataException>(() => AvroSingleObject.Decode(bytes, _ => null));
+    }
+
+    [Fact]
+    public void Confluent_framing_splits_schema_id_and_body()
+    {
+        var w = new AvroWriter();
+        ConfluentWireFormat.WriteHeader(w, ConfluentWireFormat.RubinSchemaId(11, 1));
+        AvroDatumWriter.For(Schema).Write(w, Make(3));
+        Assert.True(ConfluentWireFormat.TryParse(w.WrittenSpan, out int id, out var body));
+        Assert.Equal(1101, id);
+        Assert.Equal(AvroJson.ToJson(Make(3)), AvroJson.ToJson(AvroDatumReader.For(Schema).Read(body)));
+    }
+
+    [Fact]
+    public void Json_output_writes_non_finite_floats_as_strings_and_bytes_as_base64()
+    {
+        var s = (RecordSchema)AvroSchema.Parse("""{"type":"record","name":"n","fields":[{"name":"a","type":"float"},{"name":"b","type":"double"},{"name":"c","type":"double"},{"name":"d","type":"bytes"},{"name":"e","type":"double"}]}""");
+        var r = new AvroRecord(s) { ["a"] = float.NaN, ["b"] = double.PositiveInfinity, ["c"] = double.NegativeInfinity, ["d"] = new byte[] { 1, 2, 3 }, ["e"] = 0.1 };
+        Assert.Equal("""{"a":"NaN","b":"Infinity","c":"-Infinity","d":"AQID","e":0.1}""", AvroJson.ToJson(r));
+    }
+
+    [Fact]
+    public void The_file_reader_names_an_empty_file()
+    {
+        var item = new AlertFileReader().ReadBytes("empty.avro", Array.Empty<byte>()).Single();
+        Assert.Equal("empty file", item.Error);
+    }
+}

@@ -1,0 +1,46 @@
+using Broker.Alerts.Tests.TestSupport;
+using Broker.StepHost;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests;
+
+public class CrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Killing_the_ingest_service_mid_stream_loses_no_alert_and_duplicates_stay_within_one_batch_per_kill()
+    {
+        Assert.True(SharedData.Exists, "shared data (../shared/data) is required");
+        using var cluster = new MockCluster();
+        cluster.CreateTopology(AlertStreams.Partitions);
+        AlertStreams.Produce(cluster.Bootstrap, BrokerTopics.SurveyAlerts, AlertStreams.Messages);
+        var expected = AlertStreams.Messages.Select(m => m.Key!).ToHashSet();
+        var settings = IngestServiceFixture.Settings(cluster.Bootstrap, "crash");
+        using var watcher = new AlertStreams.Watcher(cluster.Bootstrap, BrokerTopics.Ingested, BrokerTopics.DeadLetter(BrokerTopics.SurveyAlerts));
+
+        const int kills = 3;
+        for (int k = 0; k < kills; k++)
+        {
+            int before = watcher.OutputCount;
+            using var service = new ServiceProcess(settings);
+            bool progressed = watcher.WaitFor(() => watcher.OutputCount >= before + 80 || service.HasExited, TimeSpan.FromSeconds(90));
+            Assert.False(service.HasExited, "the service exited on its own:\n" + service.Log);
+            Assert.True(progressed, "the service made no progress:\n" + service.Log);
+            service.Kill();
+            output.WriteLine($"kill {k + 1}: {watcher.OutputCount} outputs so far");
+        }
+        Assert.True(watcher.OutputCount < expected.Count, "the kills came too late to interrupt the stream");
+
+        using (var last = new ServiceProcess(settings))
+        {
+            bool complete = watcher.WaitFor(() => expected.IsSubsetOf(watcher.SeenKeys()), TimeSpan.FromSeconds(120));
+            Assert.True(complete, $"missing after restart: {string.Join(", ", expected.Except(watcher.SeenKeys()).Take(20))}\n{last.Log}");
+            Assert.Equal(0, last.Terminate(TimeSpan.FromSeconds(30)));
+        }
+
+        List<string> keys;
+        lock (watcher.Outputs) keys = watcher.Outputs.Select(AlertStreams.Key).ToList();
+        int duplicates = keys.Count - keys.Distinct().Count();
+        output.WriteLine($"{keys.Count} outputs, {keys.Distinct().Count()} distinct alerts, {duplicates} duplicates after {kills} kills (bound {kills * IngestServiceFixture.BatchSize})");
+        Assert.InRange(duplicates, 0, kills * IngestServiceFixture.BatchSize);
+    }
+}

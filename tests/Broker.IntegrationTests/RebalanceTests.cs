@@ -1,0 +1,48 @@
+using Broker.Alerts.Tests.TestSupport;
+using Broker.StepHost;
+using Xunit.Abstractions;
+
+namespace Broker.IntegrationTests;
+
+public class RebalanceTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_second_instance_started_mid_stream_shares_the_partitions_and_nothing_is_lost()
+    {
+        Assert.True(SharedData.Exists, "shared data (../shared/data) is required");
+        using var cluster = new MockCluster();
+        cluster.CreateTopology(AlertStreams.Partitions);
+        var messages = AlertStreams.Messages;
+        var expected = messages.Select(m => m.Key!).ToHashSet();
+        using var watcher = new AlertStreams.Watcher(cluster.Bootstrap, BrokerTopics.Ingested, BrokerTopics.DeadLetter(BrokerTopics.SurveyAlerts));
+        int half = messages.Count / 2;
+        AlertStreams.Produce(cluster.Bootstrap, BrokerTopics.SurveyAlerts, messages.Take(half));
+
+        using var stop = new CancellationTokenSource();
+        var first = IngestServiceFixture.Host(cluster.Bootstrap, "rebalance");
+        var firstRun = Task.Run(() => first.RunAsync(stop.Token));
+        Assert.True(watcher.WaitFor(() => first.Counters.In >= 50 || firstRun.IsCompleted, TimeSpan.FromSeconds(60)), "the first instance made no progress");
+
+        var second = IngestServiceFixture.Host(cluster.Bootstrap, "rebalance");
+        var secondRun = Task.Run(() => second.RunAsync(stop.Token));
+        bool shared = watcher.WaitFor(() => second.AssignedPartitions > 0 && first.AssignedPartitions > 0
+            && first.AssignedPartitions + second.AssignedPartitions == AlertStreams.Partitions, TimeSpan.FromSeconds(60));
+        output.WriteLine($"partitions: first {first.AssignedPartitions}, second {second.AssignedPartitions}");
+        Assert.True(shared, "the instances did not come to share the partitions");
+
+        AlertStreams.Produce(cluster.Bootstrap, BrokerTopics.SurveyAlerts, messages.Skip(half));
+        bool complete = watcher.WaitFor(() => expected.IsSubsetOf(watcher.SeenKeys()), TimeSpan.FromSeconds(120));
+        stop.Cancel();
+        await Task.WhenAll(firstRun, secondRun);
+
+        Assert.True(complete, $"missing: {string.Join(", ", expected.Except(watcher.SeenKeys()).Take(20))}");
+        output.WriteLine($"first: {first.Counters.Snapshot()}\nsecond: {second.Counters.Snapshot()}");
+        Assert.True(first.Counters.In > 0 && second.Counters.In > 0, "both instances must have processed alerts");
+        Assert.Equal(first.Counters.In + second.Counters.In,
+            first.Counters.Out + first.Counters.DeadLettered + first.Counters.Duplicates + second.Counters.Out + second.Counters.DeadLettered + second.Counters.Duplicates);
+        List<string> keys;
+        lock (watcher.Outputs) keys = watcher.Outputs.Select(AlertStreams.Key).ToList();
+        // The one rebalance may replay at most the batch in hand of the instance that gave partitions up.
+        Assert.InRange(keys.Count - keys.Distinct().Count(), 0, IngestServiceFixture.BatchSize);
+    }
+}
