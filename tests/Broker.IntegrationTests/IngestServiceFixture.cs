@@ -1,7 +1,6 @@
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.IntegrationTests;
@@ -20,11 +19,14 @@ internal static class IngestServiceFixture
         ["StepHost:MetricsIntervalSeconds"] = "0",
         ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema"),
         ["Logging:Level"] = "Warning",
+        // A killed member holds its partitions until the session times out: keep that short for the crash test.
+        ["KafkaConsumer:session.timeout.ms"] = "6000",
+        ["KafkaConsumer:heartbeat.interval.ms"] = "500",
     };
 
     public static KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host(string bootstrap, string group)
     {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(Settings(bootstrap, group)).Build();
+        var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], Settings(bootstrap, group));
         return IngestService.CreateHost(config, NullLoggerFactory.Instance);
     }
 }

@@ -161,7 +161,7 @@ public static class PngWriter
         output.Write(word);
         output.Write(type);
         output.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Finish(Crc32.Update(Crc32.Update(Crc32.Start, type), data)));
+        BinaryPrimitives.WriteUInt32BigEndian(word, Checksums.Crc32.Append(Checksums.Crc32.Compute(type), data));
         output.Write(word);
     }
 }

@@ -1,3 +1,4 @@
+using Broker.Alerts.Checksums;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
