@@ -68,6 +68,9 @@ public static class AlertSimulator
 {
     private const int Chunk = 256;
 
+    /// <summary>How asteroid positions are computed; the <c>ephemeris</c> column of truth.csv for asteroids.</summary>
+    public static string EphemerisName => SimulationEngine.EphemerisName;
+
     /// <summary>
     /// Every alert of the run in time order (visit by visit), encoded in parallel by <see cref="SimulationOptions.Workers"/>
     /// threads. Use <see cref="SimulatedAlert.ToPacket"/> for the bytes a survey would send.
@@ -140,7 +143,7 @@ public static class AlertSimulator
         long alerts = 0;
         int files = 0;
         var visits = new HashSet<long>();
-        AvroFiles.ContainerWriter? current = null;
+        AvroContainerWriter? current = null;
         long currentVisit = long.MinValue;
         try
         {
@@ -153,11 +156,11 @@ public static class AlertSimulator
                     if (visit != currentVisit)
                     {
                         current?.Dispose();
-                        current = new AvroFiles.ContainerWriter(File.Create(Path.Combine(alertDir, $"{prefix}_{visit}.avro")), schema, (ulong)visit ^ options.Seed);
+                        current = AvroFiles.ContainerWriter(File.Create(Path.Combine(alertDir, $"{prefix}_{visit}.avro")), schema, (ulong)visit ^ options.Seed);
                         currentVisit = visit;
                         files++;
                     }
-                    current!.Append(alert.Datum);
+                    current!.AppendEncoded(alert.Datum);
                 }
                 else
                 {
@@ -185,18 +188,30 @@ public static class AlertSimulator
 }
 
 /// <summary>
-/// Avro Object Container Files with a sync marker derived from a key, so that output bytes are reproducible (Avro
-/// 1.11 specification, "Object Container Files"; the marker only has to be unlikely to occur in the data).
+/// Packets in the surveys' formats with reproducible bytes: Avro Object Container Files written by
+/// <see cref="AvroContainerWriter"/> with a sync marker derived from a key (Avro 1.11 specification, "Object Container
+/// Files": the marker only has to be unlikely to occur in the data), and Confluent framing.
 /// </summary>
 public static class AvroFiles
 {
-    private static readonly Dictionary<AvroSchema, byte[]> SchemaJson = [];
+    /// <summary>The 16-byte sync marker for <paramref name="key"/>: two 64-bit hashes of it.</summary>
+    public static byte[] SyncMarker(ulong key)
+    {
+        var sync = new byte[16];
+        BinaryPrimitives.WriteUInt64LittleEndian(sync, SimRandom.Hash(0x5C, key));
+        BinaryPrimitives.WriteUInt64LittleEndian(sync.AsSpan(8), SimRandom.Hash(0x5D, key));
+        return sync;
+    }
+
+    /// <summary>A container writer (codec null, one block per megabyte) whose sync marker derives from <paramref name="key"/>.</summary>
+    public static AvroContainerWriter ContainerWriter(Stream output, AvroSchema schema, ulong key, bool leaveOpen = false) =>
+        new(output, schema, "null", 1 << 20, null, leaveOpen, SyncMarker(key));
 
     /// <summary>An OCF holding one record, codec null.</summary>
     public static byte[] SingleRecordContainer(AvroSchema schema, ReadOnlySpan<byte> datum, ulong key)
     {
         using var ms = new MemoryStream(datum.Length + 16 * 1024);
-        using (var w = new ContainerWriter(ms, schema, key, leaveOpen: true)) w.Append(datum);
+        using (var w = ContainerWriter(ms, schema, key, leaveOpen: true)) w.AppendEncoded(datum);
         return ms.ToArray();
     }
 
@@ -208,72 +223,5 @@ public static class AvroFiles
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), schemaId);
         datum.CopyTo(bytes.AsSpan(ConfluentWireFormat.HeaderLength));
         return bytes;
-    }
-
-    private static byte[] JsonOf(AvroSchema schema)
-    {
-        lock (SchemaJson)
-        {
-            if (!SchemaJson.TryGetValue(schema, out var b)) SchemaJson[schema] = b = Encoding.UTF8.GetBytes(AvroSchemaJson.Write(schema));
-            return b;
-        }
-    }
-
-    /// <summary>Streams already-encoded records into an OCF, one block per megabyte.</summary>
-    public sealed class ContainerWriter : IDisposable
-    {
-        private readonly Stream _out;
-        private readonly bool _leaveOpen;
-        private readonly byte[] _sync = new byte[16];
-        private readonly AvroWriter _block = new(1 << 20);
-        private long _count;
-
-        /// <summary>Writes the header; the sync marker is a hash of <paramref name="key"/>.</summary>
-        public ContainerWriter(Stream output, AvroSchema schema, ulong key, bool leaveOpen = false)
-        {
-            _out = output;
-            _leaveOpen = leaveOpen;
-            BinaryPrimitives.WriteUInt64LittleEndian(_sync, SimRandom.Hash(0x5C, key));
-            BinaryPrimitives.WriteUInt64LittleEndian(_sync.AsSpan(8), SimRandom.Hash(0x5D, key));
-            var h = new AvroWriter(16 * 1024);
-            h.WriteRaw("Obj\u0001"u8);
-            h.WriteLong(2);
-            h.WriteString("avro.schema");
-            h.WriteBytes(JsonOf(schema));
-            h.WriteString("avro.codec");
-            h.WriteBytes("null"u8);
-            h.WriteLong(0);
-            h.WriteRaw(_sync);
-            _out.Write(h.WrittenSpan);
-        }
-
-        /// <summary>Appends one encoded record.</summary>
-        public void Append(ReadOnlySpan<byte> datum)
-        {
-            _block.WriteRaw(datum);
-            _count++;
-            if (_block.Length >= 1 << 20) Flush();
-        }
-
-        private void Flush()
-        {
-            if (_count == 0) return;
-            var h = new AvroWriter(32);
-            h.WriteLong(_count);
-            h.WriteLong(_block.Length);
-            _out.Write(h.WrittenSpan);
-            _out.Write(_block.WrittenSpan);
-            _out.Write(_sync);
-            _block.Reset();
-            _count = 0;
-        }
-
-        /// <summary>Writes the last block and closes the stream unless asked to leave it open.</summary>
-        public void Dispose()
-        {
-            Flush();
-            _out.Flush();
-            if (!_leaveOpen) _out.Dispose();
-        }
     }
 }

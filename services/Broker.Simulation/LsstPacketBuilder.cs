@@ -1,5 +1,4 @@
 using Broker.Alerts.Avro;
-using Broker.Alerts.Fits;
 using Broker.Sky;
 
 namespace Broker.Simulation;
@@ -79,25 +78,18 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         alert.Str("target_name", FormattableString.Invariant($"field_{v.Field.Id}"));
         if (engine.Options.Cutouts)
         {
-            var (sci, tmpl, diff, sigma, psf) = Cutouts(s, ref rng);
-            alert["cutoutDifference"] = Fits(diff, sigma, psf);
-            alert["cutoutScience"] = Fits(sci, sigma, psf);
-            alert["cutoutTemplate"] = Fits(tmpl, sigma, psf);
+            var (sci, tmpl, diff, variance, psf, place) = Cutouts(s, ref rng);
+            int n = _survey.StampSize;
+            alert["cutoutDifference"] = RubinCutoutFits.Write(n, diff, variance, PsfSize, psf, place);
+            alert["cutoutScience"] = RubinCutoutFits.Write(n, sci, variance, PsfSize, psf, place);
+            alert["cutoutTemplate"] = RubinCutoutFits.Write(n, tmpl, variance, PsfSize, psf, place);
         }
         return alert;
     }
 
-    private byte[] Fits(float[] image, float[] sigma, float[] psf)
-    {
-        int n = _survey.StampSize;
-        return new FitsWriter()
-            .AddImage(new FitsImage(n, n, image), null, [FitsCard.Create("BUNIT", "nJy")])
-            .AddImage(new FitsImage(n, n, sigma), "UNCERT", [FitsCard.Create("BUNIT", "nJy")])
-            .AddImage(new FitsImage(41, 41, psf), "PSFIMAGE")
-            .ToBytes();
-    }
+    private const int PsfSize = 41;
 
-    private (float[], float[], float[], float[], float[]) Cutouts(AlertSpec s, ref SimRandom rng)
+    private (float[], float[], float[], float[], double[], RubinStampPlacement) Cutouts(AlertSpec s, ref SimRandom rng)
     {
         var v = s.Visit;
         int n = _survey.StampSize;
@@ -121,9 +113,19 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         for (int i = 0; i < stars; i++)
             scene.Stars.Add((rng.Uniform(-3, n + 2), rng.Uniform(-3, n + 2), NJy(SimulationEngine.FluxOfMag(Math.Max(14, v.LimitingMag + 1 + Math.Log10(rng.NextDouble() + 1e-9) / 0.3)))));
         var (sci, tmpl, diff) = CutoutRenderer.Render(scene, ref rng);
-        var sigma = new float[n * n];
-        Array.Fill(sigma, (float)Math.Sqrt(pixNoise * pixNoise * (1 + 1 / 9.0)));
-        return (sci, tmpl, diff, sigma, CutoutRenderer.PsfImage(41, seeingPx));
+        // UNCERT is a variance (UTYPE 'VarianceUncertainty', nJy^2), as in real Rubin cutouts: the difference image's
+        // sky variance (science plus template, 1 + 1/9), a few per cent of flat-field structure, and the source's
+        // Poisson term (about 1.4 nJy per photo-electron at Rubin's zero point and pixel noise).
+        double skyVar = pixNoise * pixNoise * (1 + 1 / 9.0);
+        var variance = new float[n * n];
+        for (int i = 0; i < variance.Length; i++)
+            variance[i] = (float)(skyVar * (1 + 0.03 * rng.Gaussian()) + 1.4 * Math.Max(0, sci[i] - 2 * pixNoise));
+        var psf32 = CutoutRenderer.PsfImage(PsfSize, seeingPx);
+        var psf = new double[psf32.Length];
+        for (int i = 0; i < psf.Length; i++) psf[i] = psf32[i];
+        var place = new RubinStampPlacement(
+            rng.Next(4000), rng.Next(4000), cx + 1, cy + 1, s.RaDeg, s.DecDeg, Math.Round(rng.Uniform(-180, 180), 10), px);
+        return (sci, tmpl, diff, variance, psf, place);
     }
 
     private AvroRecord Source(AlertSpec s, Visit v, Measurement m, long id, long? diaObjectId, long? ssObjectId, ref SimRandom rng)

@@ -57,7 +57,7 @@ internal sealed class SurveyModel
     {
         Kind = SurveyKind.Ztf, Site = ObservatorySite.Palomar, Bands = ["g", "r"], MedianDepth = [20.8, 20.6], Extinction = [0.20, 0.12],
         MedianSeeing = 2.0, PixelScale = 1.012, FieldSpacingDeg = 6.9, MinDecDeg = -30, MaxDecDeg = 88, VisitSeconds = 39, BlockMinutes = 30,
-        CadenceNights = 3, StampSize = 63, ZeroPoint = 26.3, SkyLevel = 190, Gain = 6.2,
+        CadenceNights = 3, StampSize = 63, ZeroPoint = 26.3, SkyLevel = 120, Gain = 6.2,
     };
 
     public static SurveyModel Lsst { get; } = new()

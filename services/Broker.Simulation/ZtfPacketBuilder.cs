@@ -127,7 +127,8 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         double seeingPx = v.SeeingArcsec / px, refSeeing = rng.Uniform(1.7, 2.3) / px;
         // Per-pixel noise from the depth: σ_psf = f5/5 over a noise-equivalent area of 2.27 FWHM² pixels (Gaussian PSF).
         double sigmaPsf = SimulationEngine.FluxOfMag(v.LimitingMag) / 5 * zp;
-        double sciNoise = sigmaPsf / Math.Sqrt(2.27 * seeingPx * seeingPx) * 0.85;
+        // 0.5: tuned so the stamps' robust pixel scatter matches real ZTF stamps (docs/simulator-distributions.png).
+        double sciNoise = sigmaPsf / Math.Sqrt(2.27 * seeingPx * seeingPx) * 0.5;
         double cx = (n - 1) / 2.0 + rng.Uniform(-0.5, 0.5), cy = (n - 1) / 2.0 + rng.Uniform(-0.5, 0.5);
         var m = s.Measurement;
         var o = s.Object;
@@ -143,7 +144,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         }
         var scene = new StampScene
         {
-            Size = n, SeeingPx = seeingPx, RefSeeingPx = refSeeing, SkyLevel = v.SkyDn, SciNoise = sciNoise, RefNoise = sciNoise / 3.5, Gain = _survey.Gain,
+            Size = n, SeeingPx = seeingPx, RefSeeingPx = refSeeing, SkyLevel = v.SkyDn, SciNoise = sciNoise, RefNoise = sciNoise / 4, Gain = _survey.Gain,
             CenterX = cx, CenterY = cy, Class = s.Class,
             SourceSci = s.Class.IsBogus() ? 0 : (m.RefFlux + m.Flux) * zp, SourceRef = s.Class.IsBogus() ? 0 : m.RefFlux * zp,
             HostFlux = hostFlux, HostX = hx, HostY = hy, HostRadiusPx = hr, HostAxisRatio = q, HostAngleDeg = pa,

@@ -24,9 +24,9 @@ internal static class IngestServiceFixture
         ["KafkaConsumer:heartbeat.interval.ms"] = "500",
     };
 
-    public static KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host(string bootstrap, string group)
+    public static KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host(string bootstrap, string group, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], Settings(bootstrap, group));
-        return IngestService.CreateHost(config, NullLoggerFactory.Instance);
+        return IngestService.CreateHost(config, loggers ?? NullLoggerFactory.Instance);
     }
 }

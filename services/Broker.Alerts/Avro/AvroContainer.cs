@@ -188,7 +188,7 @@ public sealed class AvroContainerWriter : IDisposable
     private readonly AvroDatumWriter _datumWriter;
     private readonly AvroWriter _block = new(64 * 1024);
     private readonly AvroWriter _frame = new(64);
-    private readonly byte[] _sync = RandomNumberGenerator.GetBytes(16);
+    private readonly byte[] _sync;
     private readonly int _blockBytes;
     private long _count;
 
@@ -199,10 +199,19 @@ public sealed class AvroContainerWriter : IDisposable
     /// <param name="blockBytes">Uncompressed bytes after which a block is written.</param>
     /// <param name="metadata">Extra header metadata (keys must not start with <c>avro.</c>).</param>
     /// <param name="leaveOpen">Leave <paramref name="output"/> open on dispose.</param>
+    /// <param name="syncMarker">
+    /// The file's 16-byte sync marker, or null for a random one. Give one to make the output reproducible (equal
+    /// records and marker, equal bytes); the specification only asks that the marker be unlikely to occur in the data,
+    /// so derive it from a good hash, not a constant.
+    /// </param>
+    /// <exception cref="ArgumentException">Unknown codec, or a sync marker that is not 16 bytes long.</exception>
     public AvroContainerWriter(Stream output, AvroSchema schema, string codec = "null", int blockBytes = 1 << 20,
-        IReadOnlyDictionary<string, byte[]>? metadata = null, bool leaveOpen = false)
+        IReadOnlyDictionary<string, byte[]>? metadata = null, bool leaveOpen = false, byte[]? syncMarker = null)
     {
         if (codec is not ("null" or "deflate" or "snappy")) throw new ArgumentException($"unsupported codec '{codec}'", nameof(codec));
+        if (syncMarker is not null && syncMarker.Length != 16)
+            throw new ArgumentException($"an Avro sync marker is 16 bytes, not {syncMarker.Length}", nameof(syncMarker));
+        _sync = syncMarker is null ? RandomNumberGenerator.GetBytes(16) : (byte[])syncMarker.Clone();
         _output = output;
         _leaveOpen = leaveOpen;
         Codec = codec;

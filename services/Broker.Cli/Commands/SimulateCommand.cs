@@ -1,10 +1,16 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Broker.Simulation;
+using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
 
-/// <summary><c>broker simulate</c>: writes a simulated ZTF or Rubin alert stream with ground truth (issue 4).</summary>
+/// <summary>
+/// <c>broker simulate</c>: writes a simulated ZTF or Rubin alert stream with ground truth (issue 4), to files or, with
+/// <c>--kafka</c>, straight into a topic at a chosen rate.
+/// </summary>
 internal static class SimulateCommand
 {
     public static Command Create()
@@ -14,21 +20,24 @@ internal static class SimulateCommand
         var perNight = new Option<int>("--alerts-per-night") { Description = "Target alerts per night", DefaultValueFactory = _ => 1000 };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same bytes)", DefaultValueFactory = _ => 1UL };
         var start = new Option<double>("--start-mjd") { Description = "UTC MJD of the first night's evening date", DefaultValueFactory = _ => 60690.0 };
-        var outDir = new Option<string>("--out") { Description = "Output folder: alerts/ and truth.csv", DefaultValueFactory = _ => "simulated" };
+        var outDir = new Option<string>("--out") { Description = "Output folder: alerts/ and truth.csv (with --kafka: truth.csv only)", DefaultValueFactory = _ => "simulated" };
         var layout = new Option<string>("--layout") { Description = "visit: one Avro container file per exposure; alert: one file per alert as the survey sends it", DefaultValueFactory = _ => "visit" };
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave cutouts null (faster load tests)" };
         var bogus = new Option<double>("--bogus-fraction") { Description = "Fraction of artefacts", DefaultValueFactory = _ => 0.2 };
         var workers = new Option<int>("--workers") { Description = "Encoding threads (output does not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("simulate", "Simulate a ZTF or Rubin alert stream with cutouts and ground truth (truth.csv)");
-        foreach (var o in new Option[] { survey, nights, perNight, seed, start, outDir, layout, noCutouts, bogus, workers }) command.Options.Add(o);
-        command.SetAction(async (parseResult, ct) =>
+        var kafka = new Option<string?>("--kafka")
+        {
+            Description = "Produce into Kafka at this bootstrap address (HOST:PORT,...) instead of writing alert files; 'dev' for the running `broker dev-kafka`",
+        };
+        var topic = new Option<string>("--topic") { Description = "Topic for --kafka", DefaultValueFactory = _ => BrokerTopics.SurveyAlerts };
+        var rate = new Option<double>("--rate") { Description = "With --kafka: mean alerts per second (0: as fast as they are made)" };
+        var burst = new Option<int>("--burst") { Description = "With --kafka: send N alerts at once, then wait to keep --rate (Rubin: ~10000 per visit every ~40 s)" };
+        var command = new Command("simulate", "Simulate a ZTF or Rubin alert stream with cutouts and ground truth (truth.csv), into files or a Kafka topic");
+        foreach (var o in new Option[] { survey, nights, perNight, seed, start, outDir, layout, noCutouts, bogus, workers, kafka, topic, rate, burst }) command.Options.Add(o);
+        command.SetAction((parseResult, ct) => KafkaCliOptions.GuardAsync(async () =>
         {
             string s = parseResult.GetValue(survey) ?? "ztf";
-            if (s is not ("ztf" or "lsst"))
-            {
-                await Console.Error.WriteLineAsync($"--survey must be ztf or lsst, not '{s}'");
-                return 2;
-            }
+            if (s is not ("ztf" or "lsst")) throw new CliUsageException($"--survey must be ztf or lsst, not '{s}'");
             var options = new SimulationOptions
             {
                 Survey = s == "ztf" ? SurveyKind.Ztf : SurveyKind.Lsst,
@@ -40,15 +49,60 @@ internal static class SimulateCommand
                 BogusFraction = parseResult.GetValue(bogus),
                 Workers = parseResult.GetValue(workers),
             };
-            var lay = parseResult.GetValue(layout) == "alert" ? OutputLayout.PerAlert : OutputLayout.PerVisit;
             string dir = parseResult.GetValue(outDir) ?? "simulated";
             var clock = Stopwatch.StartNew();
+            string? bootstrap = parseResult.GetValue(kafka);
+            if (bootstrap is not null)
+            {
+                double r = parseResult.GetValue(rate);
+                int b = parseResult.GetValue(burst);
+                if (r < 0) throw new CliUsageException("--rate must not be negative");
+                if (b < 0) throw new CliUsageException("--burst must not be negative");
+                string t = parseResult.GetValue(topic)!;
+                var settings = KafkaSettings.ForBootstrap(KafkaCliOptions.Resolve(bootstrap == "dev" ? null : bootstrap));
+                KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
+                long sent = ProduceToKafka(options, settings, t, new StreamPacing(r, b), dir, ct);
+                double sec = clock.Elapsed.TotalSeconds;
+                Console.WriteLine(FormattableString.Invariant(
+                    $"{sent} alerts produced to {t}; truth in {Path.Combine(dir, "truth.csv")}; {sec:F1} s, {sent / Math.Max(sec, 1e-9):F0} alerts/s"));
+                return 0;
+            }
+            var lay = parseResult.GetValue(layout) == "alert" ? OutputLayout.PerAlert : OutputLayout.PerVisit;
             var summary = await AlertSimulator.WriteAsync(options, dir, lay, ct);
             double seconds = clock.Elapsed.TotalSeconds;
             Console.WriteLine(FormattableString.Invariant(
                 $"{summary.Alerts} alerts from {summary.Visits} visits in {summary.Files} files under {Path.Combine(dir, "alerts")}; truth in {Path.Combine(dir, "truth.csv")}; {seconds:F1} s, {summary.Alerts / Math.Max(seconds, 1e-9):F0} alerts/s on {options.Workers} workers"));
             return 0;
-        });
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// Streams the simulated alerts into <paramref name="topic"/> through <c>broker replay</c>'s producer loop (one
+    /// message per alert, the survey's packet, keyed by alert id), paced by <paramref name="pacing"/>, writing
+    /// truth.csv as it goes. Returns the alerts sent.
+    /// </summary>
+    private static long ProduceToKafka(SimulationOptions options, KafkaSettings settings, string topic, StreamPacing pacing, string dir, CancellationToken ct)
+    {
+        Directory.CreateDirectory(dir);
+        using var truth = new StreamWriter(Path.Combine(dir, "truth.csv"), false, new UTF8Encoding(false), 1 << 16);
+        truth.WriteLine(TruthRecord.Header);
+        var (sent, _) = ReplayCommand.Replay(settings, topic, Paced(options, pacing, truth, ct), 0, ct);
+        return sent;
+    }
+
+    private static IEnumerable<SourceMessage> Paced(SimulationOptions options, StreamPacing pacing, StreamWriter truth, CancellationToken ct)
+    {
+        string ephemeris = AlertSimulator.EphemerisName;
+        var clock = Stopwatch.StartNew();
+        int index = 0;
+        foreach (var alert in AlertSimulator.Generate(options, ct))
+        {
+            double wait = pacing.DueSeconds(index) - clock.Elapsed.TotalSeconds;
+            if (wait > 0.001) Thread.Sleep(TimeSpan.FromSeconds(wait));
+            truth.WriteLine(alert.Truth.ToCsv(ephemeris));
+            string key = alert.AlertId.ToString(CultureInfo.InvariantCulture);
+            yield return new SourceMessage("simulate", index++, alert.ToPacket(options.Survey), key);
+        }
     }
 }

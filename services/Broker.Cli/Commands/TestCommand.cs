@@ -7,7 +7,7 @@ namespace Broker.Cli.Commands;
 /// <c>broker test</c>: installs what the tests need (Debian packages), starts what they need, and runs every test.
 /// Idempotent: packages already installed are not installed again.
 /// </summary>
-internal static class TestCommand
+internal static partial class TestCommand
 {
     /// <summary>Debian packages the test suite uses, and why.</summary>
     internal static readonly (string Package, string Why)[] DebianPackages =
@@ -41,7 +41,11 @@ internal static class TestCommand
             var args = new List<string> { "test", Path.Combine(root, "Broker.sln"), "-c", "Release", "--nologo", "-v", "q", "--logger", "console;verbosity=normal" };
             if (parse.GetValue(filter) is { } f) { args.Add("--filter"); args.Add(f); }
             Console.WriteLine($"running: dotnet {string.Join(' ', args)}");
-            return await RunAsync("dotnet", args, root, ct);
+            var totals = new TestTotals();
+            int exit = await RunAsync("dotnet", args, root, ct, onLine: totals.Observe);
+            // One closing line over every test assembly, in the plain form CI reads.
+            Console.WriteLine($"tests: {totals.Passed} passed, {totals.Failed} failed, {totals.Skipped} skipped");
+            return exit != 0 ? exit : totals.Failed > 0 ? 1 : 0;
         }));
         return command;
     }
@@ -89,9 +93,10 @@ internal static class TestCommand
         }
     }
 
-    internal static async Task<int> RunAsync(string exe, IEnumerable<string> args, string? workingDirectory, CancellationToken ct, IDictionary<string, string>? env = null)
+    internal static async Task<int> RunAsync(string exe, IEnumerable<string> args, string? workingDirectory, CancellationToken ct,
+        IDictionary<string, string>? env = null, Action<string>? onLine = null)
     {
-        var psi = new ProcessStartInfo(exe) { WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
+        var psi = new ProcessStartInfo(exe) { WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory, RedirectStandardOutput = onLine is not null };
         foreach (var a in args) psi.ArgumentList.Add(a);
         if (env is not null)
         {
@@ -100,6 +105,14 @@ internal static class TestCommand
         try
         {
             using var p = Process.Start(psi)!;
+            if (onLine is not null)
+            {
+                while (await p.StandardOutput.ReadLineAsync(ct) is { } line)
+                {
+                    Console.WriteLine(line);
+                    onLine(line);
+                }
+            }
             await p.WaitForExitAsync(ct);
             return p.ExitCode;
         }
@@ -108,5 +121,45 @@ internal static class TestCommand
             Console.Error.WriteLine($"error: cannot run {exe}: {e.Message}");
             return 127;
         }
+    }
+
+    /// <summary>
+    /// Adds up the per-assembly totals <c>dotnet test</c> prints, in either form: "Passed!  - Failed: 0, Passed: 9,
+    /// Skipped: 0, ..." (minimal) or the "Total tests:" block with "Passed: N", "Failed: N", "Skipped: N" lines.
+    /// </summary>
+    private sealed partial class TestTotals
+    {
+        public int Passed { get; private set; }
+        public int Failed { get; private set; }
+        public int Skipped { get; private set; }
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"^\s*(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)")]
+        private static partial System.Text.RegularExpressions.Regex Minimal();
+
+        [System.Text.RegularExpressions.GeneratedRegex(@"^\s+(Passed|Failed|Skipped):\s+(\d+)\s*$")]
+        private static partial System.Text.RegularExpressions.Regex Block();
+
+        public void Observe(string line)
+        {
+            var m = Minimal().Match(line);
+            if (m.Success)
+            {
+                Failed += Int(m.Groups[2].Value);
+                Passed += Int(m.Groups[3].Value);
+                Skipped += Int(m.Groups[4].Value);
+                return;
+            }
+            m = Block().Match(line);
+            if (!m.Success) return;
+            int n = Int(m.Groups[2].Value);
+            switch (m.Groups[1].Value)
+            {
+                case "Passed": Passed += n; break;
+                case "Failed": Failed += n; break;
+                default: Skipped += n; break;
+            }
+        }
+
+        private static int Int(string s) => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -34,6 +34,51 @@ public sealed class ContainerAndFramingTests
         for (int i = 0; i < records.Count; i++) Assert.Equal(AvroJson.ToJson(Make(i)), AvroJson.ToJson(records[i]));
     }
 
+    [Theory]
+    [InlineData("null")]
+    [InlineData("deflate")]
+    [InlineData("snappy")]
+    public void A_given_sync_marker_gives_byte_identical_files_that_carry_it(string codec)
+    {
+        byte[] marker = [0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef];
+        byte[] Write()
+        {
+            using var ms = new MemoryStream();
+            using (var w = new AvroContainerWriter(ms, Schema, codec, blockBytes: 256, leaveOpen: true, syncMarker: marker))
+            {
+                for (long i = 0; i < 100; i++) w.Append(Make(i));
+            }
+            return ms.ToArray();
+        }
+        var a = Write();
+        Assert.Equal(a, Write());
+        Assert.Equal(marker, a.AsSpan(a.Length - 16).ToArray());
+        Assert.Equal(100, AvroContainerReader.Open(a).Records().Count());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(15)]
+    [InlineData(17)]
+    public void A_sync_marker_that_is_not_16_bytes_is_refused(int length)
+    {
+        using var ms = new MemoryStream();
+        var e = Assert.Throws<ArgumentException>(() => new AvroContainerWriter(ms, Schema, syncMarker: new byte[length]));
+        Assert.Equal("syncMarker", e.ParamName);
+    }
+
+    [Fact]
+    public void Without_a_sync_marker_each_file_gets_its_own()
+    {
+        byte[] Write()
+        {
+            using var ms = new MemoryStream();
+            using (var w = new AvroContainerWriter(ms, Schema, leaveOpen: true)) w.Append(Make(1));
+            return ms.ToArray();
+        }
+        Assert.NotEqual(Write(), Write());
+    }
+
     [Fact]
     public void A_corrupted_sync_marker_is_reported_as_a_corrupt_file()
     {
