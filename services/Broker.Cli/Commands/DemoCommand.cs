@@ -2,6 +2,7 @@ using System.CommandLine;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
+using Broker.Simulation;
 using Spectre.Console;
 
 namespace Broker.Cli.Commands;
@@ -12,12 +13,23 @@ internal static class DemoCommand
     public static Command Create()
     {
         var inputs = new AlertInputOptions();
-        var command = new Command("demo", "Run Broker on sample alerts and print a summary. Without paths it uses ../shared/data (real ZTF and Rubin alerts).");
+        var samples = new Option<bool>("--samples") { Description = "Use the real ZTF and Rubin sample alerts in ../shared/data." };
+        var alerts = new Option<int>("--alerts") { Description = "Without paths: how many alerts to simulate per survey.", DefaultValueFactory = _ => 500 };
+        var seed = new Option<ulong>("--seed") { Description = "Without paths: the simulator's seed.", DefaultValueFactory = _ => 1 };
+        var command = new Command("demo", "Run Broker on alerts and print a summary. Without paths it simulates a night of ZTF and Rubin alerts (./broker simulate); --samples uses the real alerts in ../shared/data.");
         inputs.AddTo(command, pathsOptional: true);
+        command.Options.Add(samples);
+        command.Options.Add(alerts);
+        command.Options.Add(seed);
         command.SetAction((parse, ct) => CliRun.Guard(() =>
         {
             var paths = parse.GetValue(inputs.Paths) ?? [];
             AlertFileReader reader;
+            if (paths.Length == 0 && !parse.GetValue(samples))
+            {
+                AnsiConsole.MarkupLine($"[grey]No paths given: simulating {parse.GetValue(alerts)} ZTF and {parse.GetValue(alerts)} Rubin alerts (seed {parse.GetValue(seed)}).[/]");
+                return Summarise(Simulated(parse.GetValue(alerts), parse.GetValue(seed), ct), ct);
+            }
             if (paths.Length == 0)
             {
                 string data = RepositoryPaths.SharedData
@@ -33,6 +45,23 @@ internal static class DemoCommand
             return Summarise(reader.Read(paths), ct);
         }));
         return command;
+    }
+
+    /// <summary>Simulated alerts of both surveys as file items, decoded through the simulator's survey schemas.</summary>
+    internal static IEnumerable<AlertFileItem> Simulated(int alertsPerSurvey, ulong seed, CancellationToken ct)
+    {
+        foreach (var survey in new[] { SurveyKind.Ztf, SurveyKind.Lsst })
+        {
+            var schema = survey == SurveyKind.Ztf ? SurveySchemas.Ztf : SurveySchemas.Lsst;
+            var reader = AvroDatumReader.For(schema);
+            var options = new SimulationOptions { Survey = survey, Nights = 1, AlertsPerNight = alertsPerSurvey, Seed = seed };
+            int index = 0;
+            foreach (var a in AlertSimulator.Generate(options, ct))
+            {
+                yield return new AlertFileItem($"simulated {survey}", index++, survey == SurveyKind.Ztf ? "container" : "confluent",
+                    schema, (AvroRecord)reader.Read(a.Datum)!, a.Datum, survey == SurveyKind.Ztf ? null : SurveySchemas.LsstSchemaId, null);
+            }
+        }
     }
 
     private static int Summarise(IEnumerable<AlertFileItem> items, CancellationToken ct)
