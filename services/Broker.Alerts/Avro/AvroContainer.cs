@@ -74,10 +74,7 @@ public sealed class AvroContainerReader
         return new AvroContainerReader(file, schema, codec, metadata, sync, r.Position);
     }
 
-    /// <summary>
-    /// The binary encoding of each record in the file, in order, decompressed. Each item is one datum's bytes,
-    /// found by decoding (or skipping) it with the writer schema.
-    /// </summary>
+    /// <summary>Each block's data, decompressed, in order (a block holds one or more records back to back).</summary>
     public IEnumerable<ReadOnlyMemory<byte>> Blocks()
     {
         int pos = _firstBlock;
@@ -86,6 +83,46 @@ public sealed class AvroContainerReader
             var (count, data, next) = ReadBlock(pos);
             pos = next;
             if (count > 0) yield return data;
+        }
+    }
+
+    /// <summary>
+    /// Each record's binary encoding, in order, without decoding it: record boundaries are found by skipping
+    /// with the writer schema (lengths and counts only), so splitting a file into single records is cheap.
+    /// </summary>
+    /// <exception cref="AvroDataException">A block or record is corrupt; the message names the record index.</exception>
+    public IEnumerable<ReadOnlyMemory<byte>> RawDatums()
+    {
+        var skipper = new AvroResolver().Skipper(WriterSchema);
+        int index = 0;
+        int pos = _firstBlock;
+        while (pos < _file.Length)
+        {
+            var (count, data, next) = ReadBlock(pos);
+            pos = next;
+            int offset = 0;
+            for (long i = 0; i < count; i++, index++)
+            {
+                int length = SkipOne(skipper, data, offset, index);
+                yield return data.Slice(offset, length);
+                offset += length;
+            }
+            if (offset != data.Length)
+                throw new AvroDataException($"record {index}: block holds {data.Length - offset} bytes after its {count} records (schema mismatch?)");
+        }
+    }
+
+    private static int SkipOne(ValueSkipper skipper, ReadOnlyMemory<byte> block, int offset, int index)
+    {
+        var r = new AvroReader(block.Span[offset..]);
+        try
+        {
+            skipper.Skip(ref r);
+            return r.Position;
+        }
+        catch (AvroDataException e)
+        {
+            throw new AvroDataException($"record {index}: {e.Message}", e);
         }
     }
 

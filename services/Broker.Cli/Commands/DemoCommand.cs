@@ -2,98 +2,110 @@ using System.CommandLine;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
+using Broker.Cli.Pipeline;
+using Broker.Ingest;
 using Broker.Simulation;
 using Spectre.Console;
 
 namespace Broker.Cli.Commands;
 
-/// <summary><c>broker demo</c>: the main job on sample data, with a summary.</summary>
+/// <summary>
+/// <c>broker demo</c>: the main job end to end. Alerts (simulated by default, or real ones) go through every
+/// implemented stage in one process, the output is written as Broker alert records, read back, and summarised.
+/// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
         var inputs = new AlertInputOptions();
         var samples = new Option<bool>("--samples") { Description = "Use the real ZTF and Rubin sample alerts in ../shared/data." };
-        var alerts = new Option<int>("--alerts") { Description = "Without paths: how many alerts to simulate per survey.", DefaultValueFactory = _ => 500 };
+        var alerts = new Option<int>("--alerts") { Description = "Without paths: how many alerts to simulate per survey (one night each).", DefaultValueFactory = _ => 500 };
         var seed = new Option<ulong>("--seed") { Description = "Without paths: the simulator's seed.", DefaultValueFactory = _ => 1 };
-        var command = new Command("demo", "Run Broker on alerts and print a summary. Without paths it simulates a night of ZTF and Rubin alerts (./broker simulate); --samples uses the real alerts in ../shared/data.");
+        var output = new Option<string?>("--out") { Description = "Where to keep the run's output (alerts.avro, dead letters, summary). Default: a folder under the system's temp folder." };
+        var command = new Command("demo", "Run Broker end to end and print a summary. Without paths it simulates a night of ZTF and Rubin alerts " +
+            "(as ./broker simulate does); --samples uses the real alerts in ../shared/data; otherwise the given files or folders.");
         inputs.AddTo(command, pathsOptional: true);
         command.Options.Add(samples);
         command.Options.Add(alerts);
         command.Options.Add(seed);
-        command.SetAction((parse, ct) => CliRun.Guard(() =>
+        command.Options.Add(output);
+        command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
+            string outDir = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo");
             var paths = parse.GetValue(inputs.Paths) ?? [];
-            AlertFileReader reader;
+            ISchemaRegistry? registry;
+            bool requireCutouts = true;
             if (paths.Length == 0 && !parse.GetValue(samples))
             {
-                AnsiConsole.MarkupLine($"[grey]No paths given: simulating {parse.GetValue(alerts)} ZTF and {parse.GetValue(alerts)} Rubin alerts (seed {parse.GetValue(seed)}).[/]");
-                return Summarise(Simulated(parse.GetValue(alerts), parse.GetValue(seed), ct), ct);
+                int perSurvey = parse.GetValue(alerts);
+                if (perSurvey is < 1 or > 1_000_000) throw new CliUsageException("--alerts must be between 1 and 1000000");
+                string simulated = Path.Combine(outDir, "simulated");
+                if (Directory.Exists(simulated)) Directory.Delete(simulated, recursive: true);
+                AnsiConsole.MarkupLine($"[grey]No paths given: simulating {perSurvey} ZTF and {perSurvey} Rubin alerts (seed {parse.GetValue(seed)}) into {Markup.Escape(simulated)}[/]");
+                foreach (var survey in new[] { SurveyKind.Ztf, SurveyKind.Lsst })
+                {
+                    var options = new SimulationOptions { Survey = survey, Nights = 1, AlertsPerNight = perSurvey, Seed = parse.GetValue(seed) };
+                    await AlertSimulator.WriteAsync(options, Path.Combine(simulated, survey.ToString().ToLowerInvariant()), cancellationToken: ct);
+                }
+                paths = [simulated];
+                registry = null;
             }
-            if (paths.Length == 0)
+            else if (paths.Length == 0)
             {
                 string data = RepositoryPaths.SharedData
-                    ?? throw new CliUsageException("no alert paths given and ../shared/data is not beside the repository; give alert files or folders");
+                    ?? throw new CliUsageException("--samples: ../shared/data is not beside the repository");
                 paths = [Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")];
-                reader = new AlertFileReader(new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema")));
-                AnsiConsole.MarkupLine($"[grey]No paths given: decoding the real sample alerts in {Markup.Escape(data)}[/]");
+                registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
+                // A few real packets were published or archived without their stamps.
+                requireCutouts = false;
+                AnsiConsole.MarkupLine($"[grey]Running on the real sample alerts in {Markup.Escape(data)}[/]");
             }
             else
             {
-                reader = inputs.CreateReader(parse);
+                registry = KafkaCliOptions.Registry(parse.GetValue(inputs.Schemas), parse.GetValue(inputs.SchemaRegistry));
+                foreach (var p in paths)
+                {
+                    if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
+                }
             }
-            return Summarise(reader.Read(paths), ct);
+            var runOptions = new BrokerRunOptions
+            {
+                Registry = registry,
+                OutputDirectory = Path.Combine(outDir, "run"),
+                Ingest = new IngestOptions { RequireCutouts = requireCutouts },
+            };
+            var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);
+            Console.Out.Write(summary.Render());
+            return SummariseOutput(Path.Combine(runOptions.OutputDirectory, "alerts.avro"), ct) && summary.InFlight == 0 ? 0 : 1;
         }));
         return command;
     }
 
-    /// <summary>Simulated alerts of both surveys as file items, decoded through the simulator's survey schemas.</summary>
-    internal static IEnumerable<AlertFileItem> Simulated(int alertsPerSurvey, ulong seed, CancellationToken ct)
-    {
-        foreach (var survey in new[] { SurveyKind.Ztf, SurveyKind.Lsst })
-        {
-            var schema = survey == SurveyKind.Ztf ? SurveySchemas.Ztf : SurveySchemas.Lsst;
-            var reader = AvroDatumReader.For(schema);
-            var options = new SimulationOptions { Survey = survey, Nights = 1, AlertsPerNight = alertsPerSurvey, Seed = seed };
-            int index = 0;
-            foreach (var a in AlertSimulator.Generate(options, ct))
-            {
-                yield return new AlertFileItem($"simulated {survey}", index++, survey == SurveyKind.Ztf ? "container" : "confluent",
-                    schema, (AvroRecord)reader.Read(a.Datum)!, a.Datum, survey == SurveyKind.Ztf ? null : SurveySchemas.LsstSchemaId, null);
-            }
-        }
-    }
-
-    private static int Summarise(IEnumerable<AlertFileItem> items, CancellationToken ct)
+    /// <summary>Reads the run's output back (proving it decodes) and tabulates it by survey.</summary>
+    private static bool SummariseOutput(string file, CancellationToken ct)
     {
         var bySurvey = new SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced)>(StringComparer.Ordinal);
-        var errors = new List<string>();
         int alerts = 0;
-        foreach (var item in items)
+        foreach (var item in new AlertFileReader(readerSchema: BrokerAlertCodec.Schema).ReadFile(file))
         {
             ct.ThrowIfCancellationRequested();
-            if (item.Record is null) { errors.Add($"{item.Source}: {item.Error}"); continue; }
-            Alert alert;
-            try
+            if (item.Record is null)
             {
-                alert = SurveyAlertMapper.Map(item.Record);
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape($"{item.Source}: {item.Error}")}");
+                return false;
             }
-            catch (AlertValidationException e)
-            {
-                errors.Add($"{item.Source}: record {item.Index}: {e.Message}");
-                continue;
-            }
+            var alert = BrokerAlertCodec.FromRecord(item.Record);
             alerts++;
             string key = $"{alert.Survey.ToString().ToUpperInvariant()} {alert.SurveySchemaVersion}";
             var s = bySurvey.GetValueOrDefault(key);
             bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
                 s.UpperLimits + alert.UpperLimits.Count, s.Forced + alert.ForcedPhotometry.Count);
         }
-        var table = new Table().Title($"{alerts} alerts decoded").AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry");
+        var table = new Table().Title($"{alerts} Broker alerts in {Markup.Escape(file)}")
+            .AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry");
         foreach (var (k, v) in bySurvey)
-            table.AddRow(k, v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString());
+            table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString());
         AnsiConsole.Write(table);
-        foreach (var e in errors) AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e)}");
-        return errors.Count > 0 ? 1 : 0;
+        return true;
     }
 }

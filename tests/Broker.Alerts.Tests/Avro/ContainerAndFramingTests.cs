@@ -29,6 +29,9 @@ public sealed class ContainerAndFramingTests
         var reader = AvroContainerReader.Open(ms.ToArray());
         Assert.Equal(codec, reader.Codec);
         Assert.True(reader.Blocks().Count() > 10);
+        var datums = reader.RawDatums().ToList();
+        Assert.Equal(1000, datums.Count);
+        Assert.True(datums[7].Span.SequenceEqual(AvroDatumWriter.For(Schema).ToBytes(Make(7))));
         var records = reader.Records().Cast<AvroRecord>().ToList();
         Assert.Equal(1000, records.Count);
         for (int i = 0; i < records.Count; i++) Assert.Equal(AvroJson.ToJson(Make(i)), AvroJson.ToJson(records[i]));
