@@ -94,36 +94,7 @@ public sealed class AvroContainerReader
     public IEnumerable<ReadOnlyMemory<byte>> RawDatums()
     {
         var skipper = new AvroResolver().Skipper(WriterSchema);
-        int index = 0;
-        int pos = _firstBlock;
-        while (pos < _file.Length)
-        {
-            var (count, data, next) = ReadBlock(pos);
-            pos = next;
-            int offset = 0;
-            for (long i = 0; i < count; i++, index++)
-            {
-                int length = SkipOne(skipper, data, offset, index);
-                yield return data.Slice(offset, length);
-                offset += length;
-            }
-            if (offset != data.Length)
-                throw new AvroDataException($"record {index}: block holds {data.Length - offset} bytes after its {count} records (schema mismatch?)");
-        }
-    }
-
-    private static int SkipOne(ValueSkipper skipper, ReadOnlyMemory<byte> block, int offset, int index)
-    {
-        var r = new AvroReader(block.Span[offset..]);
-        try
-        {
-            skipper.Skip(ref r);
-            return r.Position;
-        }
-        catch (AvroDataException e)
-        {
-            throw new AvroDataException($"record {index}: {e.Message}", e);
-        }
+        foreach (var (datum, _) in Walk(new SkippingRecordReader(skipper))) yield return datum;
     }
 
     /// <summary>Every record decoded through <paramref name="readerSchema"/> (default: the writer schema).</summary>
@@ -135,7 +106,31 @@ public sealed class AvroContainerReader
     }
 
     /// <summary>Every record with its raw datum bytes (for dead-lettering the original bytes of a bad record).</summary>
-    public IEnumerable<(ReadOnlyMemory<byte> Datum, object? Value)> Datums(AvroDatumReader datumReader)
+    /// <exception cref="AvroDataException">A block or record is corrupt; the message names the record index.</exception>
+    public IEnumerable<(ReadOnlyMemory<byte> Datum, object? Value)> Datums(AvroDatumReader datumReader) =>
+        Walk(new DecodingRecordReader(datumReader));
+
+    /// <summary>Reads or skips one record at the reader's position.</summary>
+    private interface IRecordReader
+    {
+        object? Read(ref AvroReader r);
+    }
+
+    private sealed class DecodingRecordReader(AvroDatumReader datumReader) : IRecordReader
+    {
+        public object? Read(ref AvroReader r) => datumReader.Read(ref r);
+    }
+
+    private sealed class SkippingRecordReader(ValueSkipper skipper) : IRecordReader
+    {
+        public object? Read(ref AvroReader r)
+        {
+            skipper.Skip(ref r);
+            return null;
+        }
+    }
+
+    private IEnumerable<(ReadOnlyMemory<byte> Datum, object? Value)> Walk(IRecordReader records)
     {
         int index = 0;
         int pos = _firstBlock;
@@ -146,7 +141,7 @@ public sealed class AvroContainerReader
             int offset = 0;
             for (long i = 0; i < count; i++, index++)
             {
-                var (value, length) = ReadOne(datumReader, data, offset, index);
+                var (value, length) = ReadOne(records, data, offset, index);
                 yield return (data.Slice(offset, length), value);
                 offset += length;
             }
@@ -155,12 +150,12 @@ public sealed class AvroContainerReader
         }
     }
 
-    private static (object? Value, int Length) ReadOne(AvroDatumReader datumReader, ReadOnlyMemory<byte> block, int offset, int index)
+    private static (object? Value, int Length) ReadOne(IRecordReader records, ReadOnlyMemory<byte> block, int offset, int index)
     {
         var r = new AvroReader(block.Span[offset..]);
         try
         {
-            var value = datumReader.Read(ref r);
+            var value = records.Read(ref r);
             return (value, r.Position);
         }
         catch (AvroDataException e)
