@@ -3,7 +3,10 @@
 //   in-process  - InProcessPipeline (bounded channels), as `broker run` and `broker demo`;
 //   kafka       - replay into librdkafka's mock cluster, KafkaStepHost (consume, step, encode, produce, commit),
 //                 latency = time the output is read downstream minus the replay time stamp in its header.
-// Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES]
+// The mock cluster runs in a child process (this program with --mock-cluster, like `broker dev-kafka`) so that the
+// CPU it burns is not charged to the host; CPU time per alert of this process is reported for the step alone and
+// for the Kafka host draining the backlog (replay finished before the clock starts).
+// Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [--in-process-cluster]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -13,8 +16,27 @@ using Broker.StepHost;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 
+if (args.Length > 0 && args[0] == "--mock-cluster")
+{
+    // Child mode: a mock cluster with the topology, its bootstrap on stdout, until stdin closes.
+    using var mock = new MockCluster();
+    mock.CreateTopology(int.Parse(args[1], CultureInfo.InvariantCulture));
+    Console.Out.WriteLine(mock.Bootstrap);
+    Console.Out.Flush();
+    Console.In.ReadToEnd();
+    return 0;
+}
+bool sameProcessCluster = args.Contains("--in-process-cluster");
+args = args.Where(a => a != "--in-process-cluster").ToArray();
 string data = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
 int copies = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+var self = Process.GetCurrentProcess();
+double CpuSeconds()
+{
+    self.Refresh();
+    return self.TotalProcessorTime.TotalSeconds;
+}
+double stepCpuPerAlert = 0, hostCpuPerAlert = 0;
 var registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
 var one = SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], registry).ToList();
 var messages = Enumerable.Range(0, copies).SelectMany(_ => one).ToList();
@@ -30,6 +52,7 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
 {
     var step = new IngestStep(ingestOptions, registry);
     var latencies = new List<double>();
+    double cpu0 = CpuSeconds();
     var sw = Stopwatch.StartNew();
     for (int i = 0; i < messages.Count; i += 64)
     {
@@ -39,6 +62,7 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
         double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
         for (int k = 0; k < batch.Count; k++) latencies.Add(ms);
     }
+    stepCpuPerAlert = (CpuSeconds() - cpu0) / messages.Count;
     rows.Add(("step only (batches of 64)", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
 }
 
@@ -56,10 +80,19 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
 
 // 3. Through the mock cluster.
 {
-    using var cluster = new MockCluster();
     const int partitions = 64;
-    cluster.CreateTopology(partitions);
-    var kafka = KafkaSettings.ForBootstrap(cluster.Bootstrap);
+    using var cluster = sameProcessCluster ? new MockCluster() : null;
+    cluster?.CreateTopology(partitions);
+    using var child = sameProcessCluster ? null : Process.Start(new ProcessStartInfo("dotnet")
+    {
+        ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture) },
+        RedirectStandardInput = true,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    });
+    string bootstrap = cluster?.Bootstrap ?? child!.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the mock cluster process did not start");
+    Console.WriteLine($"mock cluster at {bootstrap} ({(sameProcessCluster ? "in this process" : "separate process")})");
+    var kafka = KafkaSettings.ForBootstrap(bootstrap);
     using (var producer = KafkaClients.Producer(kafka))
     {
         foreach (var m in messages)
@@ -75,10 +108,12 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
     using var stop = new CancellationTokenSource();
     var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     host.BatchCompleted += s => { if (s.In >= messages.Count) drained.TrySetResult(); };
+    double cpu0 = CpuSeconds();
     var sw = Stopwatch.StartNew();
     var run = Task.Run(() => host.RunAsync(stop.Token));
     await Task.WhenAny(drained.Task, run);
     double backlogSeconds = sw.Elapsed.TotalSeconds;
+    hostCpuPerAlert = (CpuSeconds() - cpu0) / messages.Count;
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
@@ -113,6 +148,8 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
     }
     stop.Cancel();
     await run;
+    child?.StandardInput.Close();
+    child?.WaitForExit();
     rows.Add(($"kafka mock, backlog ({partitions} partitions)", messages.Count, backlogSeconds, double.NaN, double.NaN));
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
 }
@@ -123,6 +160,7 @@ foreach (var r in rows)
     Console.WriteLine($"{r.Path,-38}{r.Alerts,8}{(double.IsNaN(r.Seconds) ? "-" : (r.Alerts / r.Seconds).ToString("F0", CultureInfo.InvariantCulture)),10}{Fmt(r.P50),10}{Fmt(r.P99),10}");
 double stepRate = rows[0].Alerts / rows[0].Seconds, kafkaRate = rows[2].Alerts / rows[2].Seconds;
 Console.WriteLine($"\nHost overhead on throughput vs the step alone: {(stepRate / kafkaRate - 1) * 100:F1}% (Kafka), {(stepRate / (rows[1].Alerts / rows[1].Seconds) - 1) * 100:F1}% (in-process)");
+Console.WriteLine($"CPU per alert of this process: step alone {stepCpuPerAlert * 1000:F2} ms, Kafka host draining the backlog {hostCpuPerAlert * 1000:F2} ms (host adds {(hostCpuPerAlert / stepCpuPerAlert - 1) * 100:F1}%{(sameProcessCluster ? ", mock cluster included" : "")})");
 return 0;
 
 static double Pct(List<double> values, double q)

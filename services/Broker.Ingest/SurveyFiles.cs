@@ -103,7 +103,7 @@ public static class SurveyFiles
             try
             {
                 container = AvroContainerReader.Open(bytes);
-                datums = container.Blocks().ToList();
+                datums = container.RawDatums().ToList();
             }
             catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
             {

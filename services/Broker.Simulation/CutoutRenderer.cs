@@ -24,6 +24,10 @@ internal sealed class StampScene
     public List<(double X, double Y, double Flux)> Stars { get; } = [];
     public ObjectClass Class { get; init; }
     public double BogusFlux { get; init; }
+    /// <summary>A saturated star core masked with NaN: centre and radius in pixels.</summary>
+    public (double X, double Y, double Radius)? Saturated { get; set; }
+    /// <summary>Bad columns masked with NaN: first column, count, and whether the template has them too.</summary>
+    public (int X0, int Count, bool InTemplate)? BadColumns { get; set; }
 }
 
 /// <summary>
@@ -78,7 +82,39 @@ internal static class CutoutRenderer
             tmpl[i] = (float)(s.SkyLevel + tmpl[i] + nr);
             diff[i] = (float)(diff[i] + ns - nr);
         }
+        Mask(s, sci, tmpl, diff);
         return (sci, tmpl, diff);
+    }
+
+    /// <summary>NaN where IPAC masks pixels: saturated cores (the template's a little smaller, being deeper but co-added) and bad columns.</summary>
+    private static void Mask(StampScene s, float[] sci, float[] tmpl, float[] diff)
+    {
+        int n = s.Size;
+        if (s.Saturated is { } sat)
+        {
+            double r2 = sat.Radius * sat.Radius, t2 = r2 * 0.6;
+            for (int y = 0; y < n; y++)
+            {
+                for (int x = 0; x < n; x++)
+                {
+                    double d2 = (x - sat.X) * (x - sat.X) + (y - sat.Y) * (y - sat.Y);
+                    if (d2 > r2) continue;
+                    sci[y * n + x] = diff[y * n + x] = float.NaN;
+                    if (d2 <= t2) tmpl[y * n + x] = float.NaN;
+                }
+            }
+        }
+        if (s.BadColumns is { } bad)
+        {
+            for (int y = 0; y < n; y++)
+            {
+                for (int x = bad.X0; x < bad.X0 + bad.Count; x++)
+                {
+                    sci[y * n + x] = diff[y * n + x] = float.NaN;
+                    if (bad.InTemplate) tmpl[y * n + x] = float.NaN;
+                }
+            }
+        }
     }
 
     private static void AddBogus(StampScene s, float[] sci, float[] tmpl, float[] diff, ref SimRandom rng)

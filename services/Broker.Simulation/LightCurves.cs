@@ -175,14 +175,6 @@ internal sealed class SkyObject
 /// <summary>Draws objects of each class with literature parameter ranges.</summary>
 internal static class ObjectFactory
 {
-    // Relative rates before detection: extragalactic and Galactic groups, weighted by latitude in Population.
-    private static readonly (ObjectClass Class, double Weight)[] Extragalactic =
-        [(ObjectClass.SNIa, 0.30), (ObjectClass.SNII, 0.22), (ObjectClass.SNIbc, 0.08), (ObjectClass.SLSN, 0.03), (ObjectClass.AGN, 0.20), (ObjectClass.QSO, 0.17)];
-
-    private static readonly (ObjectClass Class, double Weight)[] Galactic =
-        [(ObjectClass.RRLyrae, 0.14), (ObjectClass.Cepheid, 0.05), (ObjectClass.DeltaScuti, 0.15), (ObjectClass.EclipsingBinary, 0.30),
-         (ObjectClass.LPV, 0.14), (ObjectClass.CV, 0.12), (ObjectClass.Nova, 0.02), (ObjectClass.YSO, 0.08)];
-
     /// <summary>
     /// Relative density of Galactic objects at latitude b: an exponential disc seen from inside, 0.3 + 3 exp(-|b|/12°),
     /// a rough fit to star counts to 20th magnitude (Bahcall and Soneira 1980).
@@ -195,23 +187,13 @@ internal static class ObjectFactory
     /// <summary>Visibility of galaxies behind the Galactic dust: 1 - 0.9 exp(-|b|/8°).</summary>
     public static double ExtragalacticWeight(double bDeg) => 1 - 0.9 * Math.Exp(-Math.Abs(bDeg) / 8);
 
-    public static SkyObject Create(ulong seed, long key, SurveyField field, SurveyModel survey, double tMin, double tMax)
+    /// <summary>
+    /// Draws an object of class <paramref name="cls"/> from its key. With <paramref name="describe"/> false the
+    /// parameter text for truth.csv is left empty (the population scan draws far more objects than alert).
+    /// </summary>
+    public static SkyObject Create(ulong seed, long key, SurveyField field, SurveyModel survey, double tMin, double tMax, ObjectClass cls, bool describe = true)
     {
         var rng = SimRandom.For(seed, 0x0B7EC7, (ulong)key);
-        double ge = ExtragalacticWeight(field.GalacticLatDeg), gg = StellarDensity(field.GalacticLatDeg) * 0.35;
-        var table = rng.NextDouble() * (ge + gg) < ge ? Extragalactic : Galactic;
-        double total = 0;
-        foreach (var (_, w) in table) total += w;
-        double u = rng.NextDouble() * total;
-        ObjectClass cls = table[^1].Class;
-        foreach (var (c, w) in table)
-        {
-            if ((u -= w) < 0)
-            {
-                cls = c;
-                break;
-            }
-        }
         double ra = field.RaDeg, dec = field.DecDeg;
         (ra, dec) = Coordinates.Offset(ra, dec, rng.Uniform(-1, 1) * field.HalfWidthDeg * 3600 * 0.95, rng.Uniform(-1, 1) * field.HalfWidthDeg * 3600 * 0.95);
         double depth = survey.MedianDepth[Math.Min(2, survey.MedianDepth.Length - 1)];
@@ -219,6 +201,7 @@ internal static class ObjectFactory
         var color = new double[nb];
         double[] p;
         string text;
+        string Fmt(FormattableString s) => describe ? FormattableString.Invariant(s) : "";
         double hostMag = double.NaN, hostR = 0, hostOff = 0, q = 1, pa = 0, he = 0, hn = 0;
         double[]? drw = null;
         double drwStart = tMin - 5;
@@ -397,5 +380,5 @@ internal static class ObjectFactory
         return (1 + z) * 299792.458 / 70 * sum * h / 3;
     }
 
-    private static string Fmt(FormattableString s) => FormattableString.Invariant(s);
+    
 }

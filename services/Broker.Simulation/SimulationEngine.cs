@@ -37,10 +37,10 @@ internal sealed class SimulationEngine
     public const int HistoryDays = 30;
 
     private readonly Dictionary<int, (List<Visit> All, Dictionary<int, List<Visit>> ByField)> _nights = [];
-    private readonly Dictionary<int, int> _population = [];
+    private readonly Dictionary<int, int[]> _population = [];
     private readonly Asteroid[] _asteroids;
     private int _cachedAsteroidNight = int.MinValue;
-    private List<(Asteroid A, Ephemeris E0, double DRa, double DDec, int Field)> _asteroidsTonight = [];
+    private List<(Asteroid A, int Index, int Field)> _asteroidsTonight = [];
 
     public SimulationEngine(SimulationOptions options, Asteroid[]? asteroids = null)
     {
@@ -109,45 +109,126 @@ internal sealed class SimulationEngine
         return new Measurement(measured, sigma, Math.Abs(measured) >= 5 * sigma, f, r);
     }
 
-    /// <summary>The object in slot <paramref name="slot"/> of a field.</summary>
-    public SkyObject Object(SurveyField field, int slot) =>
-        ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax);
+    /// <summary>
+    /// The mix of astrophysical alerts (asteroids and artefacts apart) at |b| = 30°: what fraction of alerts each class
+    /// makes, not of objects. The real public ZTF stream is dominated by variable stars (eclipsing binaries and pulsators,
+    /// Chen et al. 2020, ApJS 249, 18; ALeRCE's light-curve classifier census, Sánchez-Sáez et al. 2021, AJ 161, 141),
+    /// then AGN and quasars; supernovae are a few per cent of alerts (Förster et al. 2021, AJ 161, 242). Galactic
+    /// classes scale with <see cref="ObjectFactory.StellarDensity"/>, extragalactic ones with
+    /// <see cref="ObjectFactory.ExtragalacticWeight"/>.
+    /// </summary>
+    internal static readonly (ObjectClass Class, double Weight, bool Galactic)[] AlertMix =
+    [
+        (ObjectClass.EclipsingBinary, 0.28, true), (ObjectClass.RRLyrae, 0.10, true), (ObjectClass.DeltaScuti, 0.05, true),
+        (ObjectClass.Cepheid, 0.015, true), (ObjectClass.LPV, 0.04, true), (ObjectClass.CV, 0.05, true), (ObjectClass.Nova, 0.003, true),
+        (ObjectClass.YSO, 0.06, true), (ObjectClass.AGN, 0.09, false), (ObjectClass.QSO, 0.06, false), (ObjectClass.SNIa, 0.035, false),
+        (ObjectClass.SNII, 0.015, false), (ObjectClass.SNIbc, 0.005, false), (ObjectClass.SLSN, 0.0015, false),
+    ];
+
+    /// <summary>Share of the alert budget kept for known asteroids.</summary>
+    public const double AsteroidShare = 0.1;
+
+    private double[]? _detectP;
 
     /// <summary>
-    /// Slots in a field's population, sized so that the field's visits yield the requested alert rate: calibrated on
-    /// 300 objects at the survey's median depth.
+    /// Probability that an object of each <see cref="AlertMix"/> class alerts at a median visit, from 400 draws each:
+    /// the population of a class is its alert share divided by this, so the alert mix follows the table whatever the
+    /// classes' light curves and magnitude distributions.
     /// </summary>
-    public int PopulationSize(SurveyField field)
+    private double[] DetectionProbabilities()
     {
-        if (_population.TryGetValue(field.Id, out int size)) return size;
-        double perVisit = Options.AlertsPerNight * (1 - Options.BogusFraction) / VisitsPerNight;
-        if (perVisit <= 0) return _population[field.Id] = 0;
+        if (_detectP is not null) return _detectP;
+        var p = new double[AlertMix.Length];
+        var field = Survey.Fields[Survey.Fields.Length / 3];
         int band = Survey.Bands.Length > 2 ? 2 : 1;
         var probe = new Visit(0, 0, 0, Options.StartMjd + Options.Nights / 2.0, field, band, Survey.MedianSeeing, Survey.MedianDepth[band], 0, 1.2);
-        int detected = 0;
-        const int trials = 300;
-        for (int i = 0; i < trials; i++)
+        const int trials = 400;
+        for (int c = 0; c < AlertMix.Length; c++)
         {
-            var o = ObjectFactory.Create(Seed ^ 0xCA11B, (long)field.Id * 10_000_000 + i, field, Survey, TMin, TMax);
-            var rng = SimRandom.For(Seed, 0xCA11C, (ulong)i);
-            if (Noisy(o.Flux(probe.MjdUtc, band), o.TemplateFlux(band), probe, ref rng).Detected) detected++;
+            int detected = 0;
+            for (int i = 0; i < trials; i++)
+            {
+                var o = ObjectFactory.Create(Seed ^ 0xCA11B, (long)c * 1_000_000 + i, field, Survey, TMin, TMax, AlertMix[c].Class, describe: false);
+                var rng = SimRandom.For(Seed, 0xCA11C, (ulong)c, (ulong)i);
+                if (Noisy(o.Flux(probe.MjdUtc, band), o.TemplateFlux(band), probe, ref rng).Detected) detected++;
+            }
+            p[c] = Math.Max(1.0, detected) / trials;
         }
-        double p = Math.Max(1.0, detected) / trials;
-        size = perVisit <= 0 ? 0 : Math.Clamp((int)Math.Round(perVisit / p), 1, 5_000_000);
-        return _population[field.Id] = size;
+        return _detectP = p;
     }
+
+    /// <summary>The object in slot <paramref name="slot"/> of a field (slots are grouped by class, see <see cref="PopulationSize"/>).</summary>
+    public SkyObject Object(SurveyField field, int slot, bool describe = true)
+    {
+        var bounds = SlotBounds(field);
+        int c = 0;
+        while (c < bounds.Length - 1 && slot >= bounds[c]) c++;
+        return ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax, AlertMix[c].Class, describe);
+    }
+
+    /// <summary>Slots in a field's population: the sum over classes of (alerts wanted per visit) / (probability of alerting).</summary>
+    public int PopulationSize(SurveyField field)
+    {
+        var b = SlotBounds(field);
+        return b[^1];
+    }
+
+    /// <summary>Cumulative slot counts per <see cref="AlertMix"/> class for a field.</summary>
+    private int[] SlotBounds(SurveyField field)
+    {
+        lock (_population)
+        {
+            if (_population.TryGetValue(field.Id, out var cached)) return cached;
+            var p = DetectionProbabilities();
+            double perVisit = Options.AlertsPerNight * Math.Max(0, 1 - Options.BogusFraction - AsteroidShare) / VisitsPerNight;
+            double gal = ObjectFactory.StellarDensity(field.GalacticLatDeg) / ObjectFactory.StellarDensity(30), ext = ObjectFactory.ExtragalacticWeight(field.GalacticLatDeg) / ObjectFactory.ExtragalacticWeight(30);
+            double total = 0;
+            foreach (var (_, w, g) in AlertMix) total += w * (g ? gal : ext);
+            var bounds = new int[AlertMix.Length];
+            int sum = 0;
+            for (int c = 0; c < AlertMix.Length; c++)
+            {
+                double share = AlertMix[c].Weight * (AlertMix[c].Galactic ? gal : ext) / total;
+                double slots = perVisit * share / p[c];
+                // Stochastic rounding keyed by field, so rare classes still appear in proportion over many fields.
+                double u = (SimRandom.Hash(Seed, 0x5107, (ulong)field.Id, (ulong)c) >> 11) * (1.0 / (1UL << 53));
+                sum += Math.Min(900_000, (int)Math.Floor(slots + u));
+                bounds[c] = sum;
+            }
+            _population[field.Id] = bounds;
+            return bounds;
+        }
+    }
+
+    private const int ScanChunk = 2048;
 
     /// <summary>Everything that alerts at a visit, in a fixed order: objects by slot, then asteroids, then artefacts.</summary>
     public List<AlertSpec> AlertsAt(Visit v)
     {
         var specs = new List<AlertSpec>();
         int slots = PopulationSize(v.Field);
-        for (int s = 0; s < slots; s++)
+        // The population scan is the costly part at LSST rates (tens of thousands of slots per visit): split it into
+        // chunks scanned in parallel, then concatenate in slot order, so the result does not depend on the workers.
+        int chunks = (slots + ScanChunk - 1) / ScanChunk;
+        var found = new List<(SkyObject O, Measurement M)>?[chunks];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Options.Workers }, k =>
         {
-            var o = Object(v.Field, s);
-            var m = Measure(o, v);
-            if (!m.Detected) continue;
-            specs.Add(new AlertSpec { Visit = v, Class = o.Class, Index = specs.Count, RaDeg = o.RaDeg, DecDeg = o.DecDeg, Measurement = m, Object = o, ObjectKey = o.Key, Parameters = o.ParameterText });
+            List<(SkyObject, Measurement)>? list = null;
+            int end = Math.Min(slots, (k + 1) * ScanChunk);
+            for (int s = k * ScanChunk; s < end; s++)
+            {
+                var o = Object(v.Field, s, describe: false);
+                var m = Measure(o, v);
+                if (!m.Detected) continue;
+                (list ??= []).Add((Object(v.Field, s), m));
+            }
+            found[k] = list;
+        });
+        foreach (var list in found)
+        {
+            if (list is null) continue;
+            foreach (var (o, m) in list)
+                specs.Add(new AlertSpec { Visit = v, Class = o.Class, Index = specs.Count, RaDeg = o.RaDeg, DecDeg = o.DecDeg, Measurement = m, Object = o, ObjectKey = o.Key, Parameters = o.ParameterText });
         }
         foreach (var a in AsteroidsAt(v)) specs.Add(a.WithIndex(specs.Count));
         var rng = SimRandom.For(Seed, 0xB0605, (ulong)v.VisitId, (ulong)v.Field.Id);
@@ -173,11 +254,14 @@ internal sealed class SimulationEngine
     {
         if (_asteroids.Length == 0) yield break;
         if (_cachedAsteroidNight != v.Night) PropagateAsteroids(v.Night);
-        foreach (var (a, e0, dra, ddec, field) in _asteroidsTonight)
+        double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(v.MjdUtc));
+        (double X, double Y, double Z)? observer = null;
+        foreach (var (a, index, field) in _asteroidsTonight)
         {
             if (field != v.Field.Id) continue;
-            double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(v.MjdUtc));
-            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, Survey.Site);
+            // The observer (Earth plus site) once per visit, not once per asteroid.
+            observer ??= TwoBodyEphemeris.ObserverPosition(tdb, Survey.Site);
+            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, observer.Value);
             double dRa = Math.Abs(Coordinates.Wrap360(e.RaDeg - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad);
             if (Math.Abs(e.DecDeg - v.Field.DecDeg) > v.Field.HalfWidthDeg || dRa > v.Field.HalfWidthDeg) continue;
             double vmag = e.VMagnitude(a.H, a.G);
@@ -189,7 +273,7 @@ internal sealed class SimulationEngine
             yield return new AlertSpec
             {
                 Visit = v, Class = ObjectClass.Asteroid, Index = 0, RaDeg = e.RaDeg, DecDeg = e.DecDeg, Measurement = m, Asteroid = a, Ephemeris = e,
-                ObjectKey = 9_000_000_000_000L + Array.IndexOf(_asteroids, a),
+                ObjectKey = 9_000_000_000_000L + index,
                 Parameters = FormattableString.Invariant($"V={vmag:F2};H={a.H:F2};r_au={e.RAu:F4};delta_au={e.DeltaAu:F4};phase_deg={e.PhaseDeg:F2}"),
             };
         }
@@ -212,26 +296,28 @@ internal sealed class SimulationEngine
     private void PropagateAsteroids(int night)
     {
         _cachedAsteroidNight = night;
-        var list = new List<(Asteroid, Ephemeris, double, double, int)>();
+        var list = new List<(Asteroid, int, int)>();
         double mid = NightMid(night);
         double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(mid));
         var byField = Night(night).ByField;
-        foreach (var a in _asteroids)
+        var geocentre = TwoBodyEphemeris.ObserverPosition(tdb, null);
+        for (int ai = 0; ai < _asteroids.Length; ai++)
         {
-            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb);
+            var a = _asteroids[ai];
+            var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, geocentre);
             foreach (var f in Survey.Fields)
             {
                 if (!byField.ContainsKey(f.Id)) continue;
                 if (Math.Abs(e.DecDeg - f.DecDeg) > f.HalfWidthDeg + 0.5) continue;
                 double dra = Math.Abs(Coordinates.Wrap360(e.RaDeg - f.RaDeg + 180) - 180) * Math.Cos(f.DecDeg * Coordinates.DegToRad);
                 if (dra > f.HalfWidthDeg + 0.5) continue;
-                list.Add((a, e, 0, 0, f.Id));
+                list.Add((a, ai, f.Id));
             }
         }
-        // Keep asteroid alerts to about 10% of the requested rate: a fixed subset of tonight's in-field asteroids
-        // (chosen by designation, so each kept asteroid shows in every visit of its field).
-        double keep = Math.Min(1.0, 0.1 * Options.AlertsPerNight / Math.Max(1.0, 2.0 * list.Count));
-        list.RemoveAll(x => (SimRandom.Hash(Seed, 0xA5, (ulong)Array.IndexOf(_asteroids, x.Item1)) >> 11) * (1.0 / (1UL << 53)) >= keep);
+        // Keep asteroid alerts to about AsteroidShare of the requested rate: a fixed subset of tonight's in-field
+        // asteroids (chosen by catalogue index, so each kept asteroid shows in every visit of its field).
+        double keep = Math.Min(1.0, AsteroidShare * Options.AlertsPerNight / Math.Max(1.0, 2.0 * list.Count));
+        list.RemoveAll(x => (SimRandom.Hash(Seed, 0xA5, (ulong)x.Item2) >> 11) * (1.0 / (1UL << 53)) >= keep);
         _asteroidsTonight = list;
     }
 }

@@ -137,6 +137,11 @@ internal sealed class SurveyModel
                 var (alt, _) = Coordinates.EquatorialToHorizontal(f.RaDeg, f.DecDeg, mid + TimeScales.MjdOffset, Site);
                 if (alt < MinAltitudeDeg + 5) continue;
                 bool inGroup = PositiveMod(f.Id, CadenceNights) == PositiveMod(night, CadenceNights);
+                // ZTF's public survey observes each field in g and r every CadenceNights nights; the rest of the night
+                // goes to partnership and Caltech programmes whose exposures never reach the public stream or its
+                // histories (Bellm et al. 2019, PASP 131, 068003), so a real alert has ~15-20 earlier epochs in 30
+                // days, not one a night.
+                if (!inGroup && Kind == SurveyKind.Ztf) continue;
                 candidates.Add(((inGroup ? 0 : 1000) + Math.Abs(ha) + rng.NextDouble() * 3, f));
             }
             candidates.Sort((a, b) => a.Score.CompareTo(b.Score));
@@ -154,8 +159,13 @@ internal sealed class SurveyModel
                     // Seeing grows as airmass^0.6 (Roddier 1981); depth loses 2.5 log10 of the seeing ratio (background-limited
                     // point source) and the extinction k (X - 1).
                     double seeing = Math.Max(0.4, nightSeeing * Math.Pow(airmass, 0.6) * rng.LogNormal(1, 0.08));
-                    double depth = MedianDepth[band] - 2.5 * Math.Log10(seeing / MedianSeeing) - Extinction[band] * (airmass - 1.2) + rng.Normal(0, 0.15);
-                    double sky = SkyLevel * rng.LogNormal(1, 0.35);
+                    // Sky brightness varies with the Moon, twilight and airmass: log-normal with the spread of the real ZTF
+                    // stamps' medians (p10/p50/p90 ≈ 60/117/280 DN); a brighter sky costs 1.25 log10 of its ratio in depth
+                    // (background-limited point source), so the pixel noise follows it.
+                    double skyFactor = rng.LogNormal(1, Kind == SurveyKind.Ztf ? 0.62 : 0.35);
+                    double depth = MedianDepth[band] - 2.5 * Math.Log10(seeing / MedianSeeing) - Extinction[band] * (airmass - 1.2) + rng.Normal(0, 0.15)
+                        - 1.25 * Math.Log10(skyFactor);
+                    double sky = SkyLevel * skyFactor;
                     long id = Kind == SurveyKind.Ztf
                         ? (long)(dayObs - 57754 + 0) * 1_000_000 + (long)Math.Round((mjd - Math.Floor(mjd)) * 1_000_000) % 1_000_000
                         : (long)DayObsNumber(dayObs) * 100_000 + seq;

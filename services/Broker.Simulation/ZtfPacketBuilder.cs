@@ -87,6 +87,18 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         }
         var cand = Candidate(_candidate, s, v, s.Measurement, rcid, candid, ref rng);
         FillCandidateOnly(cand, s, ref rng, ndet, jdStart, history.Count);
+        // About 1% of real stamps are cut by the CCD edge (6 of 619 in ../shared/data: 63x48, 51x63, ...): the source
+        // lies within half a stamp of the edge, the stamp keeps only the pixels on the chip, off centre.
+        var edge = SimRandom.For(engine.Seed, 0xED6E, (ulong)candid);
+        int n = _survey.StampSize, cutKeep = n, cutAxis = 0;
+        bool cutLow = false;
+        if (edge.Chance(0.01))
+        {
+            cutAxis = edge.Chance(0.5) ? 1 : 2;
+            cutKeep = 45 + edge.Next(n - 45);
+            cutLow = edge.Chance(0.5);
+            cand.Num("mindtoedge", cutKeep - n / 2 - 0.5 + edge.Uniform(0, 1));
+        }
         var alert = RecordFiller.New(_alert);
         alert.Str("schemavsn", SurveySchemas.ZtfVersion);
         alert.Str("publisher", "Broker simulator");
@@ -97,20 +109,54 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         alert["fp_hists"] = fps.Count == 0 ? null : fps;
         if (engine.Options.Cutouts)
         {
-            var (sci, tmpl, diff) = CutoutRenderer.Render(Scene(s, ref rng), ref rng);
+            var scene = Scene(s, ref rng);
+            AddDefects(scene, ref edge);
+            var (sci, tmpl, diff) = CutoutRenderer.Render(scene, ref rng);
             long pid = Pid(v, rcid);
-            alert["cutoutScience"] = Cutout($"candid{candid}_pid{pid}_targ_sci.fits.gz", sci);
-            alert["cutoutTemplate"] = Cutout($"candid{candid}_ref.fits.gz", tmpl);
-            alert["cutoutDifference"] = Cutout($"candid{candid}_pid{pid}_targ_scimref.fits.gz", diff);
+            alert["cutoutScience"] = Cutout($"candid{candid}_pid{pid}_targ_sci.fits.gz", sci, cutAxis, cutKeep, cutLow);
+            alert["cutoutTemplate"] = Cutout($"candid{candid}_ref.fits.gz", tmpl, cutAxis, cutKeep, cutLow);
+            alert["cutoutDifference"] = Cutout($"candid{candid}_pid{pid}_targ_scimref.fits.gz", diff, cutAxis, cutKeep, cutLow);
         }
         return alert;
     }
 
-    private AvroRecord Cutout(string name, float[] pixels)
+    /// <summary>
+    /// Masked pixels as IPAC leaves them, NaN (69 of 627 real alerts have some, 7 to ~1,300 pixels): the saturated core
+    /// of a bright star in the stamp (science, difference, and the template's own core), or a run of bad columns.
+    /// </summary>
+    private static void AddDefects(StampScene scene, ref SimRandom edge)
     {
-        int n = _survey.StampSize;
+        if (!edge.Chance(0.11)) return;
+        int n = scene.Size;
+        if (edge.Chance(0.55))
+        {
+            double x = edge.Uniform(0, n - 1), y = edge.Uniform(0, n - 1), radius = edge.LogUniform(1.5, 9);
+            // Bright enough for a saturated core of that radius and visible wings.
+            scene.Stars.Add((x, y, scene.SciNoise * scene.SeeingPx * scene.SeeingPx * 400 * radius * radius));
+            scene.Saturated = (x, y, radius);
+        }
+        else
+        {
+            int width = 1 + (int)Math.Min(19, edge.LogUniform(1, 25) - 1);
+            scene.BadColumns = (edge.Next(n - width + 1), width, edge.Chance(0.9));
+        }
+    }
+
+    private AvroRecord Cutout(string name, float[] pixels, int cutAxis, int keep, bool low)
+    {
+        int n = _survey.StampSize, w = n, h = n;
+        if (cutAxis != 0)
+        {
+            // Keep the columns (axis 1) or rows (axis 2) that are on the chip.
+            if (cutAxis == 1) w = keep;
+            else h = keep;
+            var cut = new float[w * h];
+            int x0 = cutAxis == 1 && !low ? n - keep : 0, y0 = cutAxis == 2 && !low ? n - keep : 0;
+            for (int y = 0; y < h; y++) pixels.AsSpan((y + y0) * n + x0, w).CopyTo(cut.AsSpan(y * w, w));
+            pixels = cut;
+        }
         // FITS stores the first row at the bottom: our arrays are already in storage order.
-        byte[] fits = FitsWriter.WriteImage(new FitsImage(n, n, pixels), [FitsCard.Create("BUNIT", "DN")]);
+        byte[] fits = FitsWriter.WriteImage(new FitsImage(w, h, pixels), [FitsCard.Create("BUNIT", "DN")]);
         using var ms = new MemoryStream(fits.Length);
         using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(fits);
         var r = RecordFiller.New(_cutout);
@@ -274,7 +320,9 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         r.Num("elong", a / b);
         r.Long("nneg", bogus ? rng.Next(15) : rng.Next(4));
         r.Long("nbad", bogus && rng.Chance(0.3) ? rng.Next(4) : 0);
-        r.Num("rb", bogus ? rng.Beta(1.5, 5) : rng.Beta(6, 1.6));
+        // The public stream only carries candidates above IPAC's real-bogus cut (no real alert in ../shared/data has
+        // rb < 0.4): artefacts that reach it sit just above the cut, real sources spread up to 1.
+        r.Num("rb", bogus ? rng.Uniform(0.4, 0.7) : 0.4 + 0.6 * rng.Beta(4, 1.9));
         if (s.Asteroid is { } ast)
         {
             r.Num("ssdistnr", Coordinates.SeparationDeg(ra, dec, s.Ephemeris.RaDeg, s.Ephemeris.DecDeg) * 3600);
@@ -311,6 +359,10 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         var o = s.Object;
         var v = s.Visit;
         double starDensity = ObjectFactory.StarsPerArcmin2(v.Field.GalacticLatDeg, 21.5) / 3600; // per arcsec²
+        // Pan-STARRS1 3π to r ≈ 22 also holds ~6 galaxies per arcmin² off the plane (Tachibana and Miller 2018, PASP
+        // 130, 128001), so a source with no counterpart of its own is ~11" from the nearest PS1 source.
+        double galaxyDensity = 6.0 / 3600 * ObjectFactory.ExtragalacticWeight(v.Field.GalacticLatDeg);
+        double ps1Density = starDensity * 3 + galaxyDensity;
         // Nearest PS1 source: the star itself for Galactic classes, the host for hosted transients, else a field source.
         double d1, sg1, m1;
         if (o is not null && o.Class.IsStellar())
@@ -333,13 +385,23 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         }
         else
         {
-            d1 = RandomDistance(ref rng, starDensity);
-            sg1 = rng.Chance(0.7) ? rng.Beta(15, 1.5) : rng.Beta(1, 5);
-            m1 = rng.Uniform(14, 22);
+            d1 = RandomDistance(ref rng, ps1Density);
+            sg1 = rng.Chance(starDensity * 3 / ps1Density) ? rng.Beta(15, 1.5) : rng.Beta(1, 8);
+            m1 = Math.Max(14, 22.3 + Math.Log10(rng.NextDouble() + 1e-9) / 0.3);
         }
-        double d2 = d1 + RandomDistance(ref rng, starDensity), d3 = d2 + RandomDistance(ref rng, starDensity);
+        // PS1 sources too faint or too sparsely measured for the star/galaxy model get 0.5 exactly (the spike in the
+        // real sgscore1 histogram).
+        if (m1 > 21 && rng.Chance(0.5)) sg1 = 0.5;
+        double d2 = d1 + RandomDistance(ref rng, ps1Density), d3 = d2 + RandomDistance(ref rng, ps1Density);
         void Ps1(int k, double d, double sg, double mag)
         {
+            if (d > 30)
+            {
+                // No PS1 source within ZTF's 30" search radius: IPAC writes -999 throughout.
+                r.Long($"objectidps{k}", -999);
+                foreach (string f in (ReadOnlySpan<string>)["sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"]) r.Num(f + k, -999);
+                return;
+            }
             r.Long($"objectidps{k}", 100_000_000_000_000_000 + (long)(SimRandom.Hash(engine.Seed, (ulong)s.ObjectKey, (ulong)k) % 90_000_000_000_000_000));
             r.Num($"sgmag{k}", mag + 0.4);
             r.Num($"srmag{k}", mag);
@@ -351,8 +413,22 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         Ps1(1, d1, sg1, m1);
         Ps1(2, d2, rng.Beta(2, 1), rng.Uniform(15, 22));
         Ps1(3, d3, rng.Beta(2, 1), rng.Uniform(15, 22));
-        r.Long("ndethist", ndet);
-        r.Long("ncovhist", nHistory + 1 + rng.Next(400));
+        // ndethist and jdstarthist cover the whole survey, not the 30-day window: a persistent variable was usually
+        // found long before (ZTF started public alerts on JD 2458194.5); extrapolate its window detection rate back to
+        // then at the public cadence (2 epochs every 3 nights). Transients, asteroids and artefacts start in the window.
+        long ndetAll = ndet, ncov = nHistory + 1;
+        bool persistent = o is not null && o.Class is not (ObjectClass.SNIa or ObjectClass.SNIbc or ObjectClass.SNII or ObjectClass.SLSN or ObjectClass.Nova);
+        if (persistent && rng.Chance(0.85))
+        {
+            double windowStart = v.Jd - SimulationEngine.HistoryDays, surveyStart = 2458194.5;
+            double found = surveyStart + rng.NextDouble() * Math.Max(0, windowStart - surveyStart);
+            double epochs = (windowStart - found) * 2 / 3.0;
+            ndetAll += (long)Math.Round(epochs * ndet / (nHistory + 1.0));
+            ncov += (long)Math.Round(epochs);
+            if (ndetAll > ndet) jdStart = found;
+        }
+        r.Long("ndethist", ndetAll);
+        r.Long("ncovhist", ncov);
         r.Num("jdstarthist", jdStart);
         r.Num("jdendhist", v.Jd);
         r.Long("tooflag", 0);
@@ -376,7 +452,8 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         r.Num("exptime", 30);
         // Deep real-bogus (braai, Duev et al. 2019, MNRAS 489, 3582) is near 1 for real sources and near 0 for
         // artefacts; Beta draws reproduce that bimodality.
-        r.Num("drb", s.Class.IsBogus() ? rng.Beta(0.5, 6) : rng.Beta(10, 0.35));
+        // Among real alerts drb's median is 0.9999 and its 25th percentile 0.994: 1 - drb is log-normal for real sources.
+        r.Num("drb", s.Class.IsBogus() ? rng.Beta(1.0, 1.3) : 1 - Math.Min(1, Math.Pow(10, rng.Normal(-3.8, 1.3))));
         r.Str("drbversion", "d6_m7");
     }
 }

@@ -27,6 +27,7 @@ internal sealed class HealthReporter(string? path, StepCounters counters)
             @out = s.Out,
             deadLettered = s.DeadLettered,
             duplicates = s.Duplicates,
+            replayed = s.Replayed,
             filtered = s.Filtered,
             lag = s.Lag,
             batches = s.Batches,

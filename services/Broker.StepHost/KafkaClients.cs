@@ -9,8 +9,10 @@ namespace Broker.StepHost;
 public static class KafkaClients
 {
     /// <summary>
-    /// Consumer settings: the deployment's, then the ones Broker relies on (offsets stored by the host only after
-    /// delivery, cooperative-sticky assignment).
+    /// Consumer settings: the deployment's, then the ones Broker relies on (offsets stored and committed by the host
+    /// only after delivery, once per batch; cooperative-sticky assignment). <c>fetch.wait.max.ms</c> defaults to 25
+    /// (librdkafka: 500) unless configured: librdkafka's mock cluster answers an empty fetch only after that wait and
+    /// does not wake it when data arrives, so the default adds up to half a second per hop there.
     /// </summary>
     public static ConsumerConfig ConsumerConfig(KafkaSettings settings, string groupId, string autoOffsetReset = "earliest")
     {
@@ -18,9 +20,11 @@ public static class KafkaClients
         {
             GroupId = groupId,
             EnableAutoOffsetStore = false,
-            EnableAutoCommit = true,
+            EnableAutoCommit = false,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
         };
+        if (!settings.For(settings.Consumer).ContainsKey("fetch.wait.max.ms"))
+            config.FetchWaitMaxMs = 25;
         if (!settings.For(settings.Consumer).ContainsKey("auto.offset.reset"))
             config.Set("auto.offset.reset", autoOffsetReset);
         return config;

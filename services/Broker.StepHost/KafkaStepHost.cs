@@ -7,9 +7,12 @@ namespace Broker.StepHost;
 
 /// <summary>
 /// Runs one step on Kafka: consume a batch, decode, run the step, encode, produce (outputs to the output topic,
-/// bad input to the dead-letter topic), wait until every message of the batch is delivered, then store and commit
-/// the batch's offsets. At-least-once: a crash between delivery and commit replays at most the one batch in
-/// hand. Offsets are never stored automatically (<c>enable.auto.offset.store=false</c>).
+/// bad input to the dead-letter topic), wait until every message of the batch is delivered, then commit the
+/// batch's offsets synchronously. At-least-once, and at most one batch is ever produced but not committed:
+/// the next batch is consumed and run through the step while the previous one is being delivered (pipelining),
+/// but it is produced only after the previous batch's offsets are committed. So a crash, or a partition lost in a
+/// rebalance, replays at most one batch. Offsets are never stored or committed automatically
+/// (<c>enable.auto.offset.store=false</c>, <c>enable.auto.commit=false</c>).
 /// </summary>
 /// <typeparam name="TIn">The step's input type.</typeparam>
 /// <typeparam name="TOut">The step's output type.</typeparam>
@@ -23,9 +26,14 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly ILogger _log;
     private readonly List<ConsumeResult<byte[], byte[]>> _batch = [];
     private readonly HashSet<TopicPartition> _assigned = [];
+    private readonly HashSet<string> _replayKeys = new(StringComparer.Ordinal);
+    private InFlightBatch? _inFlight;
+    private IConsumer<byte[], byte[]>? _consumer;
+    private IProducer<byte[], byte[]>? _producer;
     private volatile string? _fatal;
     private volatile bool _connected;
     private int _assignedCount;
+    private long _nextLag;
 
     /// <summary>Creates a host; nothing connects until <see cref="RunAsync"/>.</summary>
     public KafkaStepHost(IStep<TIn, TOut> step, IMessageCodec<TIn> inputCodec, IMessageCodec<TOut> outputCodec,
@@ -46,7 +54,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     /// <summary>This host's accounting.</summary>
     public StepCounters Counters { get; }
 
-    /// <summary>Raised after each batch is delivered and its offsets stored (tests and the load harness watch it).</summary>
+    /// <summary>Raised after each batch is delivered and its offsets committed (tests and the load harness watch it).</summary>
     public event Action<StepCountersSnapshot>? BatchCompleted;
 
     /// <summary>
@@ -54,7 +62,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     /// the batch in hand is finished, offsets committed, the group left) or a fatal error occurs.
     /// </summary>
     /// <exception cref="StepHostConfigurationException">Bad configuration; nothing was consumed.</exception>
-    /// <exception cref="StepException">A fatal error (<see cref="FailureKind.Fatal"/>); offsets of the batch in hand were not stored.</exception>
+    /// <exception cref="StepException">A fatal error (<see cref="FailureKind.Fatal"/>); offsets of the batch in hand were not committed.</exception>
     public async Task RunAsync(CancellationToken stop)
     {
         _options.Validate();
@@ -70,12 +78,15 @@ public sealed class KafkaStepHost<TIn, TOut>
                 Volatile.Write(ref _assignedCount, _assigned.Count);
                 _log.LogInformation("Step {Step} assigned {Partitions}", _step.Name, string.Join(",", parts.Select(p => p.Partition.Value)));
             })
-            .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), "revoked"))
-            .SetPartitionsLostHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), "lost"));
+            .SetPartitionsRevokedHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), lost: false))
+            .SetPartitionsLostHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), lost: true));
         using var consumer = KafkaClients.Build(() => consumerBuilder.Build(), "consumer");
         // Settings are checked by building the clients; the cluster and topics next, before anything is consumed.
         KafkaClients.CheckCluster(_kafka, [input, output, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
         _connected = true;
+        _consumer = consumer;
+        _producer = producer;
+        if (_options.DropReplayedOutputs) LoadReplayKeys(output);
         consumer.Subscribe(input);
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
@@ -90,19 +101,28 @@ public sealed class KafkaStepHost<TIn, TOut>
                 long started = Stopwatch.GetTimestamp();
                 if (!Collect(consumer, stop))
                 {
+                    // Idle: finish the batch being delivered so its offsets do not wait for the next message.
+                    CompleteInFlight();
                     health.Write("running");
                     continue;
                 }
-                await ProcessBatchAsync(consumer, producer, started, stop).ConfigureAwait(false);
-                UpdateLag(consumer);
-                health.Write("running");
-                BatchCompleted?.Invoke(Counters.Snapshot());
+                var batch = _batch.ToArray();
+                _batch.Clear();
+                // Step the new batch while the previous one is being delivered by librdkafka's threads ...
+                var prepared = await PrepareAsync(batch, stop).ConfigureAwait(false);
+                // ... but produce it only once the previous batch is delivered and committed: at most one batch is
+                // ever produced and not committed, which bounds replays after a crash or a lost partition.
+                CompleteInFlight();
+                if (_fatal is not null) break;
+                _inFlight = ProduceBatch(batch, prepared, started, stop);
                 if (_options.MetricsIntervalSeconds > 0 && Environment.TickCount64 >= nextMetrics)
                 {
                     LogMetrics();
                     nextMetrics = Environment.TickCount64 + _options.MetricsIntervalSeconds * 1000L;
                 }
+                health.Write("running");
             }
+            CompleteInFlight();
             if (_fatal is not null) throw new StepException(FailureKind.Fatal, _fatal);
             _log.LogInformation("Step {Step} stopping: closing the consumer", _step.Name);
             consumer.Close();
@@ -115,6 +135,11 @@ public sealed class KafkaStepHost<TIn, TOut>
             // No Close(): leaving without committing is what at-least-once needs after a failure. Dispose still
             // leaves the group.
             throw;
+        }
+        finally
+        {
+            _consumer = null;
+            _producer = null;
         }
     }
 
@@ -136,26 +161,67 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
     }
 
-    private void Revoke(IEnumerable<TopicPartition> parts, string how)
+    /// <summary>
+    /// Partitions revoked (cooperative-sticky: we still own them while this runs) or lost (another member may
+    /// already own them). Revoked: the batch being delivered is waited for and its offsets committed now, before
+    /// the partitions go, so the new owner starts exactly after it; messages consumed but not yet stepped are left
+    /// to the new owner. Lost: nothing can be committed; the new owner replays at most the one batch that was
+    /// produced and not committed, and that number is logged.
+    /// </summary>
+    private void Revoke(IEnumerable<TopicPartition> parts, bool lost)
     {
         var set = parts.ToHashSet();
+        int replayable = 0;
+        if (_inFlight is { } f)
+        {
+            if (!lost && _consumer is { } c && _producer is { } p)
+            {
+                f.Delivery.Wait(p, () => _fatal);
+                if (_fatal is null && f.Delivery.Error is null)
+                {
+                    var revoked = f.Offsets.Where(o => set.Contains(o.Key)).Select(o => new TopicPartitionOffset(o.Key, o.Value)).ToList();
+                    if (revoked.Count > 0)
+                    {
+                        if (TryCommit(c, revoked, out var reason))
+                        {
+                            foreach (var o in revoked) f.Offsets.Remove(o.TopicPartition);
+                        }
+                        else
+                        {
+                            _log.LogWarning("Step {Step}: offsets of revoked partitions not committed ({Reason}); their new owner replays at most this batch", _step.Name, reason);
+                        }
+                    }
+                }
+            }
+            foreach (var tp in set)
+            {
+                if (f.Offsets.Remove(tp)) replayable += f.CountIn(tp);
+            }
+        }
         foreach (var p in set) _assigned.Remove(p);
         Volatile.Write(ref _assignedCount, _assigned.Count);
         // Messages of a partition we no longer own must not be processed: their new owner starts from the last
-        // committed offset and will process them. Dropping them here keeps duplicates to what was in flight.
+        // committed offset and will process them.
         int dropped = _batch.RemoveAll(m => set.Contains(m.TopicPartition));
-        _log.LogInformation("Step {Step} partitions {How}: {Partitions} ({Dropped} messages in hand left to the new owner)",
-            _step.Name, how, string.Join(",", set.Select(p => p.Partition.Value)), dropped);
+        if (lost && replayable > 0)
+        {
+            _log.LogWarning("Step {Step} partitions lost: {Partitions}; up to {Replayable} alerts of the batch in flight were not committed and will be replayed by their new owner ({Dropped} not yet processed left to it)",
+                _step.Name, string.Join(",", set.Select(p => p.Partition.Value)), replayable, dropped);
+        }
+        else
+        {
+            _log.LogInformation("Step {Step} partitions {How}: {Partitions} ({Dropped} messages in hand left to the new owner)",
+                _step.Name, lost ? "lost" : "revoked", string.Join(",", set.Select(p => p.Partition.Value)), dropped);
+        }
     }
 
-    /// <summary>Fills <see cref="_batch"/>; false when nothing arrived.</summary>
+    /// <summary>Adds to <see cref="_batch"/> (which may hold messages carried over); false when it is empty.</summary>
     private bool Collect(IConsumer<byte[], byte[]> consumer, CancellationToken stop)
     {
-        _batch.Clear();
-        long deadline = 0;
+        long deadline = _batch.Count > 0 ? Environment.TickCount64 + _options.BatchWaitMs : 0;
         while (_batch.Count < _options.BatchSize && !stop.IsCancellationRequested && _fatal is null)
         {
-            int wait = _batch.Count == 0 ? 200 : (int)Math.Max(0, deadline - Environment.TickCount64);
+            int wait = _batch.Count == 0 ? (_inFlight is null ? 200 : 0) : (int)Math.Max(0, deadline - Environment.TickCount64);
             ConsumeResult<byte[], byte[]>? cr;
             try
             {
@@ -172,19 +238,19 @@ public sealed class KafkaStepHost<TIn, TOut>
                 if (_batch.Count == 0) return false;
                 continue;
             }
+            // A message fetched before its partition was revoked or lost belongs to the new owner.
+            if (!_assigned.Contains(cr.TopicPartition)) continue;
             if (_batch.Count == 0) deadline = Environment.TickCount64 + _options.BatchWaitMs;
             _batch.Add(cr);
         }
         return _batch.Count > 0;
     }
 
-    private async Task ProcessBatchAsync(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, long started, CancellationToken stop)
+    /// <summary>Decodes, runs the step and encodes; touches no Kafka client.</summary>
+    private async Task<Prepared[]> PrepareAsync(ConsumeResult<byte[], byte[]>[] batch, CancellationToken stop)
     {
-        var batch = _batch.ToArray();
-        Counters.AddIn(batch.Length);
-
+        var prepared = new Prepared[batch.Length];
         // Decode; undecodable messages become dead letters without reaching the step.
-        var results = new StepResult<TOut>[batch.Length];
         var inputs = new List<TIn>(batch.Length);
         var positions = new List<int>(batch.Length);
         for (int i = 0; i < batch.Length; i++)
@@ -196,41 +262,60 @@ public sealed class KafkaStepHost<TIn, TOut>
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                results[i] = StepResult<TOut>.DeadLetter($"undecodable input: {ex.Message}");
+                prepared[i] = new Prepared(StepOutcome.DeadLettered, null, null, $"undecodable input: {ex.Message}");
             }
         }
         var stepResults = await StepRunner.ExecuteIsolatingAsync(_step, inputs, _options.TransientRetries, _log, stop).ConfigureAwait(false);
-        for (int j = 0; j < positions.Count; j++) results[positions[j]] = stepResults[j];
+        for (int j = 0; j < positions.Count; j++)
+        {
+            var r = stepResults[j];
+            int i = positions[j];
+            if (r.Outcome != StepOutcome.Emitted)
+            {
+                prepared[i] = new Prepared(r.Outcome, null, null, r.Reason);
+                continue;
+            }
+            try
+            {
+                byte[] value = _outputCodec.Encode(r.Value!);
+                string? key = _outputCodec.KeyOf(r.Value!);
+                prepared[i] = new Prepared(StepOutcome.Emitted, value, key is null ? batch[i].Message.Key : Encoding.UTF8.GetBytes(key), null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                prepared[i] = new Prepared(StepOutcome.DeadLettered, null, null, $"output not encodable: {ex.Message}");
+            }
+        }
+        return prepared;
+    }
 
-        // Produce everything, then wait for every delivery report.
-        var delivery = new DeliveryTracker();
-        long now = BrokerHeaders.NowMicros();
+    /// <summary>Produces a prepared batch (outputs and dead letters) without waiting for delivery.</summary>
+    private InFlightBatch ProduceBatch(ConsumeResult<byte[], byte[]>[] batch, Prepared[] prepared, long started, CancellationToken stop)
+    {
+        var producer = _producer!;
+        var flight = new InFlightBatch(batch, started);
+        Counters.AddIn(batch.Length);
+        byte[] now = BrokerHeaders.Number(BrokerHeaders.NowMicros());
+        int replays = 0;
         for (int i = 0; i < batch.Length; i++)
         {
             var m = batch[i];
-            var r = results[i];
+            var r = prepared[i];
             if (r.Outcome == StepOutcome.Emitted)
             {
-                byte[]? value = null;
-                string? key = null;
-                try
+                if (_replayKeys.Count > 0 && r.Key is not null && _replayKeys.Remove(Encoding.UTF8.GetString(r.Key)))
                 {
-                    value = _outputCodec.Encode(r.Value!);
-                    key = _outputCodec.KeyOf(r.Value!);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    r = results[i] = StepResult<TOut>.DeadLetter($"output not encodable: {ex.Message}");
-                }
-                if (value is not null)
-                {
-                    var headers = CopyHeaders(m.Message.Headers);
-                    headers.Add(BrokerHeaders.TimeHeader(_step.Name), BrokerHeaders.Number(now));
-                    var message = new Message<byte[], byte[]> { Key = key is null ? m.Message.Key : Encoding.UTF8.GetBytes(key), Value = value, Headers = headers };
-                    Produce(producer, _options.OutputTopic, message, delivery, stop);
-                    Counters.Count(StepOutcome.Emitted);
+                    // Already in the output topic: delivered by an instance that stopped before committing it.
+                    replays++;
+                    Counters.Count(StepOutcome.Duplicate);
+                    Counters.AddReplayed(1);
                     continue;
                 }
+                var headers = CopyHeaders(m.Message.Headers);
+                headers.Add(BrokerHeaders.TimeHeader(_step.Name), now);
+                Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery, stop);
+                Counters.Count(StepOutcome.Emitted);
+                continue;
             }
             if (r.Outcome == StepOutcome.DeadLettered)
             {
@@ -241,31 +326,130 @@ public sealed class KafkaStepHost<TIn, TOut>
                 headers.Add(BrokerHeaders.DeadLetterSourcePartition, BrokerHeaders.Number(m.Partition.Value));
                 headers.Add(BrokerHeaders.DeadLetterSourceOffset, BrokerHeaders.Number(m.Offset.Value));
                 var message = new Message<byte[], byte[]> { Key = m.Message.Key, Value = m.Message.Value, Headers = headers };
-                Produce(producer, _options.EffectiveDeadLetterTopic, message, delivery, stop);
+                Produce(producer, _options.EffectiveDeadLetterTopic, message, flight.Delivery, stop);
                 _log.LogDebug("Dead letter {Topic} {Partition} {Offset}: {Reason}", m.Topic, m.Partition.Value, m.Offset.Value, r.Reason);
             }
             Counters.Count(r.Outcome, r.Reason);
         }
-        delivery.Wait(producer, () => _fatal);
-        if (_fatal is not null) throw new StepException(FailureKind.Fatal, _fatal);
-        if (delivery.Error is { } error)
-            throw new StepException(FailureKind.Fatal, $"delivery failed after librdkafka's retries ({error}); offsets of the batch were not stored");
+        if (replays > 0)
+        {
+            _log.LogWarning("Step {Step}: {Replays} alerts of a replayed batch were already in {Output} (delivered before a restart, not committed); not produced again, counted as duplicates",
+                _step.Name, replays, _options.OutputTopic);
+        }
+        // Start sending now rather than after linger.ms: the batch is complete.
+        producer.Poll(TimeSpan.Zero);
+        return flight;
+    }
 
-        // Every output of the batch is delivered: now, and only now, the input offsets may be stored.
-        var offsets = batch.GroupBy(m => m.TopicPartition)
-            .Select(g => new TopicPartitionOffset(g.Key, new Offset(g.Max(m => m.Offset.Value) + 1)))
-            .ToList();
+    /// <summary>
+    /// Waits until the batch in flight is delivered, then commits its offsets synchronously. A commit refused during
+    /// a rebalance is retried after serving the rebalance (messages consumed meanwhile are kept for the next
+    /// batch); the next batch is not produced before this one is committed or its partitions are gone.
+    /// </summary>
+    private void CompleteInFlight()
+    {
+        if (_inFlight is not { } f || _consumer is not { } consumer || _producer is not { } producer) return;
+        f.Delivery.Wait(producer, () => _fatal);
+        if (_fatal is not null) return;
+        if (f.Delivery.Error is { } error)
+        {
+            _fatal = $"delivery failed after librdkafka's retries ({error}); offsets of the batch were not committed";
+            return;
+        }
+        int attempt = 0;
+        while (_fatal is null)
+        {
+            // Only partitions still ours: the revoke and lost handlers prune the others.
+            foreach (var tp in f.Offsets.Keys.Where(tp => !_assigned.Contains(tp)).ToList()) f.Offsets.Remove(tp);
+            if (f.Offsets.Count == 0) break;
+            var offsets = f.Offsets.Select(o => new TopicPartitionOffset(o.Key, o.Value)).ToList();
+            if (TryCommit(consumer, offsets, out var reason))
+            {
+                f.Offsets.Clear();
+                break;
+            }
+            if (++attempt == 1 || attempt % 20 == 0)
+                _log.LogInformation("Step {Step}: commit of a delivered batch refused ({Reason}); serving the rebalance and retrying", _step.Name, reason);
+            if (attempt > 600)
+            {
+                _fatal = $"offsets of a delivered batch could not be committed: {reason}";
+                return;
+            }
+            // Serve the rebalance for a while before asking again (revoke/lost handlers prune f.Offsets); keep
+            // what arrives for the next batch, which is produced only after this one is settled.
+            long until = Environment.TickCount64 + 500;
+            while (Environment.TickCount64 < until && _fatal is null)
+            {
+                try
+                {
+                    var cr = consumer.Consume(50);
+                    if (cr is not null && !cr.IsPartitionEOF && _assigned.Contains(cr.TopicPartition)) _batch.Add(cr);
+                }
+                catch (ConsumeException ex) when (!ex.Error.IsFatal)
+                {
+                    _log.LogWarning("Consume error {Code}: {Reason}", ex.Error.Code, ex.Error.Reason);
+                }
+                if (f.Offsets.Keys.All(tp => !_assigned.Contains(tp))) break;
+            }
+        }
+        _inFlight = null;
+        Counters.BatchDone((Stopwatch.GetTimestamp() - f.Started) * 1_000_000 / Stopwatch.Frequency);
+        if (Environment.TickCount64 >= _nextLag)
+        {
+            UpdateLag(consumer);
+            _nextLag = Environment.TickCount64 + 1000;
+        }
+        BatchCompleted?.Invoke(Counters.Snapshot());
+    }
+
+    private static bool TryCommit(IConsumer<byte[], byte[]> consumer, List<TopicPartitionOffset> offsets, out string? reason)
+    {
         try
         {
-            foreach (var o in offsets) consumer.StoreOffset(o);
             consumer.Commit(offsets);
+            reason = null;
+            return true;
         }
-        catch (KafkaException ex)
+        catch (KafkaException ex) when (!ex.Error.IsFatal)
         {
-            // A rebalance between delivery and commit: the new owner will replay this batch (bounded duplicates).
-            _log.LogWarning("Offsets of a delivered batch not committed ({Reason}); up to {Count} alerts will be replayed", ex.Error.Reason, batch.Length);
+            reason = $"{ex.Error.Code}: {ex.Error.Reason}";
+            return false;
         }
-        Counters.BatchDone((Stopwatch.GetTimestamp() - started) * 1_000_000 / Stopwatch.Frequency);
+    }
+
+    /// <summary>
+    /// Reads the keys of the last <see cref="StepHostOptions.BatchSize"/> messages of each output partition: the
+    /// outputs a previous instance may have delivered without committing its input offsets (one batch at most).
+    /// Outputs with these keys are counted as duplicates and not produced again (docs/kafka.md).
+    /// </summary>
+    private void LoadReplayKeys(string topic)
+    {
+        var config = KafkaClients.ConsumerConfig(_kafka, "broker-replay-check-" + Guid.NewGuid().ToString("N"), "earliest");
+        config.EnableAutoCommit = false;
+        config.Set("log_level", "0");
+        using var reader = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build(), "consumer");
+        var timeout = TimeSpan.FromSeconds(_options.StartupTimeoutSeconds);
+        int partitions = KafkaClients.ListTopics(_kafka, timeout).TryGetValue(topic, out int n) ? n : 0;
+        var ends = new Dictionary<int, long>();
+        var assign = new List<TopicPartitionOffset>();
+        for (int p = 0; p < partitions; p++)
+        {
+            var w = reader.QueryWatermarkOffsets(new TopicPartition(topic, p), timeout);
+            if (w.High.Value <= w.Low.Value) continue;
+            ends[p] = w.High.Value;
+            assign.Add(new TopicPartitionOffset(topic, p, Math.Max(w.Low.Value, w.High.Value - _options.BatchSize)));
+        }
+        if (assign.Count == 0) return;
+        reader.Assign(assign);
+        var until = DateTime.UtcNow + timeout;
+        while (ends.Count > 0 && DateTime.UtcNow < until)
+        {
+            var cr = reader.Consume(100);
+            if (cr is null || cr.IsPartitionEOF) continue;
+            if (cr.Message.Key is { } key) _replayKeys.Add(Encoding.UTF8.GetString(key));
+            if (cr.Offset.Value + 1 >= ends.GetValueOrDefault(cr.Partition.Value, long.MaxValue)) ends.Remove(cr.Partition.Value);
+        }
+        _log.LogInformation("Step {Step}: {Keys} keys at the end of {Output} checked against a replayed batch", _step.Name, _replayKeys.Count, topic);
     }
 
     private static Headers CopyHeaders(Headers? source)
@@ -290,7 +474,7 @@ public sealed class KafkaStepHost<TIn, TOut>
             try
             {
                 delivery.Add();
-                producer.Produce(topic, message, delivery.Report);
+                producer.Produce(topic, message, delivery.Handler);
                 return;
             }
             catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
@@ -332,8 +516,37 @@ public sealed class KafkaStepHost<TIn, TOut>
     private void LogMetrics()
     {
         var s = Counters.Snapshot();
-        _log.LogInformation("Step {Step}: in {In}, out {Out}, dead-lettered {DeadLettered}, duplicates {Duplicates}, filtered {Filtered}, lag {Lag}, batch latency mean {MeanBatchMs:F1} ms max {MaxBatchMs:F1} ms",
-            s.Step, s.In, s.Out, s.DeadLettered, s.Duplicates, s.Filtered, s.Lag, s.MeanBatchMs, s.MaxBatchMs);
+        _log.LogInformation("Step {Step}: in {In}, out {Out}, dead-lettered {DeadLettered}, duplicates {Duplicates} (replays {Replayed}), filtered {Filtered}, lag {Lag}, batch latency mean {MeanBatchMs:F1} ms max {MaxBatchMs:F1} ms",
+            s.Step, s.In, s.Out, s.DeadLettered, s.Duplicates, s.Replayed, s.Filtered, s.Lag, s.MeanBatchMs, s.MaxBatchMs);
+    }
+
+    /// <summary>One input's fate, decided before anything is produced.</summary>
+    private readonly record struct Prepared(StepOutcome Outcome, byte[]? Value, byte[]? Key, string? Reason);
+
+    /// <summary>A produced batch: its deliveries and the offsets to commit once they are all delivered.</summary>
+    private sealed class InFlightBatch
+    {
+        public InFlightBatch(ConsumeResult<byte[], byte[]>[] batch, long started)
+        {
+            Started = started;
+            foreach (var m in batch)
+            {
+                long next = m.Offset.Value + 1;
+                if (!Offsets.TryGetValue(m.TopicPartition, out var o) || o.Value < next) Offsets[m.TopicPartition] = new Offset(next);
+                InCounts[m.TopicPartition] = InCounts.GetValueOrDefault(m.TopicPartition) + 1;
+            }
+        }
+
+        public long Started { get; }
+
+        public DeliveryTracker Delivery { get; } = new();
+
+        /// <summary>Next offset to commit per partition; partitions revoked or lost are removed.</summary>
+        public Dictionary<TopicPartition, Offset> Offsets { get; } = [];
+
+        private Dictionary<TopicPartition, int> InCounts { get; } = [];
+
+        public int CountIn(TopicPartition tp) => InCounts.GetValueOrDefault(tp);
     }
 }
 
@@ -348,6 +561,11 @@ internal sealed class DeliveryTracker
     public void Add() => Interlocked.Increment(ref _pending);
 
     public void Cancel() => Interlocked.Decrement(ref _pending);
+
+    public DeliveryTracker() => Handler = Report;
+
+    /// <summary>The delivery handler, one delegate per batch rather than one per message.</summary>
+    public Action<DeliveryReport<byte[], byte[]>> Handler { get; }
 
     public void Report(DeliveryReport<byte[], byte[]> report)
     {

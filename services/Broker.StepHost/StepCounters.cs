@@ -8,7 +8,7 @@ namespace Broker.StepHost;
 /// </summary>
 public sealed class StepCounters
 {
-    private long _in, _out, _deadLettered, _duplicates, _filtered, _batches, _lag = -1;
+    private long _in, _out, _deadLettered, _duplicates, _replayed, _filtered, _batches, _lag = -1;
     private long _batchMicrosTotal, _batchMicrosMax, _lastBatchMicros;
     private readonly ConcurrentDictionary<string, long> _reasons = new(StringComparer.Ordinal);
 
@@ -30,6 +30,12 @@ public sealed class StepCounters
     /// <summary>Duplicates dropped.</summary>
     public long Duplicates => Interlocked.Read(ref _duplicates);
 
+    /// <summary>
+    /// Of <see cref="Duplicates"/>, outputs found already delivered by an instance that stopped before committing
+    /// (the batch replayed after a crash): counted here, not produced again.
+    /// </summary>
+    public long Replayed => Interlocked.Read(ref _replayed);
+
     /// <summary>Alerts deliberately not passed on.</summary>
     public long Filtered => Interlocked.Read(ref _filtered);
 
@@ -44,6 +50,9 @@ public sealed class StepCounters
 
     /// <summary>Adds read alerts.</summary>
     public void AddIn(long n) => Interlocked.Add(ref _in, n);
+
+    /// <summary>Counts replayed outputs (already counted once as <see cref="StepOutcome.Duplicate"/>).</summary>
+    public void AddReplayed(long n) => Interlocked.Add(ref _replayed, n);
 
     /// <summary>Counts one outcome.</summary>
     public void Count(StepOutcome outcome, string? reason = null)
@@ -79,7 +88,7 @@ public sealed class StepCounters
         return new StepCountersSnapshot(Step, In, Out, DeadLettered, Duplicates, Filtered, batches, Lag,
             Interlocked.Read(ref _lastBatchMicros) / 1000.0,
             batches == 0 ? 0 : Interlocked.Read(ref _batchMicrosTotal) / 1000.0 / batches,
-            Interlocked.Read(ref _batchMicrosMax) / 1000.0);
+            Interlocked.Read(ref _batchMicrosMax) / 1000.0, Replayed);
     }
 
     /// <summary>Reasons are grouped by their text up to the first digit-bearing detail, so ids don't split groups.</summary>
@@ -104,5 +113,6 @@ public sealed class StepCounters
 /// <param name="LastBatchMs">Latency of the last batch, ms.</param>
 /// <param name="MeanBatchMs">Mean batch latency, ms.</param>
 /// <param name="MaxBatchMs">Largest batch latency, ms.</param>
+/// <param name="Replayed">Of <paramref name="Duplicates"/>, outputs of a replayed batch found already delivered.</param>
 public sealed record StepCountersSnapshot(string Step, long In, long Out, long DeadLettered, long Duplicates, long Filtered,
-    long Batches, long Lag, double LastBatchMs, double MeanBatchMs, double MaxBatchMs);
+    long Batches, long Lag, double LastBatchMs, double MeanBatchMs, double MaxBatchMs, long Replayed = 0);

@@ -42,6 +42,13 @@ public sealed class StepHostOptions
     /// <summary>How often counters and lag are logged at Information, seconds (0: never).</summary>
     public int MetricsIntervalSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// At start, read the keys of the last <see cref="BatchSize"/> messages of each output partition and do not
+    /// produce again an output whose key is there (counted as a duplicate and as replayed): after a crash, the
+    /// batch that was delivered but not committed is recognised instead of being sent twice.
+    /// </summary>
+    public bool DropReplayedOutputs { get; set; } = true;
+
     /// <summary>Where to start when the group has no committed offset: <c>earliest</c> or <c>latest</c>.</summary>
     public string AutoOffsetReset { get; set; } = "earliest";
 

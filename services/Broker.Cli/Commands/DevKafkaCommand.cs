@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
@@ -24,15 +25,42 @@ internal static class DevKafkaCommand
             using var cluster = new MockCluster(b);
             cluster.CreateTopology(n);
             foreach (var t in parse.GetValue(topics) ?? []) cluster.CreateTopic(t, n);
-            File.WriteAllText(KafkaCliOptions.DevBootstrapFile, cluster.Bootstrap);
+            // The file names this process, so readers can tell a stale file (a process killed with SIGKILL) from a
+            // live cluster; it is removed on SIGTERM, SIGINT and normal exit.
+            string file = KafkaCliOptions.DevBootstrapFile;
+            string content = KafkaCliOptions.DevBootstrapContent(Environment.ProcessId, cluster.Bootstrap);
+            File.WriteAllText(file, content);
+            void RemoveFile()
+            {
+                try
+                {
+                    if (File.Exists(file) && File.ReadAllText(file) == content) File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // Another dev-kafka replaced it, or the folder is gone: nothing of ours to remove.
+                }
+            }
+            using var stopped = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                RemoveFile();
+                stopped.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
+            EventHandler onExit = (_, _) => RemoveFile();
+            AppDomain.CurrentDomain.ProcessExit += onExit;
             Console.Out.WriteLine(cluster.Bootstrap);
             Console.Out.Flush();
             Console.Error.WriteLine($"Mock Kafka cluster at {cluster.Bootstrap} ({b} broker{(b > 1 ? "s" : "")}); topics, {n} partitions each: {string.Join(", ", BrokerTopics.All.Concat(parse.GetValue(topics) ?? []))}.");
-            Console.Error.WriteLine($"Other broker verbs find it through {KafkaCliOptions.DevBootstrapFile}; or export BROKER_KAFKA_BOOTSTRAP_SERVERS={cluster.Bootstrap}");
+            Console.Error.WriteLine($"Other broker verbs find it through {file}; or export BROKER_KAFKA_BOOTSTRAP_SERVERS={cluster.Bootstrap}");
             Console.Error.WriteLine("Limits: memory only (gone when this process stops); each partition keeps only its newest 5 MB or 100,000 messages. Ctrl+C to stop.");
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.Infinite, stopped.Token);
             }
             catch (OperationCanceledException)
             {
@@ -40,8 +68,8 @@ internal static class DevKafkaCommand
             }
             finally
             {
-                if (File.Exists(KafkaCliOptions.DevBootstrapFile) && File.ReadAllText(KafkaCliOptions.DevBootstrapFile).Trim() == cluster.Bootstrap)
-                    File.Delete(KafkaCliOptions.DevBootstrapFile);
+                RemoveFile();
+                AppDomain.CurrentDomain.ProcessExit -= onExit;
             }
             return 0;
         }));

@@ -46,6 +46,7 @@ internal static class SubscribeCommand
             string groupId = parse.GetValue(group) ?? "broker-subscribe-" + Guid.NewGuid().ToString("N")[..12];
             var config = KafkaClients.ConsumerConfig(settings, groupId, start == "beginning" ? "earliest" : "latest");
             config.EnableAutoOffsetStore = true;
+            config.EnableAutoCommit = true;
             using var consumer = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build(), "consumer");
             consumer.Subscribe(t);
             bool dlq = t.EndsWith(".dlq", StringComparison.Ordinal);

@@ -92,15 +92,30 @@ public static class TwoBodyEphemeris
     /// motion and precession of the Earth's axis, which shifts the site vector by under 0.5° and the body by well
     /// under 0.01 arcsec for main-belt distances).
     /// </summary>
-    public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, ObservatorySite? site = null)
+    public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, ObservatorySite? site = null) =>
+        Observe(orbit, mjdTdb, ObserverPosition(mjdTdb, site));
+
+    /// <summary>
+    /// Heliocentric equatorial position of the observer (au): the Earth from <see cref="EarthEphemeris"/> plus the site's
+    /// geocentric offset when <paramref name="site"/> is given. Compute it once per exposure and pass it to
+    /// <see cref="Observe(KeplerOrbit, double, ValueTuple{double, double, double})"/> for every body.
+    /// </summary>
+    public static (double X, double Y, double Z) ObserverPosition(double mjdTdb, ObservatorySite? site)
     {
-        ArgumentNullException.ThrowIfNull(orbit);
         var (ex, ey, ez) = EarthEphemeris.HeliocentricEquatorial(mjdTdb);
         if (site is not null)
         {
             var (sx, sy, sz) = SiteGeocentric(site, mjdTdb + TimeScales.MjdOffset);
             ex += sx; ey += sy; ez += sz;
         }
+        return (ex, ey, ez);
+    }
+
+    /// <summary>As <see cref="Observe(KeplerOrbit, double, ObservatorySite?)"/>, from an observer position (au) given by <see cref="ObserverPosition"/>.</summary>
+    public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, (double X, double Y, double Z) observer)
+    {
+        ArgumentNullException.ThrowIfNull(orbit);
+        var (ex, ey, ez) = observer;
         double tau = 0, bx = 0, by = 0, bz = 0;
         for (int i = 0; i < 3; i++)
         {
