@@ -19,6 +19,7 @@ internal static partial class TestCommand
         ("python3-astropy", "reference FITS reader: the oracle for every cutout"),
         ("python3-numpy", "reads and writes .npy arrays for the cutout comparison"),
         ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects"),
+        ("liberfa1", "IAU SOFA routines (ERFA): the Earth's position for ephemerides"),
     ];
 
     public static Command Create()
