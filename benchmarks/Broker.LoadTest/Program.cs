@@ -48,8 +48,10 @@ var rows = new List<(string Path, int Alerts, double Seconds, double P50, double
 // Warm-up: JIT the decode and mapping paths.
 await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m => m.Value).ToList(), CancellationToken.None);
 
-// 1. The step alone.
+// 1. The step alone (twice: the first pass lets tiered JIT settle, the second is reported).
+for (int pass = 0; pass < 2; pass++)
 {
+    if (pass == 1) rows.Clear();
     var step = new IngestStep(ingestOptions, registry);
     var latencies = new List<double>();
     double cpu0 = CpuSeconds();
@@ -107,18 +109,32 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
     var host = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, kafka, NullLogger.Instance);
     using var stop = new CancellationTokenSource();
     var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    host.BatchCompleted += s => { if (s.In >= messages.Count) drained.TrySetResult(); };
-    double cpu0 = CpuSeconds();
-    var sw = Stopwatch.StartNew();
+    // The clock and the CPU count start when the first batch is done, so that start-up (the mock's ~3 s group join
+    // delay) is not charged to throughput: rate = alerts after the first batch / time after it.
+    long firstIn = 0, t0 = 0;
+    double cpu0 = 0;
+    host.BatchCompleted += s =>
+    {
+        if (t0 == 0)
+        {
+            firstIn = s.In;
+            cpu0 = CpuSeconds();
+            t0 = Stopwatch.GetTimestamp();
+        }
+        if (s.In >= messages.Count) drained.TrySetResult();
+    };
     var run = Task.Run(() => host.RunAsync(stop.Token));
     await Task.WhenAny(drained.Task, run);
-    double backlogSeconds = sw.Elapsed.TotalSeconds;
-    hostCpuPerAlert = (CpuSeconds() - cpu0) / messages.Count;
+    double backlogSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+    int backlogAlerts = (int)(messages.Count - firstIn);
+    hostCpuPerAlert = (CpuSeconds() - cpu0) / backlogAlerts;
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
     using var reader = new ConsumerBuilder<byte[], byte[]>(config).Build();
     reader.Subscribe(BrokerTopics.Ingested);
+    // Join the group before the wave starts (the mock delays a first join by ~3 s).
+    while (reader.Assignment.Count == 0) reader.Consume(100);
     long waveStart = BrokerHeaders.NowMicros();
     var latencies = new List<double>();
     var check = await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Select(m => m.Value).ToList(), CancellationToken.None);
@@ -150,7 +166,7 @@ await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m
     await run;
     child?.StandardInput.Close();
     child?.WaitForExit();
-    rows.Add(($"kafka mock, backlog ({partitions} partitions)", messages.Count, backlogSeconds, double.NaN, double.NaN));
+    rows.Add(($"kafka mock, backlog ({partitions} partitions)", backlogAlerts, backlogSeconds, double.NaN, double.NaN));
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
 }
 

@@ -67,6 +67,7 @@ public enum OutputLayout
 public static class AlertSimulator
 {
     private const int Chunk = 256;
+    private const int MaxChunk = 1024;
 
     /// <summary>How asteroid positions are computed; the <c>ephemeris</c> column of truth.csv for asteroids.</summary>
     public static string EphemerisName => SimulationEngine.EphemerisName;
@@ -81,26 +82,32 @@ public static class AlertSimulator
         var engine = new SimulationEngine(options);
         var ztf = options.Survey == SurveyKind.Ztf ? new ZtfPacketBuilder(engine) : null;
         var lsst = options.Survey == SurveyKind.Lsst ? new LsstPacketBuilder(engine) : null;
+        // Visits are gathered until a batch holds at least Chunk alerts (a ZTF visit has a handful), so the workers get
+        // enough to share; the batch is encoded in parallel and yielded in order.
+        var batch = new List<AlertSpec>(Chunk * 2);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken };
         for (int night = 0; night < options.Nights; night++)
         {
             var visits = engine.Night(night).All;
-            foreach (var visit in visits)
+            for (int vi = 0; vi < visits.Count; vi++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var specs = engine.AlertsAt(visit);
+                var visit = visits[vi];
+                batch.AddRange(engine.AlertsAt(visit));
                 // History lookups fill the schedule cache; touch it here so worker threads only read it.
                 engine.History(visit);
-                for (int start = 0; start < specs.Count; start += Chunk)
+                if (batch.Count < Chunk && vi < visits.Count - 1) continue;
+                // At most MaxChunk encoded alerts are held at once (an LSST visit has ~10,000): constant memory.
+                var specs = batch;
+                for (int start = 0; start < specs.Count; start += MaxChunk)
                 {
-                    int count = Math.Min(Chunk, specs.Count - start);
+                    int from = start, count = Math.Min(MaxChunk, specs.Count - start);
                     var results = new SimulatedAlert[count];
-                    Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken }, i =>
-                    {
-                        var spec = specs[start + i];
-                        results[i] = ztf is not null ? Encode(ztf, spec) : Encode(lsst!, spec);
-                    });
+                    Parallel.For(0, count, parallel, i =>
+                        results[i] = ztf is not null ? Encode(ztf, specs[from + i]) : Encode(lsst!, specs[from + i]));
                     foreach (var r in results) yield return r;
                 }
+                batch.Clear();
             }
         }
     }
@@ -147,7 +154,7 @@ public static class AlertSimulator
         long currentVisit = long.MinValue;
         try
         {
-            foreach (var alert in Generate(options, cancellationToken))
+            foreach (var alert in Pipelined(Generate(options, cancellationToken), 4096, cancellationToken))
             {
                 long visit = ParseVisit(alert.Truth.Parameters);
                 visits.Add(visit);
@@ -177,6 +184,45 @@ public static class AlertSimulator
             current?.Dispose();
         }
         return new SimulationSummary(alerts, visits.Count, files);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="source"/> on its own thread, at most <paramref name="capacity"/> items ahead, so writing
+    /// files overlaps with generating the next alerts. Order is kept; memory is bounded by the capacity.
+    /// </summary>
+    private static IEnumerable<T> Pipelined<T>(IEnumerable<T> source, int capacity, CancellationToken cancellationToken)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<T>(capacity);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var producer = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                foreach (var item in source) queue.Add(item, stop.Token);
+            }
+            finally
+            {
+                queue.CompleteAdding();
+            }
+        }, stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable(stop.Token)) yield return item;
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                producer.Wait(CancellationToken.None);
+            }
+            catch (AggregateException e) when (e.InnerException is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // The consumer stopped early (an exception while writing); the producer was told to stop.
+            }
+        }
+        // Surface a producer failure (GetConsumingEnumerable ends quietly when adding completes).
+        producer.GetAwaiter().GetResult();
     }
 
     private static long ParseVisit(string parameters)

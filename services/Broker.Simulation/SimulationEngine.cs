@@ -267,7 +267,8 @@ internal sealed class SimulationEngine
             double vmag = e.VMagnitude(a.H, a.G);
             // Asteroid colours (mean S/C mix, Ivezić et al. 2001): g - V ≈ +0.3, r - V ≈ -0.2; redder bands similar.
             double bandMag = vmag + BandOffsetFromV(v.Band);
-            var rng = SimRandom.For(Seed, 0xA57E, (ulong)a.Designation.GetHashCode(StringComparison.Ordinal) & 0xFFFFFFFF, (ulong)v.VisitId);
+            // Keyed by catalogue index: string.GetHashCode is randomised per process, which made runs differ.
+            var rng = SimRandom.For(Seed, 0xA57E, (ulong)index, (ulong)v.VisitId);
             var m = Noisy(FluxOfMag(bandMag), 0, v, ref rng);
             if (!m.Detected || m.Flux <= 0) continue;
             yield return new AlertSpec

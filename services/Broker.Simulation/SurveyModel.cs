@@ -160,9 +160,9 @@ internal sealed class SurveyModel
                     // point source) and the extinction k (X - 1).
                     double seeing = Math.Max(0.4, nightSeeing * Math.Pow(airmass, 0.6) * rng.LogNormal(1, 0.08));
                     // Sky brightness varies with the Moon, twilight and airmass: log-normal with the spread of the real ZTF
-                    // stamps' medians (p10/p50/p90 ≈ 60/117/280 DN); a brighter sky costs 1.25 log10 of its ratio in depth
+                    // stamps' medians (p10/p50/p90 ≈ 77/117/280 DN: a skewed log-normal, bright tail from moonlight); a brighter sky costs 1.25 log10 of its ratio in depth
                     // (background-limited point source), so the pixel noise follows it.
-                    double skyFactor = rng.LogNormal(1, Kind == SurveyKind.Ztf ? 0.62 : 0.35);
+                    double z = rng.Gaussian(), skyFactor = Kind == SurveyKind.Ztf ? Math.Exp(z < 0 ? 0.33 * z : 0.7 * z) : Math.Exp(0.35 * z);
                     double depth = MedianDepth[band] - 2.5 * Math.Log10(seeing / MedianSeeing) - Extinction[band] * (airmass - 1.2) + rng.Normal(0, 0.15)
                         - 1.25 * Math.Log10(skyFactor);
                     double sky = SkyLevel * skyFactor;

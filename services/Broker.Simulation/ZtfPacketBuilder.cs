@@ -453,7 +453,9 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         // Deep real-bogus (braai, Duev et al. 2019, MNRAS 489, 3582) is near 1 for real sources and near 0 for
         // artefacts; Beta draws reproduce that bimodality.
         // Among real alerts drb's median is 0.9999 and its 25th percentile 0.994: 1 - drb is log-normal for real sources.
-        r.Num("drb", s.Class.IsBogus() ? rng.Beta(1.0, 1.3) : 1 - Math.Min(1, Math.Pow(10, rng.Normal(-3.8, 1.3))));
+        // Only ~8% of real alerts have drb < 0.8, so most artefacts that pass the rb cut fool drb too.
+        bool caught = s.Class.IsBogus() && rng.Chance(0.4);
+        r.Num("drb", caught ? rng.Beta(1.0, 1.3) : 1 - Math.Min(1, Math.Pow(10, rng.Normal(s.Class.IsBogus() ? -2.5 : -3.8, 1.3))));
         r.Str("drbversion", "d6_m7");
     }
 }

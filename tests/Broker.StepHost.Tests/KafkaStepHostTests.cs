@@ -119,6 +119,40 @@ public class KafkaStepHostTests
     }
 
     [Fact]
+    public async Task Outputs_delivered_by_an_instance_that_died_before_committing_are_counted_as_replays_not_sent_again()
+    {
+        using var cluster = new MockCluster();
+        foreach (var t in new[] { "in", "in.dlq", "out" }) cluster.CreateTopic(t, 3);
+        var values = Enumerable.Range(1, 120).Select(i => Encoding.UTF8.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        Produce(cluster.Bootstrap, "in", values);
+        // What a SIGKILLed instance leaves behind: the outputs of its first batch (ParityStep emits 10 x each even
+        // number, keyed by value: 20..400 for 2..40) delivered, and no offset committed.
+        using (var p = KafkaClients.Producer(KafkaSettings.ForBootstrap(cluster.Bootstrap)))
+        {
+            for (int i = 2; i <= 40; i += 2)
+            {
+                var text = Encoding.UTF8.GetBytes((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                p.Produce("out", new Message<byte[], byte[]> { Key = text, Value = text });
+            }
+            p.Flush(TimeSpan.FromSeconds(30));
+        }
+
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        host.BatchCompleted += s => { if (s.In >= 120) stop.Cancel(); };
+        await host.RunAsync(stop.Token);
+
+        var c = host.Counters.Snapshot();
+        Assert.Equal(120, c.In);
+        Assert.Equal(20, c.Replayed);
+        Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
+        var outputs = ReadAll(cluster.Bootstrap, "out", 60, TimeSpan.FromSeconds(30));
+        var keys = outputs.Select(m => Encoding.UTF8.GetString(m.Message.Key)).ToList();
+        Assert.Equal(60, keys.Count);
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+    }
+
+    [Fact]
     public void The_mock_cluster_serves_the_topology_it_was_given()
     {
         using var cluster = new MockCluster();

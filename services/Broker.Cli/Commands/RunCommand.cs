@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Broker.Cli.Pipeline;
 using Broker.Ingest;
 using Broker.StepHost;
@@ -14,12 +15,14 @@ internal static class RunCommand
         var inputs = new AlertInputOptions();
         var output = new Option<string>("--out") { Description = "Folder for alerts.avro (Broker alert records), dead-letters.jsonl, summary.json and summary.txt.", Required = true };
         var allowMissingCutouts = new Option<bool>("--allow-missing-cutouts") { Description = "Pass alerts without cutouts instead of dead-lettering them." };
+        var restart = new Option<bool>("--restart") { Description = "Start afresh even if --out holds a run that was stopped (by default it is resumed)." };
         var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
         var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
         inputs.AddTo(command);
         command.Options.Add(output);
         command.Options.Add(allowMissingCutouts);
         command.Options.Add(batch);
+        command.Options.Add(restart);
         command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
             var paths = parse.GetValue(inputs.Paths)!;
@@ -34,11 +37,28 @@ internal static class RunCommand
                 OutputDirectory = parse.GetValue(output),
                 Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
+                Resume = !parse.GetValue(restart),
             };
-            var summary = await RunWithProgressAsync(paths, options, ct);
+            // SIGTERM and SIGINT stop reading; what was read is finished, the output closed and the checkpoint saved.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stopping.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            var summary = await RunWithProgressAsync(paths, options, stopping.Token);
             Console.Out.Write(summary.Render());
-            Console.Out.WriteLine($"Wrote {summary.Written} alerts to {Path.Combine(options.OutputDirectory!, "alerts.avro")}.");
-            return 0;
+            var checkpoint = RunCheckpoint.Load(options.OutputDirectory!);
+            if (checkpoint is not null)
+            {
+                string where = string.Join(", ", checkpoint.Parts.Select(p => Path.Combine(options.OutputDirectory!, p)));
+                Console.Out.WriteLine(checkpoint.Complete
+                    ? $"Wrote {summary.Written} alerts{(checkpoint.Resumed ? $" (run {checkpoint.Runs}, resumed after {checkpoint.Done - summary.Read} messages done before)" : "")}; all output: {where}."
+                    : $"Stopped after {checkpoint.Done} messages; run the same command again to resume (output so far: {where}).");
+            }
+            return summary.Stopped ? 130 : 0;
         }));
         return command;
     }

@@ -18,6 +18,12 @@ internal sealed class BrokerRunOptions
     /// <summary>Ingest settings (cutouts required by default).</summary>
     public IngestOptions Ingest { get; init; } = new();
 
+    /// <summary>
+    /// Resume a run stopped earlier in <see cref="OutputDirectory"/> with the same inputs (its <c>checkpoint.json</c>):
+    /// skip what it finished and write the rest to a new part file (<c>alerts-2.avro</c>, ...). Otherwise start afresh.
+    /// </summary>
+    public bool Resume { get; init; }
+
     /// <summary>Runner settings (batch size, channel capacity).</summary>
     public InProcessOptions Runner { get; init; } = new();
 }
@@ -57,30 +63,42 @@ internal static class BrokerChain
         }
         var pipeline = new InProcessPipeline(Stages(options), options.Runner);
         AvroContainerWriter? writer = null;
+        RunCheckpoint? checkpoint = null;
+        var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false);
         if (options.OutputDirectory is { } dir)
         {
             Directory.CreateDirectory(dir);
-            writer = new AvroContainerWriter(File.Create(Path.Combine(dir, "alerts.avro")), BrokerAlertCodec.Schema, "deflate");
+            checkpoint = RunCheckpoint.Begin(dir, paths, options.Resume, "alerts.avro", n => $"alerts-{n}.avro");
+            checkpoint.Save(dir);
+            if (checkpoint.Resumed) source = RunCheckpoint.Skip(source, checkpoint.Done);
+            writer = new AvroContainerWriter(File.Create(Path.Combine(dir, checkpoint.InProgress!)), BrokerAlertCodec.Schema, "deflate");
         }
         RunSummary summary;
         try
         {
-            summary = await pipeline.RunAsync(SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false),
+            summary = await pipeline.RunAsync(source,
                 output => writer?.Append(BrokerAlertCodec.ToRecord((Alert)output.Value)), progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            // Closed cleanly on a stop too: the part is a complete container file.
             writer?.Dispose();
         }
         if (options.OutputDirectory is { } outDir)
         {
-            await using (var dl = new StreamWriter(Path.Combine(outDir, "dead-letters.jsonl")))
+            bool append = checkpoint!.Resumed;
+            await using (var dl = new StreamWriter(Path.Combine(outDir, "dead-letters.jsonl"), append))
             {
                 foreach (var d in summary.DeadLetters)
                     await dl.WriteLineAsync(JsonSerializer.Serialize(new { stage = d.Stage, source = d.Source, index = d.Index, key = d.Key, reason = d.Reason })).ConfigureAwait(false);
             }
             await File.WriteAllTextAsync(Path.Combine(outDir, "summary.json"), summary.ToJson(), CancellationToken.None).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(outDir, "summary.txt"), summary.Render(), CancellationToken.None).ConfigureAwait(false);
+            if (summary.InFlight == 0)
+            {
+                checkpoint.End(summary.Read, summary.Stopped);
+                checkpoint.Save(outDir);
+            }
         }
         return summary;
     }
