@@ -39,24 +39,30 @@ internal sealed class AlertInputOptions
 
     /// <summary>Builds the file reader the options describe.</summary>
     /// <exception cref="CliUsageException">A schema folder, registry URL or reader schema is unusable.</exception>
-    public AlertFileReader CreateReader(ParseResult parse)
+    public AlertFileReader CreateReader(ParseResult parse) =>
+        new(CreateRegistry(parse), LoadReaderSchema(parse.GetValue(ReaderSchema)));
+
+    /// <summary>The schema registry the options name, or null.</summary>
+    /// <exception cref="CliUsageException">Both were given, the folder is missing, or the URL is not http(s).</exception>
+    public ISchemaRegistry? CreateRegistry(ParseResult parse) => Registry(parse.GetValue(Schemas), parse.GetValue(SchemaRegistry));
+
+    /// <summary>A registry from a schema folder or a registry URL (at most one of them), or null for neither.</summary>
+    /// <exception cref="CliUsageException">Both were given, the folder is missing, or the URL is not http(s).</exception>
+    public static ISchemaRegistry? Registry(string? folder, string? url)
     {
-        ISchemaRegistry? registry = null;
-        string? folder = parse.GetValue(Schemas);
-        string? url = parse.GetValue(SchemaRegistry);
         if (folder is not null && url is not null) throw new CliUsageException("give --schemas or --schema-registry, not both");
         if (folder is not null)
         {
             if (!Directory.Exists(folder)) throw new CliUsageException($"--schemas: folder '{folder}' does not exist");
-            registry = new FolderSchemaRegistry(folder);
+            return new FolderSchemaRegistry(folder);
         }
-        else if (url is not null)
+        if (url is not null)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 throw new CliUsageException($"--schema-registry: '{url}' is not an http(s) URL");
-            registry = new HttpSchemaRegistry(uri);
+            return new HttpSchemaRegistry(uri);
         }
-        return new AlertFileReader(registry, LoadReaderSchema(parse.GetValue(ReaderSchema)));
+        return null;
     }
 
     private static AvroSchema? LoadReaderSchema(string? file)

@@ -62,7 +62,7 @@ internal static class DemoCommand
             }
             else
             {
-                registry = KafkaCliOptions.Registry(parse.GetValue(inputs.Schemas), parse.GetValue(inputs.SchemaRegistry));
+                registry = inputs.CreateRegistry(parse);
                 foreach (var p in paths)
                 {
                     if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");

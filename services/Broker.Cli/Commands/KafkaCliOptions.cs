@@ -65,22 +65,7 @@ internal static class KafkaCliOptions
     }
 
     /// <summary>The registry named by --schemas or --schema-registry (null for neither).</summary>
-    public static ISchemaRegistry? Registry(string? folder, string? url)
-    {
-        if (folder is not null && url is not null) throw new CliUsageException("give --schemas or --schema-registry, not both");
-        if (folder is not null)
-        {
-            if (!Directory.Exists(folder)) throw new CliUsageException($"--schemas: folder '{folder}' does not exist");
-            return new FolderSchemaRegistry(folder);
-        }
-        if (url is not null)
-        {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                throw new CliUsageException($"--schema-registry: '{url}' is not an http(s) URL");
-            return new HttpSchemaRegistry(uri);
-        }
-        return null;
-    }
+    public static ISchemaRegistry? Registry(string? folder, string? url) => AlertInputOptions.Registry(folder, url);
 
     /// <summary>Runs a Kafka verb body, turning configuration errors into one line and exit code 2.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body)
