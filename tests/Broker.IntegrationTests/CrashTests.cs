@@ -49,8 +49,11 @@ public class CrashTests(ITestOutputHelper output)
             .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"(\d+) alerts of a replayed batch were already in"))
             .Where(m => m.Success).Sum(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         output.WriteLine($"{keys.Count} outputs, {keys.Distinct().Count()} distinct alerts, {duplicates} duplicates downstream, {reported} replays reported by the restarted services after {kills} kills (bound {kills * IngestServiceFixture.BatchSize})");
-        // Bounded: at most one batch replayed per kill, whether sent again or recognised and reported.
-        Assert.InRange(duplicates + reported, 0, kills * IngestServiceFixture.BatchSize);
+        // Bounded: at most one batch replayed per kill, whether sent again or recognised and reported. The input's
+        // own repeated ids can be recognised the same way after a restart (ingest's window is gone), so they are
+        // allowed on top.
+        int repeats = AlertStreams.Messages.Count - AlertStreams.Messages.Select(m => m.Key).Distinct().Count();
+        Assert.InRange(duplicates + reported, 0, kills * IngestServiceFixture.BatchSize + repeats);
         // Reported: a replay is recognised from the end of the output topic, so none reaches downstream unannounced.
         Assert.Equal(0, duplicates);
     }
