@@ -29,19 +29,20 @@ public static class SurveyAlertMapper
 
     /// <summary>The alert's unique id (ZTF candid, Rubin diaSourceId) without mapping the rest.</summary>
     /// <exception cref="AlertValidationException">Neither field is present.</exception>
-    public static long AlertIdOf(AvroRecord record) => record.GetOrNull("candid") switch
-    {
-        long l => l,
-        _ => record.GetOrNull("diaSourceId") as long? ?? throw new AlertValidationException($"record {record.Schema.FullName} has neither candid nor diaSourceId"),
-    };
+    /// <remarks>Broker's own records (broker.alert) carry it as <c>alertId</c>.</remarks>
+    public static long AlertIdOf(AvroRecord record) =>
+        record.GetOrNull("candid") as long? ?? record.GetOrNull("diaSourceId") as long? ?? record.GetOrNull("alertId") as long?
+        ?? throw new AlertValidationException($"record {record.Schema.FullName} has no candid, diaSourceId or alertId");
 
-    /// <summary>The raw stamp bytes (gzipped FITS for ZTF, FITS for Rubin) by kind; absent stamps are left out.</summary>
+    /// <summary>The raw stamp bytes (gzipped FITS for ZTF, FITS for Rubin) by kind, from a survey record or a Broker record; absent stamps are left out.</summary>
     public static IEnumerable<(string Kind, byte[] Bytes)> CutoutsOf(AvroRecord record)
     {
+        // Broker's own records keep the stamps in one "cutouts" record, the surveys in cutoutScience etc.
+        var broker = record.GetOrNull("cutouts") as AvroRecord;
         foreach (var kind in CutoutKinds)
         {
-            string field = "cutout" + char.ToUpperInvariant(kind[0]) + kind[1..];
-            if (Stamp(record.GetOrNull(field)) is { } bytes) yield return (kind, bytes);
+            object? stamp = broker is not null ? broker.GetOrNull(kind) : record.GetOrNull("cutout" + char.ToUpperInvariant(kind[0]) + kind[1..]);
+            if (Stamp(stamp) is { } bytes) yield return (kind, bytes);
         }
     }
 
