@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text;
+using Broker.Alerts.Tests.Fits;
 using Broker.Alerts.Tests.TestSupport;
 
 namespace Broker.Alerts.Tests.Cli;
@@ -33,12 +32,12 @@ public sealed class StampsAstropyTests : IDisposable
                 .Where(f => Path.GetFileName(f) == $"{id}_{kind}.npy" || Path.GetFileName(f).StartsWith(id + ".", StringComparison.Ordinal))
                 .ToList();
             Assert.NotEmpty(candidates);
-            var (shape, pixels) = ReadNpy(file);
+            var (rows, columns, pixels) = NpyTestFile.Read(File.ReadAllBytes(file));
             bool matched = false;
             foreach (var reference in candidates)
             {
-                var (refShape, refPixels) = ReadNpy(reference);
-                if (!shape.SequenceEqual(refShape) || pixels.Length != refPixels.Length) continue;
+                var (refRows, refColumns, refPixels) = NpyTestFile.Read(File.ReadAllBytes(reference));
+                if (rows != refRows || columns != refColumns) continue;
                 bool same = true;
                 for (int i = 0; i < pixels.Length && same; i++)
                     same = float.IsNaN(pixels[i]) ? float.IsNaN(refPixels[i]) : BitConverter.SingleToInt32Bits(pixels[i]) == BitConverter.SingleToInt32Bits(refPixels[i]);
@@ -48,27 +47,5 @@ public sealed class StampsAstropyTests : IDisposable
             if (pixels.Any(float.IsNaN)) nanImages++;
         }
         Assert.True(nanImages > 0, "expected some real cutouts with NaN pixels");
-    }
-
-    private static ReadOnlySpan<byte> NpyMagic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
-
-    /// <summary>Reads a NumPy v1/v2 .npy of little-endian float32 (what both writers produce).</summary>
-    private static (int[] Shape, float[] Pixels) ReadNpy(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        Assert.True(bytes.AsSpan(0, 6).SequenceEqual(NpyMagic), $"{path} is not .npy");
-        int headerLength, start;
-        if (bytes[6] == 1) { headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)); start = 10; }
-        else { headerLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)); start = 12; }
-        string header = Encoding.ASCII.GetString(bytes, start, headerLength);
-        Assert.Contains("'descr': '<f4'", header);
-        Assert.Contains("'fortran_order': False", header);
-        string shapeText = header[(header.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
-        shapeText = shapeText[..shapeText.IndexOf(')')];
-        int[] shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        var data = bytes.AsSpan(start + headerLength);
-        var pixels = new float[data.Length / 4];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(4 * i)..]);
-        return (shape, pixels);
     }
 }
