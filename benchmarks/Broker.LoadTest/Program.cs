@@ -3,9 +3,10 @@
 //   in-process  - InProcessPipeline (bounded channels), as `broker run` and `broker demo`;
 //   kafka       - replay into librdkafka's mock cluster, KafkaStepHost (consume, step, encode, produce, commit),
 //                 latency = time the output is read downstream minus the replay time stamp in its header.
-// The mock cluster runs in a child process (this program with --mock-cluster, like `broker dev-kafka`) so that the
-// CPU it burns is not charged to the host; CPU time per alert of this process is reported for the step alone and
-// for the Kafka host draining the backlog (replay finished before the clock starts).
+// The mock cluster runs in a child process (this program with --mock-cluster, like `broker dev-kafka`), which also
+// replays the measured alerts, so that neither's CPU is charged to the host. CPU time per alert of this process is
+// reported for the step alone, the step plus the output encoding the host does for it (the fair baseline), and the
+// Kafka host (after a warm-up wave), with a breakdown by thread.
 // Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [--in-process-cluster]
 using System.Diagnostics;
 using System.Globalization;
@@ -18,12 +19,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 if (args.Length > 0 && args[0] == "--mock-cluster")
 {
-    // Child mode: a mock cluster with the topology, its bootstrap on stdout, until stdin closes.
+    // Child mode: a mock cluster with the topology, its bootstrap on stdout; then each line "replay DATA_DIR COPIES"
+    // on stdin produces the sample alerts COPIES times into the survey topic from this process (so the producer's CPU
+    // is not charged to the host either) and answers "done"; until stdin closes.
     using var mock = new MockCluster();
     mock.CreateTopology(int.Parse(args[1], CultureInfo.InvariantCulture));
     Console.Out.WriteLine(mock.Bootstrap);
     Console.Out.Flush();
-    Console.In.ReadToEnd();
+    while (Console.In.ReadLine() is { } line)
+    {
+        var words = line.Split(' ');
+        Replay(KafkaSettings.ForBootstrap(mock.Bootstrap), ReadAlerts(words[1]), int.Parse(words[2], CultureInfo.InvariantCulture));
+        Console.Out.WriteLine("done");
+        Console.Out.Flush();
+    }
     return 0;
 }
 bool sameProcessCluster = args.Contains("--in-process-cluster");
@@ -36,41 +45,79 @@ double CpuSeconds()
     self.Refresh();
     return self.TotalProcessorTime.TotalSeconds;
 }
-double stepCpuPerAlert = 0, hostCpuPerAlert = 0;
+double stepCpuPerAlert = 0, stepEncodeCpuPerAlert = 0, hostCpuPerAlert = 0;
+Dictionary<string, double> hostThreads = [], stepThreads = [];
+string stepGc = "", hostGc = "";
+static (int, int, int, TimeSpan) GcNow() => (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+static string GcSince((int G0, int G1, int G2, TimeSpan Pause) a, int alerts)
+{
+    var b = GcNow();
+    return $"gen0/1/2 collections {b.Item1 - a.G0}/{b.Item2 - a.G1}/{b.Item3 - a.G2}, pauses {(b.Item4 - a.Pause).TotalMilliseconds / alerts:F3} ms per alert";
+}
 var registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
-var one = SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], registry).ToList();
+var one = ReadAlerts(data);
 var messages = Enumerable.Range(0, copies).SelectMany(_ => one).ToList();
 long bytes = messages.Sum(m => (long)m.Value.Length);
 Console.WriteLine($"{messages.Count} messages ({bytes / 1e6:F1} MB): {one.Count} real alerts x {copies}; {Environment.ProcessorCount} cores");
 var ingestOptions = new IngestOptions { DuplicateWindow = 0 };
+// One batch size for every path: a step's cost per alert depends on it (a batch of 500 ~65 kB alerts keeps ~30 MB of
+// decoded alerts and cutouts alive through each GC), so comparing the host at 500 with the step alone at 64 charged
+// that to the host.
+const int batchSize = 64;
 var rows = new List<(string Path, int Alerts, double Seconds, double P50, double P99)>();
 
 // Warm-up: JIT the decode and mapping paths.
 await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m => m.Value).ToList(), CancellationToken.None);
 
-// 1. The step alone (twice: the first pass lets tiered JIT settle, the second is reported).
-for (int pass = 0; pass < 2; pass++)
+// 1. The step alone. Passes 0 and 1 let tiered JIT settle; pass 2 is the step call only; pass 3 also
+// encodes each output and its key as the Kafka host does for the step, which is the fair baseline for the host's
+// CPU per alert (the host decodes nothing for ingest: its input codec passes the bytes through).
+for (int pass = 0; pass < 4; pass++)
 {
-    if (pass == 1) rows.Clear();
+    bool encode = pass != 2;
     var step = new IngestStep(ingestOptions, registry);
     var latencies = new List<double>();
     double cpu0 = CpuSeconds();
+    var threadsBefore = ThreadCpu.Snapshot();
+    var gcBefore = GcNow();
     var sw = Stopwatch.StartNew();
-    for (int i = 0; i < messages.Count; i += 64)
+    long encoded = 0;
+    for (int i = 0; i < messages.Count; i += batchSize)
     {
-        var batch = messages.Skip(i).Take(64).Select(m => m.Value).ToList();
+        var batch = new List<byte[]>(batchSize);
+        for (int k = i; k < Math.Min(i + batchSize, messages.Count); k++) batch.Add(messages[k].Value);
         long t = Stopwatch.GetTimestamp();
-        await step.ExecuteAsync(batch, CancellationToken.None);
+        var results = await step.ExecuteAsync(batch, CancellationToken.None);
+        if (encode)
+        {
+            foreach (var r in results)
+            {
+                if (r.Outcome != StepOutcome.Emitted) continue;
+                encoded += AlertMessageCodec.Instance.Encode(r.Value!).Length + Encoding.UTF8.GetBytes(AlertMessageCodec.Instance.KeyOf(r.Value!)!).Length;
+            }
+        }
         double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
         for (int k = 0; k < batch.Count; k++) latencies.Add(ms);
     }
-    stepCpuPerAlert = (CpuSeconds() - cpu0) / messages.Count;
-    rows.Add(("step only (batches of 64)", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
+    double perAlert = (CpuSeconds() - cpu0) / messages.Count;
+    if (pass == 2)
+    {
+        stepCpuPerAlert = perAlert;
+        rows.Add(($"step only (batches of {batchSize})", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
+    }
+    else if (pass == 3)
+    {
+        stepEncodeCpuPerAlert = perAlert;
+        stepThreads = ThreadCpu.Delta(threadsBefore, ThreadCpu.Snapshot());
+        stepGc = GcSince(gcBefore, messages.Count);
+        rows.Add(("step + encode output", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
+    }
+    GC.KeepAlive(encoded);
 }
 
 // 2. In-process runner.
 {
-    var pipeline = new InProcessPipeline([IngestService.Stage(ingestOptions, registry)], new InProcessOptions { BatchSize = 64, ChannelCapacity = 64 });
+    var pipeline = new InProcessPipeline([IngestService.Stage(ingestOptions, registry)], new InProcessOptions { BatchSize = batchSize, ChannelCapacity = 64 });
     async IAsyncEnumerable<SourceMessage> Source()
     {
         foreach (var m in messages) yield return m;
@@ -95,39 +142,48 @@ for (int pass = 0; pass < 2; pass++)
     string bootstrap = cluster?.Bootstrap ?? child!.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the mock cluster process did not start");
     Console.WriteLine($"mock cluster at {bootstrap} ({(sameProcessCluster ? "in this process" : "separate process")})");
     var kafka = KafkaSettings.ForBootstrap(bootstrap);
-    using (var producer = KafkaClients.Producer(kafka))
+    void ReplayInto(int times)
     {
-        foreach (var m in messages)
+        if (child is null)
         {
-            var headers = new Headers { { BrokerHeaders.TimeHeader("replay"), BrokerHeaders.Number(BrokerHeaders.NowMicros()) } };
-            producer.Produce(BrokerTopics.SurveyAlerts, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key ?? ""), Value = m.Value, Headers = headers });
+            Replay(kafka, one, times);
+            return;
         }
-        producer.Flush(TimeSpan.FromMinutes(1));
+        child.StandardInput.WriteLine($"replay {data} {times}");
+        child.StandardInput.Flush();
+        if (child.StandardOutput.ReadLine() != "done") throw new InvalidOperationException("the mock cluster process did not replay");
     }
-    // Throughput: drain the backlog. Latency: a second, paced wave read downstream as it arrives.
-    var options = new StepHostOptions { InputTopic = BrokerTopics.SurveyAlerts, OutputTopic = BrokerTopics.Ingested, BatchSize = 500, BatchWaitMs = 20, MetricsIntervalSeconds = 0 };
+    // Throughput and CPU: a warm-up wave (each real alert three times) is drained first, so that the measured part
+    // runs on code tiered JIT has compiled with its profile (as the step alone does after its warm-up passes; with
+    // one warm-up copy the JIT thread was still busy in the window and the host's loop ran partly on unoptimised
+    // code, adding ~0.3 ms per alert) and after the mock's ~3 s group join. The host is then idle with nothing in hand, so the window holds exactly the work of the measured alerts:
+    // they are replayed (from the cluster process) after the clock starts and it stops when the last is committed.
+    // Latency: a paced wave read downstream as it arrives.
+    var options = new StepHostOptions { InputTopic = BrokerTopics.SurveyAlerts, OutputTopic = BrokerTopics.Ingested, BatchSize = batchSize, BatchWaitMs = 20, MetricsIntervalSeconds = 0 };
     var host = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, kafka, NullLogger.Instance);
     using var stop = new CancellationTokenSource();
+    const int warmUp = 3;
+    var warm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-    // The clock and the CPU count start when the first batch is done, so that start-up (the mock's ~3 s group join
-    // delay) is not charged to throughput: rate = alerts after the first batch / time after it.
-    long firstIn = 0, t0 = 0;
-    double cpu0 = 0;
     host.BatchCompleted += s =>
     {
-        if (t0 == 0)
-        {
-            firstIn = s.In;
-            cpu0 = CpuSeconds();
-            t0 = Stopwatch.GetTimestamp();
-        }
-        if (s.In >= messages.Count) drained.TrySetResult();
+        if (s.In >= warmUp * one.Count) warm.TrySetResult();
+        if (s.In >= warmUp * one.Count + messages.Count) drained.TrySetResult();
     };
+    ReplayInto(warmUp);
     var run = Task.Run(() => host.RunAsync(stop.Token));
+    await Task.WhenAny(warm.Task, run);
+    double cpu0 = CpuSeconds();
+    var threads0 = ThreadCpu.Snapshot();
+    var gc0 = GcNow();
+    long t0 = Stopwatch.GetTimestamp();
+    ReplayInto(copies);
     await Task.WhenAny(drained.Task, run);
     double backlogSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-    int backlogAlerts = (int)(messages.Count - firstIn);
+    int backlogAlerts = (int)(host.Counters.Snapshot().In - warmUp * one.Count);
     hostCpuPerAlert = (CpuSeconds() - cpu0) / backlogAlerts;
+    hostThreads = ThreadCpu.Delta(threads0, ThreadCpu.Snapshot());
+    hostGc = GcSince(gc0, backlogAlerts);
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
@@ -166,7 +222,7 @@ for (int pass = 0; pass < 2; pass++)
     await run;
     child?.StandardInput.Close();
     child?.WaitForExit();
-    rows.Add(($"kafka mock, backlog ({partitions} partitions)", backlogAlerts, backlogSeconds, double.NaN, double.NaN));
+    rows.Add(($"kafka mock, {copies} x replay ({partitions} part.)", backlogAlerts, backlogSeconds, double.NaN, double.NaN));
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
 }
 
@@ -174,9 +230,21 @@ Console.WriteLine();
 Console.WriteLine($"{"path",-38}{"alerts",8}{"alerts/s",10}{"p50 ms",10}{"p99 ms",10}");
 foreach (var r in rows)
     Console.WriteLine($"{r.Path,-38}{r.Alerts,8}{(double.IsNaN(r.Seconds) ? "-" : (r.Alerts / r.Seconds).ToString("F0", CultureInfo.InvariantCulture)),10}{Fmt(r.P50),10}{Fmt(r.P99),10}");
-double stepRate = rows[0].Alerts / rows[0].Seconds, kafkaRate = rows[2].Alerts / rows[2].Seconds;
-Console.WriteLine($"\nHost overhead on throughput vs the step alone: {(stepRate / kafkaRate - 1) * 100:F1}% (Kafka), {(stepRate / (rows[1].Alerts / rows[1].Seconds) - 1) * 100:F1}% (in-process)");
-Console.WriteLine($"CPU per alert of this process: step alone {stepCpuPerAlert * 1000:F2} ms, Kafka host draining the backlog {hostCpuPerAlert * 1000:F2} ms (host adds {(hostCpuPerAlert / stepCpuPerAlert - 1) * 100:F1}%{(sameProcessCluster ? ", mock cluster included" : "")})");
+double stepRate = rows[1].Alerts / rows[1].Seconds, kafkaRate = rows[3].Alerts / rows[3].Seconds;
+Console.WriteLine($"\nThroughput against step + encode: {(stepRate / (rows[2].Alerts / rows[2].Seconds) - 1) * 100:F1}% slower in-process; Kafka {kafkaRate:F0} alerts/s is bounded by the replay that runs during its window (not a backlog drain)");
+Console.WriteLine($"CPU per alert of this process: step alone {stepCpuPerAlert * 1000:F2} ms, step + encode {stepEncodeCpuPerAlert * 1000:F2} ms, Kafka host {hostCpuPerAlert * 1000:F2} ms (host adds {(hostCpuPerAlert / stepEncodeCpuPerAlert - 1) * 100:F1}% to step + encode, {(hostCpuPerAlert / stepCpuPerAlert - 1) * 100:F1}% to the step call alone{(sameProcessCluster ? "; mock cluster included" : "")})");
+Console.WriteLine($"GC: step + encode {stepGc}; Kafka host {hostGc}");
+if (hostThreads.Count > 0)
+{
+    // Where the CPU went, by thread name (Linux /proc): the step alone runs on the main thread (dotnet), the host's
+    // loop on thread-pool threads, librdkafka on its rdk: threads, Confluent.Kafka's poll loops on .NET threads.
+    Console.WriteLine("CPU per alert by thread (ms):      step + encode   Kafka host");
+    foreach (var name in hostThreads.Keys.Union(stepThreads.Keys).OrderByDescending(k => hostThreads.GetValueOrDefault(k) + stepThreads.GetValueOrDefault(k)))
+    {
+        double a = stepThreads.GetValueOrDefault(name) * 1000 / messages.Count, b = hostThreads.GetValueOrDefault(name) * 1000 / rows[3].Alerts;
+        if (a >= 0.005 || b >= 0.005) Console.WriteLine($"  {name,-32}{a,14:F3}{b,13:F3}");
+    }
+}
 return 0;
 
 static double Pct(List<double> values, double q)
@@ -187,3 +255,62 @@ static double Pct(List<double> values, double q)
 }
 
 static string Fmt(double v) => double.IsNaN(v) ? "-" : v.ToString("F1", CultureInfo.InvariantCulture);
+
+static List<SourceMessage> ReadAlerts(string data) =>
+    SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"))).ToList();
+
+static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times)
+{
+    using var producer = KafkaClients.Producer(kafka);
+    for (int t = 0; t < times; t++)
+    {
+        foreach (var m in alerts)
+        {
+            var headers = new Headers { { BrokerHeaders.TimeHeader("replay"), BrokerHeaders.Number(BrokerHeaders.NowMicros()) } };
+            producer.Produce(BrokerTopics.SurveyAlerts, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key ?? ""), Value = m.Value, Headers = headers });
+        }
+    }
+    producer.Flush(TimeSpan.FromMinutes(1));
+}
+
+/// <summary>CPU time of this process's threads by name, from /proc/self/task (Linux; empty elsewhere).</summary>
+internal static class ThreadCpu
+{
+    public static Dictionary<int, (string Name, double Seconds)> Snapshot()
+    {
+        var result = new Dictionary<int, (string, double)>();
+        if (!Directory.Exists("/proc/self/task")) return result;
+        foreach (var dir in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                int close = stat.LastIndexOf(')');
+                string name = stat[(stat.IndexOf('(') + 1)..close];
+                var fields = stat[(close + 2)..].Split(' ');
+                // Fields after the name: state is [0], utime [11], stime [12] (proc(5)), in clock ticks.
+                double seconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+                result[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = (name, seconds);
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+        return result;
+    }
+
+    /// <summary>CPU seconds spent between two snapshots, summed by thread name with trailing digits removed.</summary>
+    public static Dictionary<string, double> Delta(Dictionary<int, (string Name, double Seconds)> before, Dictionary<int, (string Name, double Seconds)> after)
+    {
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (tid, (name, seconds)) in after)
+        {
+            double start = before.TryGetValue(tid, out var b) ? b.Seconds : 0;
+            string key = name.TrimEnd('0', '1', '2', '3', '4', '5', '6', '7', '8', '9');
+            sums[key] = sums.GetValueOrDefault(key) + seconds - start;
+        }
+        return sums;
+    }
+}
+

@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Globalization;
+using Broker.Alerts.Avro;
 using Broker.Alerts.Model;
 
 namespace Broker.StepHost;
@@ -15,11 +17,33 @@ public sealed class AlertMessageCodec : IMessageCodec<Alert>
     /// <inheritdoc />
     public Alert Decode(byte[] value) => BrokerAlertCodec.Decode(value);
 
+    // One growing buffer per thread: an alert is written into it and copied out once at its exact size, instead of
+    // into a fresh writer that grows (copying) past 16 kB for every alert with cutouts.
+    [ThreadStatic]
+    private static AvroWriter? t_writer;
+
     /// <inheritdoc />
-    public byte[] Encode(Alert value) => BrokerAlertCodec.Encode(value);
+    public byte[] Encode(Alert value)
+    {
+        var w = t_writer ??= new AvroWriter(1 << 17);
+        w.Reset();
+        BrokerAlertCodec.Encode(value, w);
+        byte[] bytes = w.ToArray();
+        // Do not keep an outsized buffer alive on this thread after an unusually large alert.
+        if (w.Length > 1 << 22) t_writer = null;
+        return bytes;
+    }
 
     /// <inheritdoc />
     public string? KeyOf(Alert value) => KeyFor(value.AlertId);
+
+    /// <inheritdoc />
+    public byte[]? KeyBytesOf(Alert value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value.AlertId, digits, out int n);
+        return digits[..n].ToArray();
+    }
 
     /// <summary>The Kafka key of an alert id: its decimal digits in UTF-8.</summary>
     public static string KeyFor(long alertId) => alertId.ToString(CultureInfo.InvariantCulture);

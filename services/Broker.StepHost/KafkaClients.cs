@@ -37,8 +37,17 @@ public static class KafkaClients
         var config = new ProducerConfig(all);
         if (!all.ContainsKey("acks")) config.Acks = Acks.All;
         if (!all.ContainsKey("linger.ms")) config.LingerMs = 5;
+        // The host reads only the error of a delivery report; by default Confluent.Kafka also copies each delivered
+        // message's headers back into .NET and asks librdkafka for its time stamp and persistence status.
+        if (!all.ContainsKey(DeliveryReportFields)) config.Set(DeliveryReportFields, "none");
         return config;
     }
+
+    /// <summary>Confluent.Kafka's setting for the fields a delivery report carries.</summary>
+    private const string DeliveryReportFields = "dotnet.producer.delivery.report.fields";
+
+    /// <summary>Confluent.Kafka's setting for the fields a consume result carries besides key and value.</summary>
+    internal const string ConsumeResultFields = "dotnet.consumer.consume.result.fields";
 
     /// <summary>A producer of raw keys and values.</summary>
     /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>

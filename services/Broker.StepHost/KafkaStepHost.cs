@@ -27,6 +27,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly List<ConsumeResult<byte[], byte[]>> _batch = [];
     private readonly HashSet<TopicPartition> _assigned = [];
     private readonly HashSet<string> _replayKeys = new(StringComparer.Ordinal);
+    private readonly string _timeHeader;
     private InFlightBatch? _inFlight;
     private IConsumer<byte[], byte[]>? _consumer;
     private IProducer<byte[], byte[]>? _producer;
@@ -46,6 +47,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _kafka = kafka;
         _log = logger;
         Counters = new StepCounters(step.Name);
+        _timeHeader = BrokerHeaders.TimeHeader(step.Name);
     }
 
     /// <summary>How many partitions this instance holds now.</summary>
@@ -69,7 +71,12 @@ public sealed class KafkaStepHost<TIn, TOut>
         string input = _options.InputTopic, output = _options.OutputTopic, dlq = _options.EffectiveDeadLetterTopic;
 
         using var producer = KafkaClients.Producer(_kafka, (_, e) => OnError("producer", e));
-        var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(KafkaClients.ConsumerConfig(_kafka, _options.EffectiveGroupId(_step.Name), _options.AutoOffsetReset))
+        var consumerConfig = KafkaClients.ConsumerConfig(_kafka, _options.EffectiveGroupId(_step.Name), _options.AutoOffsetReset);
+        // Confluent.Kafka copies every field of a consumed message into .NET objects unless told otherwise; the host
+        // needs the topic (partitions, dead-letter headers) and the headers (copied downstream), not the time stamp.
+        if (!_kafka.For(_kafka.Consumer).ContainsKey(KafkaClients.ConsumeResultFields))
+            consumerConfig.Set(KafkaClients.ConsumeResultFields, "topic,headers");
+        var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetErrorHandler((_, e) => OnError("consumer", e))
             .SetLogHandler((_, m) => _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
             .SetPartitionsAssignedHandler((_, parts) =>
@@ -115,6 +122,11 @@ public sealed class KafkaStepHost<TIn, TOut>
                 CompleteInFlight();
                 if (_fatal is not null) break;
                 _inFlight = ProduceBatch(batch, prepared, started, stop);
+                // librdkafka holds its own copies now. These locals live in the async state machine until the next
+                // batch replaces them, so drop their messages and outputs (two batches of alert-sized arrays) now:
+                // kept alive through the next batch's step, they were promoted and copied by every gen0/gen1 GC.
+                Array.Clear(batch);
+                Array.Clear(prepared);
                 if (_options.MetricsIntervalSeconds > 0 && Environment.TickCount64 >= nextMetrics)
                 {
                     LogMetrics();
@@ -277,9 +289,9 @@ public sealed class KafkaStepHost<TIn, TOut>
             }
             try
             {
+                // Encoded once, here; the bytes are handed to the producer as they are (no further copy in .NET).
                 byte[] value = _outputCodec.Encode(r.Value!);
-                string? key = _outputCodec.KeyOf(r.Value!);
-                prepared[i] = new Prepared(StepOutcome.Emitted, value, key is null ? batch[i].Message.Key : Encoding.UTF8.GetBytes(key), null);
+                prepared[i] = new Prepared(StepOutcome.Emitted, value, _outputCodec.KeyBytesOf(r.Value!) ?? batch[i].Message.Key, null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -295,6 +307,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         var producer = _producer!;
         var flight = new InFlightBatch(batch, started);
         Counters.AddIn(batch.Length);
+        // One time stamp (and one header value) per batch: every output of the batch is produced now.
         byte[] now = BrokerHeaders.Number(BrokerHeaders.NowMicros());
         int replays = 0;
         for (int i = 0; i < batch.Length; i++)
@@ -311,8 +324,8 @@ public sealed class KafkaStepHost<TIn, TOut>
                     Counters.AddReplayed(1);
                     continue;
                 }
-                var headers = CopyHeaders(m.Message.Headers);
-                headers.Add(BrokerHeaders.TimeHeader(_step.Name), now);
+                var headers = OutputHeaders(m.Message.Headers);
+                headers.Add(_timeHeader, now);
                 Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery, stop);
                 Counters.Count(StepOutcome.Emitted);
                 continue;
@@ -360,9 +373,16 @@ public sealed class KafkaStepHost<TIn, TOut>
         while (_fatal is null)
         {
             // Only partitions still ours: the revoke and lost handlers prune the others.
-            foreach (var tp in f.Offsets.Keys.Where(tp => !_assigned.Contains(tp)).ToList()) f.Offsets.Remove(tp);
-            if (f.Offsets.Count == 0) break;
-            var offsets = f.Offsets.Select(o => new TopicPartitionOffset(o.Key, o.Value)).ToList();
+            var offsets = new List<TopicPartitionOffset>(f.Offsets.Count);
+            foreach (var (tp, offset) in f.Offsets)
+            {
+                if (_assigned.Contains(tp)) offsets.Add(new TopicPartitionOffset(tp, offset));
+            }
+            if (offsets.Count < f.Offsets.Count)
+            {
+                foreach (var tp in f.Offsets.Keys.Where(tp => !_assigned.Contains(tp)).ToList()) f.Offsets.Remove(tp);
+            }
+            if (offsets.Count == 0) break;
             if (TryCommit(consumer, offsets, out var reason))
             {
                 f.Offsets.Clear();
@@ -452,18 +472,35 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log.LogInformation("Step {Step}: {Keys} keys at the end of {Output} checked against a replayed batch", _step.Name, _replayKeys.Count, topic);
     }
 
+    /// <summary>
+    /// The headers of an output: the input's, less any dead-letter headers. The consumed message's own header list
+    /// is reused (it is not read again once its output is produced) unless dead-letter headers must be dropped.
+    /// </summary>
+    private static Headers OutputHeaders(Headers? source)
+    {
+        if (source is null) return new Headers();
+        for (int i = 0; i < source.Count; i++)
+        {
+            if (IsDeadLetterHeader(source[i])) return CopyHeaders(source);
+        }
+        return source;
+    }
+
     private static Headers CopyHeaders(Headers? source)
     {
         var headers = new Headers();
         if (source is null) return headers;
-        foreach (var h in source)
+        for (int i = 0; i < source.Count; i++)
         {
+            var h = source[i];
             // A message replayed from a dead-letter topic starts afresh.
-            if (h.Key.StartsWith("dlq.", StringComparison.Ordinal)) continue;
+            if (IsDeadLetterHeader(h)) continue;
             headers.Add(h.Key, h.GetValueBytes());
         }
         return headers;
     }
+
+    private static bool IsDeadLetterHeader(IHeader h) => h.Key.StartsWith("dlq.", StringComparison.Ordinal);
 
     /// <summary>Produces, retrying a full local queue with backoff while serving delivery reports.</summary>
     internal static void Produce(IProducer<byte[], byte[]> producer, string topic, Message<byte[], byte[]> message, DeliveryTracker delivery, CancellationToken stop)

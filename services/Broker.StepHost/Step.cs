@@ -95,6 +95,12 @@ public interface IMessageCodec<T>
 
     /// <summary>The Kafka key for a value (the alert id), or null to keep the input message's key.</summary>
     string? KeyOf(T value);
+
+    /// <summary>
+    /// The Kafka key for a value as the bytes the host produces (UTF-8 of <see cref="KeyOf"/>), or null to keep the
+    /// input message's key. Codecs with a numeric key override it to format the digits straight into bytes.
+    /// </summary>
+    byte[]? KeyBytesOf(T value) => KeyOf(value) is { } key ? System.Text.Encoding.UTF8.GetBytes(key) : null;
 }
 
 /// <summary>Passes message bytes through unchanged (the input side of ingest).</summary>
