@@ -45,6 +45,13 @@ double CpuSeconds()
     self.Refresh();
     return self.TotalProcessorTime.TotalSeconds;
 }
+// LOADTEST_MARKS=1 prints each measured window's start and end on the monotonic clock (seconds), for
+// `perf record -k CLOCK_MONOTONIC` and `perf report --time START,END` (docs/kafka.md).
+bool marks = Environment.GetEnvironmentVariable("LOADTEST_MARKS") == "1";
+void Mark(string what)
+{
+    if (marks) Console.WriteLine($"mark {what} {Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:F6}");
+}
 double stepCpuPerAlert = 0, stepEncodeCpuPerAlert = 0, hostCpuPerAlert = 0;
 Dictionary<string, double> hostThreads = [], stepThreads = [];
 string stepGc = "", hostGc = "";
@@ -81,6 +88,7 @@ for (int pass = 0; pass < 4; pass++)
     var threadsBefore = ThreadCpu.Snapshot();
     var gcBefore = GcNow();
     var sw = Stopwatch.StartNew();
+    Mark($"step-pass-{pass}-start");
     long encoded = 0;
     for (int i = 0; i < messages.Count; i += batchSize)
     {
@@ -100,6 +108,7 @@ for (int pass = 0; pass < 4; pass++)
         for (int k = 0; k < batch.Count; k++) latencies.Add(ms);
     }
     double perAlert = (CpuSeconds() - cpu0) / messages.Count;
+    Mark($"step-pass-{pass}-end");
     if (pass == 2)
     {
         stepCpuPerAlert = perAlert;
@@ -153,7 +162,7 @@ for (int pass = 0; pass < 4; pass++)
         child.StandardInput.Flush();
         if (child.StandardOutput.ReadLine() != "done") throw new InvalidOperationException("the mock cluster process did not replay");
     }
-    // Throughput and CPU: a warm-up wave (each real alert three times) is drained first, so that the measured part
+    // Throughput and CPU: warm-up waves (each real alert nine times in all) are drained first, so that the measured part
     // runs on code tiered JIT has compiled with its profile (as the step alone does after its warm-up passes; with
     // one warm-up copy the JIT thread was still busy in the window and the host's loop ran partly on unoptimised
     // code, adding ~0.3 ms per alert) and after the mock's ~3 s group join. The host is then idle with nothing in hand, so the window holds exactly the work of the measured alerts:
@@ -162,7 +171,10 @@ for (int pass = 0; pass < 4; pass++)
     var options = new StepHostOptions { InputTopic = BrokerTopics.SurveyAlerts, OutputTopic = BrokerTopics.Ingested, BatchSize = batchSize, BatchWaitMs = 20, MetricsIntervalSeconds = 0 };
     var host = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, kafka, NullLogger.Instance);
     using var stop = new CancellationTokenSource();
-    const int warmUp = 3;
+    // Three waves of three copies (5,859 alerts, ~92 batches): with one wave (1,953 alerts, ~31 batches) the host's
+    // per-batch methods (RunAsync, PrepareAsync, StepRunner) were still in tier 0 or instrumented code and the tiered
+    // JIT thread still busy inside the window (0.08-0.10 ms per alert against 0.01-0.02 for the step alone).
+    const int warmUpWaves = 3, warmUp = 3 * warmUpWaves;
     var warm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     host.BatchCompleted += s =>
@@ -170,15 +182,29 @@ for (int pass = 0; pass < 4; pass++)
         if (s.In >= warmUp * one.Count) warm.TrySetResult();
         if (s.In >= warmUp * one.Count + messages.Count) drained.TrySetResult();
     };
-    ReplayInto(warmUp);
+    // The warm-up goes in waves of three copies, each drained before the next (one replay of eight copies, ~340 MB,
+    // stalled the mock cluster).
     var run = Task.Run(() => host.RunAsync(stop.Token));
+    for (int w = 1; w <= warmUpWaves; w++)
+    {
+        int target = w * 3 * one.Count;
+        var waveDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        host.BatchCompleted += s =>
+        {
+            if (s.In >= target) waveDone.TrySetResult();
+        };
+        ReplayInto(3);
+        await Task.WhenAny(waveDone.Task, run);
+    }
     await Task.WhenAny(warm.Task, run);
     double cpu0 = CpuSeconds();
     var threads0 = ThreadCpu.Snapshot();
     var gc0 = GcNow();
     long t0 = Stopwatch.GetTimestamp();
+    Mark("host-start");
     ReplayInto(copies);
     await Task.WhenAny(drained.Task, run);
+    Mark("host-end");
     double backlogSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
     int backlogAlerts = (int)(host.Counters.Snapshot().In - warmUp * one.Count);
     hostCpuPerAlert = (CpuSeconds() - cpu0) / backlogAlerts;

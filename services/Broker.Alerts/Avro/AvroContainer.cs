@@ -70,8 +70,24 @@ public sealed class AvroContainerReader
         string codec = metadata.TryGetValue("avro.codec", out var c) ? Encoding.UTF8.GetString(c) : "null";
         if (codec is not ("null" or "deflate" or "snappy"))
             throw new AvroDataException($"unsupported container codec '{codec}'");
-        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaBytes));
+        var schema = ParseCached(schemaBytes);
         return new AvroContainerReader(file, schema, codec, metadata, sync, r.Position);
+    }
+
+    // A ZTF stream is one container per alert, each repeating the same writer schema. Parsing that JSON per
+    // message cost about a third of ingest's CPU, and a new schema object also meant a new compiled decoder
+    // (decoders are cached per schema instance). Schemas are immutable, so equal texts share one instance.
+    private const int SchemaCacheLimit = 256;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, AvroSchema> SchemaCache = new(StringComparer.Ordinal);
+
+    private static AvroSchema ParseCached(byte[] schemaBytes)
+    {
+        string text = Encoding.UTF8.GetString(schemaBytes);
+        if (SchemaCache.TryGetValue(text, out var cached)) return cached;
+        var schema = AvroSchema.Parse(text);
+        // Bounded: a stream of ever-changing schemas (not a real survey) must not grow memory without limit.
+        if (SchemaCache.Count >= SchemaCacheLimit) SchemaCache.Clear();
+        return SchemaCache.GetOrAdd(text, schema);
     }
 
     /// <summary>Each block's data, decompressed, in order (a block holds one or more records back to back).</summary>

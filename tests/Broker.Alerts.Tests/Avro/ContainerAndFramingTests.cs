@@ -83,6 +83,16 @@ public sealed class ContainerAndFramingTests
     }
 
     [Fact]
+    public void Containers_with_the_same_writer_schema_share_one_parsed_schema_and_one_compiled_decoder()
+    {
+        byte[] File1() { using var ms = new MemoryStream(); using (var w = new AvroContainerWriter(ms, Schema, leaveOpen: true)) w.Append(Make(1)); return ms.ToArray(); }
+        var a = AvroContainerReader.Open(File1());
+        var b = AvroContainerReader.Open(File1());
+        Assert.Same(a.WriterSchema, b.WriterSchema);
+        Assert.Same(AvroDatumReader.For(a.WriterSchema), AvroDatumReader.For(b.WriterSchema));
+    }
+
+    [Fact]
     public void A_corrupted_sync_marker_is_reported_as_a_corrupt_file()
     {
         using var ms = new MemoryStream();
