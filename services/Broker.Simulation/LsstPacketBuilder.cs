@@ -9,7 +9,6 @@ namespace Broker.Simulation;
 /// </summary>
 internal sealed class LsstPacketBuilder(SimulationEngine engine)
 {
-    private const double NanoJanskyZeroPoint = 31.4;
     private readonly RecordSchema _alert = SurveySchemas.Lsst;
     private readonly RecordSchema _source = Sub("diaSource");
     private readonly RecordSchema _forced = Sub("diaForcedSource");
@@ -18,18 +17,9 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _mpc = Sub("mpc_orbits");
     private readonly SurveyModel _survey = engine.Survey;
 
-    private static RecordSchema Sub(string name)
-    {
-        foreach (var f in SurveySchemas.Lsst.Fields)
-        {
-            var s = f.Schema is UnionSchema u ? u.OptionalOf! : f.Schema;
-            if (s is ArraySchema a) s = a.Items;
-            if (s is RecordSchema r && r.Name == name) return r;
-        }
-        throw new InvalidOperationException($"lsst alert has no {name} record");
-    }
+    private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Lsst, name);
 
-    private static double NJy(double flux) => flux * Math.Pow(10, 0.4 * NanoJanskyZeroPoint);
+    private static double NJy(double flux) => flux * Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
 
     public static long DiaSourceId(Visit v, int index) => v.VisitId * 10_000 + index;
 

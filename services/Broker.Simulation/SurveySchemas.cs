@@ -17,6 +17,19 @@ public static class SurveySchemas
     /// <summary>The Rubin alert record, <c>lsst.v11_0.alert</c>.</summary>
     public static RecordSchema Lsst => LsstSchema.Value;
 
+    /// <summary>The record type named <paramref name="name"/> among an alert's fields (optional, array items or direct).</summary>
+    /// <exception cref="InvalidOperationException">The alert has no such record.</exception>
+    public static RecordSchema NestedRecord(RecordSchema alert, string name)
+    {
+        foreach (var f in alert.Fields)
+        {
+            var s = f.Schema is UnionSchema u ? u.OptionalOf! : f.Schema;
+            if (s is ArraySchema a) s = a.Items;
+            if (s is RecordSchema r && r.Name == name) return r;
+        }
+        throw new InvalidOperationException($"{alert.FullName} has no {name} record");
+    }
+
     /// <summary>The Confluent schema id Rubin uses for lsst.v11_0 (major*100+minor).</summary>
     public const int LsstSchemaId = 1100;
 

@@ -15,16 +15,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _cutout = Sub("cutout");
     private readonly SurveyModel _survey = engine.Survey;
 
-    private static RecordSchema Sub(string name)
-    {
-        foreach (var f in SurveySchemas.Ztf.Fields)
-        {
-            var s = f.Schema is UnionSchema u ? u.OptionalOf! : f.Schema;
-            if (s is ArraySchema a) s = a.Items;
-            if (s is RecordSchema r && r.Name == name) return r;
-        }
-        throw new InvalidOperationException($"ztf.alert has no {name} record");
-    }
+    private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Ztf, name);
 
     public static long Pid(Visit v, int rcid) => v.VisitId * 1000 + rcid;
 
