@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Broker.Alerts.Fits;
 
 namespace Broker.Simulation;
@@ -23,20 +21,12 @@ internal readonly record struct RubinStampPlacement(int CutMinX, int CutMinY, do
 /// </summary>
 internal static class RubinCutoutFits
 {
-    private const int Block = FitsFile.BlockSize;
-
     /// <summary>The cutout file: image (nJy), variance (nJy²) and PSF (sums to 1).</summary>
     public static byte[] Write(int n, ReadOnlySpan<float> image, ReadOnlySpan<float> variance, int psfSize, ReadOnlySpan<double> psf, in RubinStampPlacement p)
     {
         double s = p.PixelScaleArcsec / 3600, t = p.RotPaDeg * Math.PI / 180, c = Math.Cos(t), sn = Math.Sin(t);
         FitsCard[] primary =
         [
-            FitsCard.Create("SIMPLE", true, "conforms to FITS standard"),
-            FitsCard.Create("BITPIX", -32L, "array data type"),
-            FitsCard.Create("NAXIS", 2L, "number of array dimensions"),
-            FitsCard.Create("NAXIS1", (long)n),
-            FitsCard.Create("NAXIS2", (long)n),
-            FitsCard.Create("EXTEND", true),
             FitsCard.Create("CUTMINX", (long)p.CutMinX),
             FitsCard.Create("CUTMINY", (long)p.CutMinY),
             FitsCard.Create("ROTPA", p.RotPaDeg, "Pos angle in deg of focal plane +Y wrt North"),
@@ -55,59 +45,10 @@ internal static class RubinCutoutFits
             FitsCard.Create("LATPOLE", 90.0, "[deg] Native latitude of celestial pole"),
             FitsCard.Create("MJDREF", 0.0, "[d] MJD of fiducial time"),
         ];
-        FitsCard[] uncert =
-        [
-            FitsCard.Create("XTENSION", "IMAGE", "Image extension"),
-            FitsCard.Create("BITPIX", -32L, "array data type"),
-            FitsCard.Create("NAXIS", 2L, "number of array dimensions"),
-            FitsCard.Create("NAXIS1", (long)n),
-            FitsCard.Create("NAXIS2", (long)n),
-            FitsCard.Create("PCOUNT", 0L, "number of parameters"),
-            FitsCard.Create("GCOUNT", 1L, "number of groups"),
-            FitsCard.Create("UTYPE", "VarianceUncertainty"),
-            FitsCard.Create("EXTNAME", "UNCERT", "extension name"),
-        ];
-        FitsCard[] psfCards =
-        [
-            FitsCard.Create("XTENSION", "IMAGE", "Image extension"),
-            FitsCard.Create("BITPIX", -64L, "array data type"),
-            FitsCard.Create("NAXIS", 2L, "number of array dimensions"),
-            FitsCard.Create("NAXIS1", (long)psfSize),
-            FitsCard.Create("NAXIS2", (long)psfSize),
-            FitsCard.Create("PCOUNT", 0L, "number of parameters"),
-            FitsCard.Create("GCOUNT", 1L, "number of groups"),
-            FitsCard.Create("EXTNAME", "PSFIMAGE", "extension name"),
-        ];
-        int imageBytes = Padded(n * n * 4), psfBytes = Padded(psfSize * psfSize * 8);
-        var bytes = new byte[HeaderBytes(primary) + imageBytes + HeaderBytes(uncert) + imageBytes + HeaderBytes(psfCards) + psfBytes];
-        var span = bytes.AsSpan();
-        int pos = Header(span, primary);
-        pos += Floats(span[pos..], image, imageBytes);
-        pos += Header(span[pos..], uncert);
-        pos += Floats(span[pos..], variance, imageBytes);
-        pos += Header(span[pos..], psfCards);
-        // §5.3: big-endian IEEE doubles; the zero padding is already there.
-        for (int i = 0; i < psf.Length; i++) BinaryPrimitives.WriteDoubleBigEndian(span.Slice(pos + 8 * i, 8), psf[i]);
-        return bytes;
-    }
-
-    private static int Padded(int bytes) => (bytes + Block - 1) / Block * Block;
-
-    private static int HeaderBytes(FitsCard[] cards) => Padded((cards.Length + 1) * FitsCard.Length);
-
-    private static int Header(Span<byte> target, FitsCard[] cards)
-    {
-        int length = HeaderBytes(cards);
-        // §4.4.1: the header ends with END and is padded to the block with spaces.
-        target[..length].Fill((byte)' ');
-        for (int i = 0; i < cards.Length; i++) Encoding.ASCII.GetBytes(cards[i].ToString(), target.Slice(i * FitsCard.Length, FitsCard.Length));
-        "END"u8.CopyTo(target[(cards.Length * FitsCard.Length)..]);
-        return length;
-    }
-
-    private static int Floats(Span<byte> target, ReadOnlySpan<float> pixels, int padded)
-    {
-        for (int i = 0; i < pixels.Length; i++) BinaryPrimitives.WriteSingleBigEndian(target.Slice(4 * i, 4), pixels[i]);
-        return padded;
+        return new FitsWriter()
+            .AddImage(new FitsImage(n, n, image.ToArray()), cards: primary)
+            .AddImage(new FitsImage(n, n, variance.ToArray()), "UNCERT", [FitsCard.Create("UTYPE", "VarianceUncertainty")])
+            .AddImage64(psfSize, psfSize, psf.ToArray(), "PSFIMAGE")
+            .ToBytes();
     }
 }

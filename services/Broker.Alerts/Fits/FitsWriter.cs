@@ -23,7 +23,10 @@ public sealed class FitsWriter
     private static readonly string[] Reserved =
         ["SIMPLE", "BITPIX", "NAXIS", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT", "EXTNAME", "END", "BSCALE", "BZERO", "BLANK", "GROUPS"];
 
-    private readonly List<(FitsImage Image, FitsCard? Name, FitsCard[] Cards)> _hdus = [];
+    // One HDU: float32 pixels (BITPIX -32) or, for PSF models and other double data, float64 (BITPIX -64).
+    private readonly record struct Hdu(int Width, int Height, float[]? Pixels32, double[]? Pixels64, FitsCard? Name, FitsCard[] Cards);
+
+    private readonly List<Hdu> _hdus = [];
 
     /// <summary>HDUs added so far.</summary>
     public int Count => _hdus.Count;
@@ -40,6 +43,32 @@ public sealed class FitsWriter
     public FitsWriter AddImage(FitsImage image, string? extensionName = null, IEnumerable<FitsCard>? cards = null)
     {
         ArgumentNullException.ThrowIfNull(image);
+        _hdus.Add(new Hdu(image.Width, image.Height, image.Pixels, null, NameCard(extensionName), CheckedCards(cards)));
+        return this;
+    }
+
+    /// <summary>Adds a float64 image (BITPIX -64), for example a PSF model: the primary HDU if first, else an IMAGE extension.</summary>
+    /// <param name="width">NAXIS1, columns.</param>
+    /// <param name="height">NAXIS2, rows.</param>
+    /// <param name="pixels">Row-major pixels, first stored row first; width x height of them.</param>
+    /// <param name="extensionName">EXTNAME, for example <c>PSFIMAGE</c>; null for none.</param>
+    /// <param name="cards">Extra header cards after the mandatory ones.</param>
+    /// <returns>This writer, to chain calls.</returns>
+    /// <exception cref="ArgumentException">The pixel count is not width x height, or a card uses a keyword the writer sets itself.</exception>
+    public FitsWriter AddImage64(int width, int height, double[] pixels, string? extensionName = null, IEnumerable<FitsCard>? cards = null)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (width < 0 || height < 0 || (long)width * height != pixels.Length)
+            throw new ArgumentException($"{pixels.Length} pixels do not make a {width} x {height} image", nameof(pixels));
+        _hdus.Add(new Hdu(width, height, null, pixels, NameCard(extensionName), CheckedCards(cards)));
+        return this;
+    }
+
+    private static FitsCard? NameCard(string? extensionName) =>
+        extensionName is null ? null : FitsCard.Create("EXTNAME", extensionName, "extension name");
+
+    private static FitsCard[] CheckedCards(IEnumerable<FitsCard>? cards)
+    {
         var extra = cards?.ToArray() ?? [];
         foreach (var card in extra)
         {
@@ -47,9 +76,7 @@ public sealed class FitsWriter
                 || (card.Keyword.StartsWith("NAXIS", StringComparison.Ordinal) && card.Keyword.Length > 5);
             if (reserved) throw new ArgumentException($"{card.Keyword} is set by FitsWriter and cannot be given as an extra card", nameof(cards));
         }
-        var nameCard = extensionName is null ? null : FitsCard.Create("EXTNAME", extensionName, "extension name");
-        _hdus.Add((image, nameCard, extra));
-        return this;
+        return extra;
     }
 
     /// <summary>Writes one image as a single-HDU FITS file.</summary>
@@ -86,14 +113,16 @@ public sealed class FitsWriter
         var header = new List<FitsCard>(16);
         for (int h = 0; h < _hdus.Count; h++)
         {
-            var (image, name, extra) = _hdus[h];
+            var hdu = _hdus[h];
             header.Clear();
             // §4.4.1.1 and §4.4.1.2: the mandatory keywords, in the mandatory order.
             header.Add(h == 0 ? FitsCard.Create("SIMPLE", true, "conforms to FITS standard") : FitsCard.Create("XTENSION", "IMAGE", "image extension"));
-            header.Add(FitsCard.Create("BITPIX", -32L, "IEEE single precision floating point"));
+            header.Add(hdu.Pixels64 is null
+                ? FitsCard.Create("BITPIX", -32L, "IEEE single precision floating point")
+                : FitsCard.Create("BITPIX", -64L, "IEEE double precision floating point"));
             header.Add(FitsCard.Create("NAXIS", 2L));
-            header.Add(FitsCard.Create("NAXIS1", (long)image.Width));
-            header.Add(FitsCard.Create("NAXIS2", (long)image.Height));
+            header.Add(FitsCard.Create("NAXIS1", (long)hdu.Width));
+            header.Add(FitsCard.Create("NAXIS2", (long)hdu.Height));
             if (h == 0)
             {
                 if (_hdus.Count > 1) header.Add(FitsCard.Create("EXTEND", true));
@@ -103,10 +132,11 @@ public sealed class FitsWriter
                 header.Add(FitsCard.Create("PCOUNT", 0L));
                 header.Add(FitsCard.Create("GCOUNT", 1L));
             }
-            if (name is not null) header.Add(name);
-            header.AddRange(extra);
+            if (hdu.Name is { } name) header.Add(name);
+            header.AddRange(hdu.Cards);
             WriteHeader(output, header);
-            WriteData(output, image.Pixels);
+            if (hdu.Pixels64 is { } doubles) WriteData(output, MemoryMarshal.AsBytes(doubles.AsSpan()), 8);
+            else WriteData(output, MemoryMarshal.AsBytes(hdu.Pixels32.AsSpan()), 4);
         }
     }
 
@@ -129,20 +159,21 @@ public sealed class FitsWriter
         }
     }
 
-    private static void WriteData(Stream output, float[] pixels)
+    // §5.3: IEEE floats and doubles are stored big-endian; §3.3.2: the data is padded to the block with zeros.
+    private static void WriteData(Stream output, ReadOnlySpan<byte> native, int elementSize)
     {
-        int bytes = checked(pixels.Length * 4);
+        int bytes = native.Length;
         int length = (int)(((long)bytes + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize);
         byte[] block = ArrayPool<byte>.Shared.Rent(length);
         try
         {
             var span = block.AsSpan(0, length);
-            var source = MemoryMarshal.Cast<float, int>(pixels.AsSpan());
-            var target = MemoryMarshal.Cast<byte, int>(span[..bytes]);
-            // §5.3: IEEE floats are stored big-endian.
-            if (BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(source, target);
-            else source.CopyTo(target);
-            // §3.3.2: the data is padded to the block with zeros.
+            native.CopyTo(span);
+            if (BitConverter.IsLittleEndian)
+            {
+                if (elementSize == 8) BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, long>(span[..bytes]), MemoryMarshal.Cast<byte, long>(span[..bytes]));
+                else BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, int>(span[..bytes]), MemoryMarshal.Cast<byte, int>(span[..bytes]));
+            }
             span[bytes..].Clear();
             output.Write(span);
         }

@@ -159,4 +159,22 @@ public sealed class FitsWriterTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_float64_extension_is_written_as_bitpix_minus_64_and_reads_back()
+    {
+        var psf = new double[] { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6 };
+        var bytes = new FitsWriter()
+            .AddImage(new FitsImage(2, 2, [1f, 2f, 3f, 4f]))
+            .AddImage64(3, 2, psf, "PSFIMAGE")
+            .ToBytes();
+        var file = FitsFile.Read(bytes);
+        Assert.Equal(2, file.Hdus.Count);
+        var hdu = file.Hdus[1];
+        Assert.Equal(-64, hdu.Bitpix);
+        Assert.Equal("PSFIMAGE", hdu.Name);
+        Assert.Equal(psf.Select(v => (float)v), hdu.Image!.Pixels);
+        Assert.Equal(0, bytes.Length % FitsFile.BlockSize);
+        Assert.Throws<ArgumentException>(() => new FitsWriter().AddImage64(3, 3, psf));
+    }
 }
