@@ -208,6 +208,15 @@ internal static class ObjectFactory
         // Apparent magnitudes near the limit dominate a flux-limited sample: N(<m) ∝ 10^(0.6 m) for a uniform
         // Euclidean population; draw m = mmax + log10(u)/0.6 (truncated at the bright end).
         double Euclid(double bright, double faint, double slope) => Math.Max(bright, faint + Math.Log10(rng.NextDouble() + 1e-12) / slope);
+        // Pulsating variables (RR Lyrae, Cepheids, delta Scuti, LPVs) share one parameter layout:
+        // mean magnitude, period, phase zero point, amplitude.
+        (double[] P, string Text) Pulsator(double period, double amp, double meanMag, double colour, string periodFormat)
+        {
+            double[] parameters = [meanMag, period, rng.Uniform(0, period), amp];
+            SetColors(color, survey, colour);
+            string periodText = period.ToString(periodFormat, System.Globalization.CultureInfo.InvariantCulture);
+            return (parameters, Fmt($"mean_mag={meanMag:F2};period_d={periodText};amplitude={amp:F2}"));
+        }
         switch (cls)
         {
             case ObjectClass.SNIa:
@@ -242,25 +251,19 @@ internal static class ObjectFactory
             case ObjectClass.RRLyrae:
             {
                 double period = rng.Uniform(0.45, 0.75), amp = rng.Uniform(0.5, 1.1);
-                p = [Euclid(13.5, depth + 0.3, 0.35), period, rng.Uniform(0, period), amp];
-                SetColors(color, survey, 0.25);
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F4};amplitude={amp:F2}");
+                (p, text) = Pulsator(period, amp, Euclid(13.5, depth + 0.3, 0.35), 0.25, "F4");
                 break;
             }
             case ObjectClass.Cepheid:
             {
                 double period = rng.LogUniform(3, 50), amp = rng.Uniform(0.4, 1.0);
-                p = [Euclid(12.5, depth - 1, 0.3), period, rng.Uniform(0, period), amp];
-                SetColors(color, survey, 0.6);
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F3};amplitude={amp:F2}");
+                (p, text) = Pulsator(period, amp, Euclid(12.5, depth - 1, 0.3), 0.6, "F3");
                 break;
             }
             case ObjectClass.DeltaScuti:
             {
                 double period = rng.LogUniform(0.03, 0.25), amp = rng.Uniform(0.1, 0.4);
-                p = [Euclid(13, depth, 0.35), period, rng.Uniform(0, period), amp];
-                SetColors(color, survey, 0.15);
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F5};amplitude={amp:F2}");
+                (p, text) = Pulsator(period, amp, Euclid(13, depth, 0.35), 0.15, "F5");
                 break;
             }
             case ObjectClass.EclipsingBinary:
@@ -274,9 +277,7 @@ internal static class ObjectFactory
             case ObjectClass.LPV:
             {
                 double period = rng.Uniform(100, 500), amp = rng.Uniform(2.5, 6);
-                p = [Euclid(11, depth - 1, 0.3), period, rng.Uniform(0, period), amp];
-                SetColors(color, survey, 1.4);
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F1};amplitude={amp:F2}");
+                (p, text) = Pulsator(period, amp, Euclid(11, depth - 1, 0.3), 1.4, "F1");
                 break;
             }
             case ObjectClass.AGN:

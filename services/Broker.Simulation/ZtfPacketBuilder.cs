@@ -201,20 +201,26 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     {
         var r = RecordFiller.New(_prv);
         int rcid = Rcid(h, s.RaDeg, s.DecDeg);
-        r.Num("jd", h.Jd);
-        r.Long("fid", h.Band + 1);
-        r.Long("pid", Pid(h, rcid));
-        r.Num("diffmaglim", h.LimitingMag);
-        r.Str("pdiffimfilename", DiffName(h, rcid));
-        r.Str("programpi", "Kulkarni");
-        r.Long("programid", 1);
+        VisitFields(r, h, rcid);
         r.Str("isdiffpos", "t");
-        r.Long("nid", NightId(h));
-        r.Long("rcid", rcid);
-        r.Long("field", h.Field.Id);
         r.Str("rbversion", "t17_f5_c3");
         r.Num("magzpsci", _survey.ZeroPoint);
         return r;
+    }
+
+    // The exposure's own fields, the same in a candidate and in a history entry (detection or upper limit).
+    private static void VisitFields(AvroRecord r, Visit v, int rcid)
+    {
+        r.Num("jd", v.Jd);
+        r.Long("fid", v.Band + 1);
+        r.Long("pid", Pid(v, rcid));
+        r.Num("diffmaglim", v.LimitingMag);
+        r.Str("pdiffimfilename", DiffName(v, rcid));
+        r.Str("programpi", "Kulkarni");
+        r.Long("programid", 1);
+        r.Long("nid", NightId(v));
+        r.Long("rcid", rcid);
+        r.Long("field", v.Field.Id);
     }
 
     private static long NightId(Visit v) => (long)Math.Floor(v.MjdUtc - 57754);
@@ -261,19 +267,10 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         var o = s.Object;
         bool bogus = s.Class.IsBogus();
         double seeingPx = v.SeeingArcsec / _survey.PixelScale;
-        r.Num("jd", v.Jd);
-        r.Long("fid", v.Band + 1);
-        r.Long("pid", Pid(v, rcid));
-        r.Num("diffmaglim", v.LimitingMag);
-        r.Str("pdiffimfilename", DiffName(v, rcid));
-        r.Str("programpi", "Kulkarni");
-        r.Long("programid", 1);
+        VisitFields(r, v, rcid);
         r.Long("candid", candid);
         r.Str("isdiffpos", m.Flux >= 0 ? "t" : "f");
         r.Long("tblid", candid % 1000);
-        r.Long("nid", NightId(v));
-        r.Long("rcid", rcid);
-        r.Long("field", v.Field.Id);
         r.Num("xpos", rng.Uniform(10, 3070));
         r.Num("ypos", rng.Uniform(10, 3070));
         // Astrometric scatter ~ FWHM / (2.35 S/N), floored at 0.06" (Masci et al. 2019).
