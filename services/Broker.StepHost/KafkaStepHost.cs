@@ -77,6 +77,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         if (!_kafka.For(_kafka.Consumer).ContainsKey(KafkaClients.ConsumeResultFields))
             consumerConfig.Set(KafkaClients.ConsumeResultFields, "topic,headers");
         var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
+            .SetValueDeserializer(KafkaClients.ValueDeserializer)
             .SetErrorHandler((_, e) => OnError("consumer", e))
             .SetLogHandler((_, m) => _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
             .SetPartitionsAssignedHandler((_, parts) =>
