@@ -4,10 +4,13 @@
 //   kafka       - replay into librdkafka's mock cluster, KafkaStepHost (consume, step, encode, produce, commit),
 //                 latency = time the output is read downstream minus the replay time stamp in its header.
 // The mock cluster runs in a child process (this program with --mock-cluster, like `broker dev-kafka`), which also
-// replays the measured alerts, so that neither's CPU is charged to the host. CPU time per alert of this process is
-// reported for the step alone, the step plus the output encoding the host does for it (the fair baseline), and the
-// Kafka host (after a warm-up wave), with a breakdown by thread.
-// Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [--in-process-cluster]
+// replays the measured alerts, so that neither's CPU is charged to the host. CPU per alert of this process is compared
+// in ROUNDS rounds, each a pass of the step plus the output encoding the host does for it (the fair baseline) on a
+// thread of its own, then the Kafka host on the same messages; the median is reported, with a breakdown by thread.
+// Then a backlog of COPIES copies is drained by a fresh host, for its alerts/s with librdkafka on the second core.
+// Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [ROUNDS]
+//          [--in-process-cluster] [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
+//        ... -- --probe [size=N,count=N,SETTING=VALUE,...]...
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -32,6 +35,37 @@ if (args.Length > 0 && args[0] == "--mock-cluster")
         Replay(KafkaSettings.ForBootstrap(mock.Bootstrap), ReadAlerts(words[1]), int.Parse(words[2], CultureInfo.InvariantCulture));
         Console.Out.WriteLine("done");
         Console.Out.Flush();
+    }
+    return 0;
+}
+if (args.Length > 0 && args[0] == "--probe")
+{
+    // Probe mode: how long a flush of COUNT messages of SIZE bytes into an in-process mock cluster takes, 15 times, for
+    // each argument "size=N,count=N,LIBRDKAFKA.SETTING=VALUE,..." (found the mock's 40 ms Nagle stalls, MockCluster).
+    using var mock = new MockCluster();
+    mock.CreateTopology(64);
+    foreach (var setting in args.Skip(1).DefaultIfEmpty("linger.ms=5"))
+    {
+        int size = 65000, count = 64;
+        var payload = new byte[size];
+        Random.Shared.NextBytes(payload);
+        var ks = KafkaSettings.ForBootstrap(mock.Bootstrap);
+        foreach (var kv in setting.Split(','))
+        {
+            if (kv.StartsWith("size=")) { size = int.Parse(kv[5..]); payload = new byte[size]; Random.Shared.NextBytes(payload); }
+            else if (kv.StartsWith("count=")) count = int.Parse(kv[6..]);
+            else ks.Producer[kv.Split('=')[0]] = kv.Split('=')[1];
+        }
+        using var producer = KafkaClients.Producer(ks);
+        var times = new List<double>();
+        for (int rep = 0; rep < 15; rep++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++) producer.Produce(BrokerTopics.Ingested, new Message<byte[], byte[]> { Key = BitConverter.GetBytes(Random.Shared.NextInt64()), Value = payload });
+            producer.Flush(TimeSpan.FromSeconds(30));
+            times.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+        Console.WriteLine($"{setting}: flush of {count} x {size} B: {string.Join(" ", times.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} ms");
     }
     return 0;
 }
@@ -103,7 +137,7 @@ for (int pass = 0; pass < 3; pass++)
 {
     var sw = Stopwatch.StartNew();
     Mark($"step-pass-{pass}-start");
-    var (perAlert, latencies, _) = await StepPassAsync(encode: pass != 2);
+    var (perAlert, latencies, _, _) = await StepPassAsync(encode: pass != 2);
     Mark($"step-pass-{pass}-end");
     if (pass == 2)
     {
@@ -115,9 +149,9 @@ for (int pass = 0; pass < 3; pass++)
 // Runs the step over all messages in batches on a thread of its own ("step pass": after the program's first await,
 // its continuations run on thread-pool threads, which the host's loop uses too); CPU per alert of the threads that do
 // the step's work: every thread of this process but librdkafka's and the idle Kafka host's (see the rounds below).
-Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Threads)> StepPassAsync(bool encode)
+Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Threads, double Seconds)> StepPassAsync(bool encode)
 {
-    var done = new TaskCompletionSource<(double, List<double>, Dictionary<string, double>)>(TaskCreationOptions.RunContinuationsAsynchronously);
+    var done = new TaskCompletionSource<(double, List<double>, Dictionary<string, double>, double)>(TaskCreationOptions.RunContinuationsAsynchronously);
     var thread = new Thread(() =>
     {
         try
@@ -125,6 +159,7 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
             var step = new IngestStep(ingestOptions, registry);
             var latencies = new List<double>(messages.Count);
             var before = ThreadCpu.Snapshot();
+            long start = Stopwatch.GetTimestamp();
             long encoded = 0;
             for (int i = 0; i < messages.Count; i += batchSize)
             {
@@ -147,7 +182,7 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
             GC.KeepAlive(encoded);
             var threads = ThreadCpu.Delta(before, ThreadCpu.Snapshot());
             foreach (var name in threads.Keys.Where(ThreadCpu.IsKafkaHost).ToList()) threads.Remove(name);
-            done.SetResult((threads.Values.Sum() / messages.Count, latencies, threads));
+            done.SetResult((threads.Values.Sum() / messages.Count, latencies, threads, Stopwatch.GetElapsedTime(start).TotalSeconds));
         }
         catch (Exception ex)
         {
@@ -173,6 +208,8 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
 
 // 3. Through the mock cluster.
 var roundResults = new List<(double StepEncode, double Host)>();
+var stepEncodeSeconds = new List<double>();
+(int Alerts, double Seconds, double CpuPerAlert, double ClusterCpuPerAlert) backlog = default;
 {
     const int partitions = 64;
     using var cluster = sameProcessCluster ? new MockCluster() : null;
@@ -211,16 +248,20 @@ var roundResults = new List<(double StepEncode, double Host)>();
     foreach (var (k, v) in hostProducerSettings) hostKafka.Producer[k] = v;
     if (hostConsumerSettings.Count + hostProducerSettings.Count > 0)
         Console.WriteLine($"host settings: {string.Join(", ", hostConsumerSettings.Select(p => $"consumer {p.Key}={p.Value}").Concat(hostProducerSettings.Select(p => $"producer {p.Key}={p.Value}")))}");
-    var host = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, hostKafka, NullLogger.Instance);
-    using var stop = new CancellationTokenSource();
+    var stop = new CancellationTokenSource();
     long committed = 0, target = long.MaxValue;
     TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    host.BatchCompleted += s =>
+    (KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host, Task Run) Start(StepHostOptions options)
     {
-        Interlocked.Exchange(ref committed, s.In);
-        if (s.In >= Interlocked.Read(ref target)) drained.TrySetResult();
-    };
-    var run = Task.Run(() => host.RunAsync(stop.Token));
+        var h = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, hostKafka, NullLogger.Instance);
+        h.BatchCompleted += s =>
+        {
+            Interlocked.Exchange(ref committed, s.In);
+            if (s.In >= Interlocked.Read(ref target)) drained.TrySetResult();
+        };
+        return (h, Task.Run(() => h.RunAsync(stop.Token)));
+    }
+    var (host, run) = Start(options);
     // Replays `times` copies and waits until the host has committed them all (woken by the host's own batch event,
     // so that no polling timer of the harness is charged to the host).
     async Task DrainAsync(int times)
@@ -245,7 +286,8 @@ var roundResults = new List<(double StepEncode, double Host)>();
     {
         var gcStep = GcNow();
         Mark($"round-{round}-step-start");
-        var (stepEncode, _, threadsStep) = await StepPassAsync(encode: true);
+        var (stepEncode, _, threadsStep, stepSeconds) = await StepPassAsync(encode: true);
+        stepEncodeSeconds.Add(stepSeconds);
         Mark($"round-{round}-step-end");
         if (round == 1) stepGc = GcSince(gcStep, messages.Count);
         double cpu0 = CpuSeconds();
@@ -254,7 +296,7 @@ var roundResults = new List<(double StepEncode, double Host)>();
         long committed0 = Interlocked.Read(ref committed);
         long t0 = Stopwatch.GetTimestamp();
         Mark($"round-{round}-host-start");
-        await DrainAsync(copies);
+            await DrainAsync(copies);
         Mark($"round-{round}-host-end");
         double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         int alerts = (int)(Interlocked.Read(ref committed) - committed0);
@@ -267,6 +309,41 @@ var roundResults = new List<(double StepEncode, double Host)>();
     }
     stepEncodeCpuPerAlert = Median(roundResults.Select(r => r.StepEncode));
     hostCpuPerAlert = Median(roundResults.Select(r => r.Host));
+
+    // Backlog: the host stopped, `copies` copies waiting in the input topic, then a new host in the same group drains
+    // them. Timed from its first committed batch (after the group join) to its last, so alerts/s is the host's own
+    // rate with librdkafka's threads free to use the second core, to set beside the step + encode rate on one thread.
+    stop.Cancel();
+    await run;
+    stop = new CancellationTokenSource();
+    // A fresh consumer group whose offsets are committed at the current end of the input topic: joining the old group
+    // again waited out the stopped member's 45 s session in the mock.
+    var backlogOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = options.OutputTopic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-backlog" };
+    CommitAtEnd(kafka, backlogOptions.GroupId, options.InputTopic, partitions);
+    ReplayInto(copies);
+    committed = 0;
+    long firstAt = 0, firstIn = 0;
+    double firstCpu = 0;
+    drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    Interlocked.Exchange(ref target, (long)copies * one.Count);
+    (host, run) = Start(backlogOptions);
+    double firstClusterCpu = 0;
+    host.BatchCompleted += s =>
+    {
+        if (Interlocked.Read(ref firstAt) != 0) return;
+        firstCpu = CpuSeconds();
+        firstClusterCpu = child is null ? 0 : ThreadCpu.OfProcess(child.Id);
+        firstIn = s.In;
+        Interlocked.Exchange(ref firstAt, Stopwatch.GetTimestamp());
+        Mark("backlog-start");
+    };
+    await Task.WhenAny(drained.Task, run);
+    if (run.IsFaulted) await run;
+    Mark("backlog-end");
+    long lastAt = Stopwatch.GetTimestamp();
+    int drainedAlerts = (int)(Interlocked.Read(ref committed) - firstIn);
+    backlog = (drainedAlerts, (lastAt - firstAt) / (double)Stopwatch.Frequency, (CpuSeconds() - firstCpu) / drainedAlerts,
+        child is null ? double.NaN : (ThreadCpu.OfProcess(child.Id) - firstClusterCpu) / drainedAlerts);
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
@@ -303,6 +380,7 @@ var roundResults = new List<(double StepEncode, double Host)>();
     }
     stop.Cancel();
     await run;
+    stop.Dispose();
     child?.StandardInput.Close();
     child?.WaitForExit();
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
@@ -321,6 +399,8 @@ for (int i = 0; i < roundResults.Count; i++)
 }
 double overhead = Median(roundResults.Select(r => r.Host / r.StepEncode - 1));
 Console.WriteLine($"median: step + encode {stepEncodeCpuPerAlert * 1000:F3} ms, Kafka host {hostCpuPerAlert * 1000:F3} ms; host adds {overhead * 100:F1}% (median of rounds) to step + encode{(sameProcessCluster ? " (mock cluster included)" : "")}; step call alone {stepCpuPerAlert * 1000:F3} ms");
+double stepEncodeRate = messages.Count / Median(stepEncodeSeconds), backlogRate = backlog.Alerts / backlog.Seconds;
+Console.WriteLine($"Throughput: step + encode on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
 Console.WriteLine($"GC (round 1): step + encode {stepGc}; Kafka host {hostGc}");
 if (hostThreads.Count > 0)
 {
@@ -357,6 +437,15 @@ static string Fmt(double v) => double.IsNaN(v) ? "-" : v.ToString("F1", CultureI
 
 static List<SourceMessage> ReadAlerts(string data) =>
     SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"))).ToList();
+
+static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int partitions)
+{
+    using var consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClients.ConsumerConfig(kafka, group)).Build();
+    var ends = Enumerable.Range(0, partitions)
+        .Select(p => new TopicPartitionOffset(topic, p, consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High))
+        .ToList();
+    consumer.Commit(ends);
+}
 
 static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times)
 {
@@ -397,6 +486,21 @@ internal static class ThreadCpu
             }
         }
         return result;
+    }
+
+    /// <summary>CPU seconds used so far by a process (Linux /proc; 0 elsewhere).</summary>
+    public static double OfProcess(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>

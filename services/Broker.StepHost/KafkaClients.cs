@@ -25,10 +25,19 @@ public static class KafkaClients
         };
         if (!settings.For(settings.Consumer).ContainsKey("fetch.wait.max.ms"))
             config.FetchWaitMaxMs = 25;
+        if (!settings.For(settings.Consumer).ContainsKey("fetch.max.bytes"))
+            config.FetchMaxBytes = DefaultFetchMaxBytes;
         if (!settings.For(settings.Consumer).ContainsKey("auto.offset.reset"))
             config.Set("auto.offset.reset", autoOffsetReset);
         return config;
     }
+
+    /// <summary>
+    /// Default <c>fetch.max.bytes</c> (librdkafka: 50 MB): about 120 ~65 kB alerts per fetch response, which is plenty
+    /// for batches of a few hundred, and a response buffer below <see cref="NativeHeap.MmapThreshold"/>, so that it is
+    /// reused rather than mapped afresh for every fetch.
+    /// </summary>
+    public const int DefaultFetchMaxBytes = 8 * 1024 * 1024;
 
     /// <summary>Producer settings: the deployment's, with <c>acks=all</c> unless the deployment says otherwise.</summary>
     public static ProducerConfig ProducerConfig(KafkaSettings settings)
