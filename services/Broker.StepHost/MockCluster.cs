@@ -41,6 +41,9 @@ public sealed partial class MockCluster : IDisposable
 
     private readonly MockConnectionTuner _tuner;
 
+    /// <summary>Sets TCP_NODELAY on the cluster's accepted connections now (it is also done every 100 ms).</summary>
+    internal MockConnectionTuner Connections => _tuner;
+
     /// <summary>The bootstrap address, <c>127.0.0.1:PORT[,...]</c>.</summary>
     public string Bootstrap { get; }
 

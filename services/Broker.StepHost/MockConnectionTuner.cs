@@ -32,35 +32,55 @@ internal sealed partial class MockConnectionTuner : IDisposable
         if (!Monitor.TryEnter(_gate)) return 0;
         try
         {
-            var accepted = AcceptedSocketInodes();
-            if (accepted.Count == 0) return 0;
+            var accepted = AcceptedSockets();
             int set = 0;
-            foreach (var link in Directory.EnumerateFiles("/proc/self/fd"))
+            foreach (var (fd, inode) in accepted)
             {
-                string? target;
-                try
-                {
-                    target = new FileInfo(link).LinkTarget;
-                }
-                catch (IOException)
-                {
-                    continue; // closed meanwhile
-                }
-                // "socket:[INODE]"
-                if (target is null || !target.StartsWith("socket:[", StringComparison.Ordinal)) continue;
-                long inode = long.Parse(target.AsSpan(8, target.Length - 9), CultureInfo.InvariantCulture);
-                if (!accepted.Contains(inode) || !_tuned.Add(inode)) continue;
+                if (!_tuned.Add(inode)) continue;
                 int on = 1;
-                if (setsockopt(int.Parse(Path.GetFileName(link), CultureInfo.InvariantCulture), IpProtoTcp, TcpNoDelay, ref on, sizeof(int)) == 0) set++;
+                if (setsockopt(fd, IpProtoTcp, TcpNoDelay, ref on, sizeof(int)) == 0) set++;
             }
             // Forget sockets that are gone, so that the set does not grow with every reconnect.
-            _tuned.IntersectWith(accepted);
+            _tuned.IntersectWith(accepted.Select(a => a.Inode));
             return set;
         }
         finally
         {
             Monitor.Exit(_gate);
         }
+    }
+
+    /// <summary>This process's file descriptors (and socket inodes) of the connections the mock has accepted.</summary>
+    public List<(int Fd, long Inode)> AcceptedSockets()
+    {
+        var result = new List<(int, long)>();
+        if (!Directory.Exists("/proc/self/fd")) return result;
+        var accepted = AcceptedSocketInodes();
+        if (accepted.Count == 0) return result;
+        foreach (var link in Directory.EnumerateFiles("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(link).LinkTarget;
+            }
+            catch (IOException)
+            {
+                continue; // closed meanwhile
+            }
+            // "socket:[INODE]"
+            if (target is null || !target.StartsWith("socket:[", StringComparison.Ordinal)) continue;
+            long inode = long.Parse(target.AsSpan(8, target.Length - 9), CultureInfo.InvariantCulture);
+            if (accepted.Contains(inode)) result.Add((int.Parse(Path.GetFileName(link), CultureInfo.InvariantCulture), inode));
+        }
+        return result;
+    }
+
+    /// <summary>Whether TCP_NODELAY is set on a socket.</summary>
+    public static bool HasNoDelay(int fd)
+    {
+        int value = 0, length = sizeof(int);
+        return getsockopt(fd, IpProtoTcp, TcpNoDelay, ref value, ref length) == 0 && value != 0;
     }
 
     /// <summary>Inodes of established TCP sockets whose local port is one of the mock's (proc(5), /proc/net/tcp).</summary>
@@ -85,6 +105,9 @@ internal sealed partial class MockConnectionTuner : IDisposable
     }
 
     public void Dispose() => _timer?.Dispose();
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getsockopt(int fd, int level, int name, ref int value, ref int length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setsockopt(int fd, int level, int name, ref int value, int length);
