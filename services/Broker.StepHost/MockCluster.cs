@@ -10,7 +10,7 @@ namespace Broker.StepHost;
 /// created here (no CreateTopics request); transactions, ACLs and SASL untested. Unlike Apache Kafka's brokers, which
 /// set TCP_NODELAY on every connection they accept, librdkafka's mock leaves Nagle's algorithm on; with the clients'
 /// delayed acknowledgements every second pipelined response then waited 40 ms (a flush of 64 alerts took 50 ms
-/// whatever their size). This wrapper therefore sets TCP_NODELAY on the mock's accepted connections itself
+/// whatever their size). This wrapper therefore sets TCP_NODELAY on the mock's listening sockets, which its connections inherit
 /// (<see cref="MockConnectionTuner"/>), so that latencies measured here are the client's and not the mock's.
 /// </summary>
 public sealed partial class MockCluster : IDisposable
@@ -36,13 +36,12 @@ public sealed partial class MockCluster : IDisposable
             throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
         }
         Bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(_cluster)) ?? throw new InvalidOperationException("no bootstrap address");
-        _tuner = new MockConnectionTuner(Bootstrap);
+        Ports = MockConnectionTuner.Ports(Bootstrap);
+        MockConnectionTuner.TuneListeners(Ports);
     }
 
-    private readonly MockConnectionTuner _tuner;
-
-    /// <summary>Sets TCP_NODELAY on the cluster's accepted connections now (it is also done every 100 ms).</summary>
-    internal MockConnectionTuner Connections => _tuner;
+    /// <summary>The brokers' listening ports.</summary>
+    internal IReadOnlySet<int> Ports { get; }
 
     /// <summary>The bootstrap address, <c>127.0.0.1:PORT[,...]</c>.</summary>
     public string Bootstrap { get; }
@@ -65,7 +64,6 @@ public sealed partial class MockCluster : IDisposable
     /// <summary>Stops the cluster; clients connected to it see their connections closed.</summary>
     public void Dispose()
     {
-        _tuner.Dispose();
         if (_cluster != IntPtr.Zero)
         {
             rd_kafka_mock_cluster_destroy(_cluster);

@@ -1,62 +1,55 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Broker.StepHost;
 
 /// <summary>
-/// Sets TCP_NODELAY on the connections librdkafka's mock cluster accepts, as Apache Kafka's brokers do for theirs
-/// (see <see cref="MockCluster"/> for why). librdkafka offers no hook on the mock's sockets, so every 100 ms this
-/// finds them from Linux's /proc: the TCP sockets of this process (<c>/proc/self/fd</c>) whose local port is one of
-/// the mock's listening ports (<c>/proc/self/net/tcp</c>, <c>tcp6</c>). Elsewhere it does nothing.
+/// Sets TCP_NODELAY on the sockets of librdkafka's mock cluster, as Apache Kafka's brokers do on the connections they
+/// accept (see <see cref="MockCluster"/> for why). librdkafka offers no hook on the mock's sockets, so this finds its
+/// listening sockets among this process's file descriptors (<c>/proc/self/fd</c>, Linux) by their local port, once,
+/// when the cluster starts: Linux copies TCP_NODELAY from a listening socket to each connection it accepts. Elsewhere
+/// it does nothing.
 /// </summary>
-internal sealed partial class MockConnectionTuner : IDisposable
+internal static partial class MockConnectionTuner
 {
     private const int IpProtoTcp = 6;
     private const int TcpNoDelay = 1;
-    private const int EstablishedState = 1;
+    private const int SolSocket = 1;
+    private const int SoAcceptConn = 30;
+    private const int AfInet = 2;
+    private const int AfInet6 = 10;
 
-    private readonly HashSet<int> _ports;
-    private readonly HashSet<long> _tuned = [];
-    private readonly Timer? _timer;
-    private readonly object _gate = new();
+    /// <summary>Sets TCP_NODELAY on the listening sockets of the given ports; returns how many were set.</summary>
+    public static int TuneListeners(IReadOnlySet<int> ports) =>
+        Sockets(ports, listening: true).Count(fd => SetNoDelay(fd));
 
-    public MockConnectionTuner(string bootstrap)
+    /// <summary>This process's file descriptors of the connections accepted on the given ports.</summary>
+    public static List<int> AcceptedSockets(IReadOnlySet<int> ports) => Sockets(ports, listening: false);
+
+    /// <summary>Whether TCP_NODELAY is set on a socket.</summary>
+    public static bool HasNoDelay(int fd)
     {
-        _ports = bootstrap.Split(',').Select(b => int.Parse(b[(b.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture)).ToHashSet();
-        if (OperatingSystem.IsLinux() && Directory.Exists("/proc/self/fd")) _timer = new Timer(_ => Tune(), null, 0, 100);
+        int value = 0, length = sizeof(int);
+        return getsockopt(fd, IpProtoTcp, TcpNoDelay, ref value, ref length) == 0 && value != 0;
     }
 
-    /// <summary>Sets TCP_NODELAY on accepted connections not seen before; returns how many were set.</summary>
-    public int Tune()
+    /// <summary>The ports of a bootstrap list, <c>HOST:PORT[,...]</c>.</summary>
+    public static HashSet<int> Ports(string bootstrap) =>
+        bootstrap.Split(',').Select(b => int.Parse(b[(b.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture)).ToHashSet();
+
+    private static bool SetNoDelay(int fd)
     {
-        if (!Monitor.TryEnter(_gate)) return 0;
-        try
-        {
-            var accepted = AcceptedSockets();
-            int set = 0;
-            foreach (var (fd, inode) in accepted)
-            {
-                if (!_tuned.Add(inode)) continue;
-                int on = 1;
-                if (setsockopt(fd, IpProtoTcp, TcpNoDelay, ref on, sizeof(int)) == 0) set++;
-            }
-            // Forget sockets that are gone, so that the set does not grow with every reconnect.
-            _tuned.IntersectWith(accepted.Select(a => a.Inode));
-            return set;
-        }
-        finally
-        {
-            Monitor.Exit(_gate);
-        }
+        int on = 1;
+        return setsockopt(fd, IpProtoTcp, TcpNoDelay, ref on, sizeof(int)) == 0;
     }
 
-    /// <summary>This process's file descriptors (and socket inodes) of the connections the mock has accepted.</summary>
-    public List<(int Fd, long Inode)> AcceptedSockets()
+    /// <summary>TCP sockets of this process bound to one of <paramref name="ports"/>, listening or connected.</summary>
+    private static List<int> Sockets(IReadOnlySet<int> ports, bool listening)
     {
-        var result = new List<(int, long)>();
-        if (!Directory.Exists("/proc/self/fd")) return result;
-        var accepted = AcceptedSocketInodes();
-        if (accepted.Count == 0) return result;
+        var result = new List<int>();
+        if (!OperatingSystem.IsLinux() || !Directory.Exists("/proc/self/fd")) return result;
+        Span<byte> address = stackalloc byte[128];
         foreach (var link in Directory.EnumerateFiles("/proc/self/fd"))
         {
             string? target;
@@ -68,43 +61,22 @@ internal sealed partial class MockConnectionTuner : IDisposable
             {
                 continue; // closed meanwhile
             }
-            // "socket:[INODE]"
-            if (target is null || !target.StartsWith("socket:[", StringComparison.Ordinal)) continue;
-            long inode = long.Parse(target.AsSpan(8, target.Length - 9), CultureInfo.InvariantCulture);
-            if (accepted.Contains(inode)) result.Add((int.Parse(Path.GetFileName(link), CultureInfo.InvariantCulture), inode));
+            if (target is null || !target.StartsWith("socket:", StringComparison.Ordinal)) continue;
+            int fd = int.Parse(Path.GetFileName(link), CultureInfo.InvariantCulture);
+            int length = address.Length;
+            if (getsockname(fd, ref MemoryMarshal.GetReference(address), ref length) != 0 || length < 4) continue;
+            // sockaddr_in and sockaddr_in6 alike: family (host order), then the port (network order).
+            int family = BitConverter.ToUInt16(address);
+            if (family is not (AfInet or AfInet6) || !ports.Contains(BinaryPrimitives.ReadUInt16BigEndian(address[2..]))) continue;
+            int accepting = 0, size = sizeof(int);
+            if (getsockopt(fd, SolSocket, SoAcceptConn, ref accepting, ref size) != 0) continue;
+            if ((accepting != 0) == listening) result.Add(fd);
         }
         return result;
     }
 
-    /// <summary>Whether TCP_NODELAY is set on a socket.</summary>
-    public static bool HasNoDelay(int fd)
-    {
-        int value = 0, length = sizeof(int);
-        return getsockopt(fd, IpProtoTcp, TcpNoDelay, ref value, ref length) == 0 && value != 0;
-    }
-
-    /// <summary>Inodes of established TCP sockets whose local port is one of the mock's (proc(5), /proc/net/tcp).</summary>
-    private HashSet<long> AcceptedSocketInodes()
-    {
-        var inodes = new HashSet<long>();
-        foreach (var table in (string[])["/proc/self/net/tcp", "/proc/self/net/tcp6"])
-        {
-            if (!File.Exists(table)) continue;
-            foreach (var line in File.ReadLines(table).Skip(1))
-            {
-                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
-                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (fields.Length < 10) continue;
-                string local = fields[1];
-                int port = int.Parse(local.AsSpan(local.LastIndexOf(':') + 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                if (!_ports.Contains(port) || int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture) != EstablishedState) continue;
-                inodes.Add(long.Parse(fields[9], CultureInfo.InvariantCulture));
-            }
-        }
-        return inodes;
-    }
-
-    public void Dispose() => _timer?.Dispose();
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getsockname(int fd, ref byte address, ref int length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getsockopt(int fd, int level, int name, ref int value, ref int length);
