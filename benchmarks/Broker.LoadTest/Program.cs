@@ -27,6 +27,7 @@ if (args.Length > 0 && args[0] == "--mock-cluster")
     // is not charged to the host either) and answers "done"; until stdin closes.
     using var mock = new MockCluster();
     mock.CreateTopology(int.Parse(args[1], CultureInfo.InvariantCulture));
+    mock.CreateTopic(PassthroughStep.Topic, int.Parse(args[1], CultureInfo.InvariantCulture));
     Console.Out.WriteLine(mock.Bootstrap);
     Console.Out.Flush();
     while (Console.In.ReadLine() is { } line)
@@ -106,6 +107,7 @@ void Mark(string what)
 {
     if (marks) Console.WriteLine($"mark {what} {Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency:F6}");
 }
+long outputBytes = 0, outputs = 0;
 double stepCpuPerAlert = 0, stepEncodeCpuPerAlert = 0, hostCpuPerAlert = 0;
 Dictionary<string, double> hostThreads = [], stepThreads = [];
 string stepGc = "", hostGc = "";
@@ -160,7 +162,7 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
             var latencies = new List<double>(messages.Count);
             var before = ThreadCpu.Snapshot();
             long start = Stopwatch.GetTimestamp();
-            long encoded = 0;
+            long encoded = 0, count = 0;
             for (int i = 0; i < messages.Count; i += batchSize)
             {
                 var batch = new List<byte[]>(batchSize);
@@ -173,13 +175,16 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
                     foreach (var r in results)
                     {
                         if (r.Outcome != StepOutcome.Emitted) continue;
-                        encoded += AlertMessageCodec.Instance.Encode(r.Value!).Length + AlertMessageCodec.Instance.KeyBytesOf(r.Value!)!.Length;
+                        encoded += AlertMessageCodec.Instance.Encode(r.Value!).Length;
+                        encoded += AlertMessageCodec.Instance.KeyBytesOf(r.Value!)!.Length;
+                        count++;
                     }
                 }
                 double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
                 for (int k = 0; k < batch.Count; k++) latencies.Add(ms);
             }
-            GC.KeepAlive(encoded);
+            Interlocked.Exchange(ref outputBytes, encoded);
+            Interlocked.Exchange(ref outputs, count);
             var threads = ThreadCpu.Delta(before, ThreadCpu.Snapshot());
             foreach (var name in threads.Keys.Where(ThreadCpu.IsKafkaHost).ToList()) threads.Remove(name);
             done.SetResult((threads.Values.Sum() / messages.Count, latencies, threads, Stopwatch.GetElapsedTime(start).TotalSeconds));
@@ -210,10 +215,13 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
 var roundResults = new List<(double StepEncode, double Host)>();
 var stepEncodeSeconds = new List<double>();
 (int Alerts, double Seconds, double CpuPerAlert, double ClusterCpuPerAlert) backlog = default;
+var passthroughCpu = new List<double>();
+Dictionary<string, double> passthroughThreads = [];
 {
     const int partitions = 64;
     using var cluster = sameProcessCluster ? new MockCluster() : null;
     cluster?.CreateTopology(partitions);
+    cluster?.CreateTopic(PassthroughStep.Topic, partitions);
     using var child = sameProcessCluster ? null : Process.Start(new ProcessStartInfo("dotnet")
     {
         ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture) },
@@ -251,9 +259,11 @@ var stepEncodeSeconds = new List<double>();
     var stop = new CancellationTokenSource();
     long committed = 0, target = long.MaxValue;
     TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    (KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host, Task Run) Start(StepHostOptions options)
+    (KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host, Task Run) Start(StepHostOptions options) =>
+        Run(new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, hostKafka, NullLogger.Instance));
+    (KafkaStepHost<byte[], TOut> Host, Task Run) Run<TOut>(KafkaStepHost<byte[], TOut> h)
     {
-        var h = new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, hostKafka, NullLogger.Instance);
+        committed = 0;
         h.BatchCompleted += s =>
         {
             Interlocked.Exchange(ref committed, s.In);
@@ -381,6 +391,32 @@ var stepEncodeSeconds = new List<double>();
     stop.Cancel();
     await run;
     stop.Dispose();
+
+    // The host's own cost, measured directly rather than as a difference of two noisy figures: the same host running a
+    // step that passes each message through (its bytes and key as they came), on the same messages, in a group whose
+    // offsets start at the end of the input topic. Its CPU per alert is everything the host does around a step.
+    stop = new CancellationTokenSource();
+    var passOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = PassthroughStep.Topic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-passthrough" };
+    CommitAtEnd(kafka, passOptions.GroupId, options.InputTopic, partitions);
+    Task passRun;
+    (_, passRun) = Run(new KafkaStepHost<byte[], byte[]>(new PassthroughStep(), RawBytesCodec.Instance, RawBytesCodec.Instance, passOptions, hostKafka, NullLogger.Instance));
+    run = passRun;
+    await DrainAsync(3);
+    for (int pass = 1; pass <= 3; pass++)
+    {
+        double cpu0 = CpuSeconds();
+        var threads0 = ThreadCpu.Snapshot();
+        long committed0 = Interlocked.Read(ref committed);
+        Mark($"passthrough-{pass}-start");
+        await DrainAsync(copies);
+        Mark($"passthrough-{pass}-end");
+        int alerts = (int)(Interlocked.Read(ref committed) - committed0);
+        passthroughCpu.Add((CpuSeconds() - cpu0) / alerts);
+        Accumulate(passthroughThreads, ThreadCpu.Delta(threads0, ThreadCpu.Snapshot()), 1.0 / 3 / alerts);
+    }
+    stop.Cancel();
+    await run;
+    stop.Dispose();
     child?.StandardInput.Close();
     child?.WaitForExit();
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
@@ -401,6 +437,9 @@ double overhead = Median(roundResults.Select(r => r.Host / r.StepEncode - 1));
 Console.WriteLine($"median: step + encode {stepEncodeCpuPerAlert * 1000:F3} ms, Kafka host {hostCpuPerAlert * 1000:F3} ms; host adds {overhead * 100:F1}% (median of rounds) to step + encode{(sameProcessCluster ? " (mock cluster included)" : "")}; step call alone {stepCpuPerAlert * 1000:F3} ms");
 double stepEncodeRate = messages.Count / Median(stepEncodeSeconds), backlogRate = backlog.Alerts / backlog.Seconds;
 Console.WriteLine($"Throughput: step + encode on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
+double passthrough = Median(passthroughCpu);
+Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of step + encode; by thread: {string.Join(", ", passthroughThreads.Where(t => t.Value >= 0.5e-6).OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value * 1000:F3}"))}");
+Console.WriteLine($"Message sizes: input {bytes / (double)messages.Count / 1000:F1} kB, ingest's output {(outputs > 0 ? outputBytes / (double)outputs / 1000 : 0):F1} kB (the pass-through's output is its input)");
 Console.WriteLine($"GC (round 1): step + encode {stepGc}; Kafka host {hostGc}");
 if (hostThreads.Count > 0)
 {
@@ -459,6 +498,22 @@ static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times)
         }
     }
     producer.Flush(TimeSpan.FromMinutes(1));
+}
+
+/// <summary>Emits each input as it is: running it on the Kafka host measures everything the host does around a step.</summary>
+internal sealed class PassthroughStep : IStep<byte[], byte[]>
+{
+    /// <summary>The pass-through host's output topic (created in the mock cluster with the topology).</summary>
+    public const string Topic = "loadtest.passthrough";
+
+    public string Name => "passthrough";
+
+    public ValueTask<IReadOnlyList<StepResult<byte[]>>> ExecuteAsync(IReadOnlyList<byte[]> batch, CancellationToken cancellationToken)
+    {
+        var results = new StepResult<byte[]>[batch.Count];
+        for (int i = 0; i < results.Length; i++) results[i] = StepResult<byte[]>.Emit(batch[i]);
+        return ValueTask.FromResult<IReadOnlyList<StepResult<byte[]>>>(results);
+    }
 }
 
 /// <summary>CPU time of this process's threads by name, from /proc/self/task (Linux; empty elsewhere).</summary>
