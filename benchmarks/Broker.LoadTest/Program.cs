@@ -9,7 +9,7 @@
 // thread of its own, then the Kafka host on the same messages; the median is reported, with a breakdown by thread.
 // Then a backlog of COPIES copies is drained by a fresh host, for its alerts/s with librdkafka on the second core.
 // Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [ROUNDS]
-//          [--in-process-cluster] [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
+//          [--in-process-cluster] [--batch N] [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
 //        ... -- --probe [size=N,count=N,SETTING=VALUE,...]...
 using System.Diagnostics;
 using System.Globalization;
@@ -75,6 +75,7 @@ bool sameProcessCluster = args.Contains("--in-process-cluster");
 // configuration sections do for a service), to compare settings on the same messages.
 var hostConsumerSettings = new Dictionary<string, string>(StringComparer.Ordinal);
 var hostProducerSettings = new Dictionary<string, string>(StringComparer.Ordinal);
+int? batchOption = null;
 {
     var rest = new List<string>();
     for (int i = 0; i < args.Length; i++)
@@ -83,6 +84,10 @@ var hostProducerSettings = new Dictionary<string, string>(StringComparer.Ordinal
         {
             (args[i] == "--consumer" ? hostConsumerSettings : hostProducerSettings)[name] = value;
             i++;
+        }
+        else if (args[i] == "--batch" && i + 1 < args.Length)
+        {
+            batchOption = int.Parse(args[++i], CultureInfo.InvariantCulture);
         }
         else if (args[i] != "--in-process-cluster")
         {
@@ -125,8 +130,8 @@ Console.WriteLine($"{messages.Count} messages ({bytes / 1e6:F1} MB): {one.Count}
 var ingestOptions = new IngestOptions { DuplicateWindow = 0 };
 // One batch size for every path: a step's cost per alert depends on it (a batch of 500 ~65 kB alerts keeps ~30 MB of
 // decoded alerts and cutouts alive through each GC), so comparing the host at 500 with the step alone at 64 charged
-// that to the host.
-const int batchSize = 64;
+// that to the host. --batch N changes it for every path.
+int batchSize = batchOption ?? 64;
 var rows = new List<(string Path, int Alerts, double Seconds, double P50, double P99)>();
 
 // Warm-up: JIT the decode and mapping paths.
@@ -436,6 +441,10 @@ for (int i = 0; i < roundResults.Count; i++)
 double overhead = Median(roundResults.Select(r => r.Host / r.StepEncode - 1));
 Console.WriteLine($"median: step + encode {stepEncodeCpuPerAlert * 1000:F3} ms, Kafka host {hostCpuPerAlert * 1000:F3} ms; host adds {overhead * 100:F1}% (median of rounds) to step + encode{(sameProcessCluster ? " (mock cluster included)" : "")}; step call alone {stepCpuPerAlert * 1000:F3} ms");
 double stepEncodeRate = messages.Count / Median(stepEncodeSeconds), backlogRate = backlog.Alerts / backlog.Seconds;
+// The window opens when the first batch is committed, by when the next batch has already been stepped (pipelining):
+// over few batches that unmeasured step inflates the rate.
+if (backlog.Alerts < 10 * batchSize)
+    Console.WriteLine($"(the backlog below spans fewer than 10 batches of {batchSize}: its rate is biased upwards; use more copies or smaller batches)");
 Console.WriteLine($"Throughput: step + encode on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
 double passthrough = Median(passthroughCpu);
 Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of step + encode; by thread: {string.Join(", ", passthroughThreads.Where(t => t.Value >= 0.5e-6).OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value * 1000:F3}"))}");
