@@ -534,43 +534,37 @@ internal static class ThreadCpu
         if (!Directory.Exists("/proc/self/task")) return result;
         foreach (var dir in Directory.GetDirectories("/proc/self/task"))
         {
-            try
-            {
-                string stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                int close = stat.LastIndexOf(')');
-                string name = stat[(stat.IndexOf('(') + 1)..close];
-                var fields = stat[(close + 2)..].Split(' ');
-                // Fields after the name: state is [0], utime [11], stime [12] (proc(5)), in clock ticks.
-                double seconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-                result[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = (name, seconds);
-            }
-            catch (IOException)
-            {
-                // The thread ended meanwhile.
-            }
+            // null: the thread ended meanwhile.
+            if (ReadStat(Path.Combine(dir, "stat")) is { } stat) result[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] = stat;
         }
         return result;
     }
 
     /// <summary>CPU seconds used so far by a process (Linux /proc; 0 elsewhere).</summary>
-    public static double OfProcess(int pid)
+    public static double OfProcess(int pid) => ReadStat($"/proc/{pid}/stat")?.Seconds ?? 0;
+
+    /// <summary>A process's or thread's name and CPU seconds (user + system) from its stat file (proc(5)); null if gone.</summary>
+    private static (string Name, double Seconds)? ReadStat(string path)
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            string stat = File.ReadAllText(path);
+            int close = stat.LastIndexOf(')');
+            var fields = stat[(close + 2)..].Split(' ');
+            // Fields after the name: state is [0], utime [11], stime [12], in clock ticks.
+            double seconds = (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+            return (stat[(stat.IndexOf('(') + 1)..close], seconds);
         }
         catch (IOException)
         {
-            return 0;
+            return null;
         }
     }
 
     /// <summary>
     /// Threads that belong to the Kafka host rather than to the step's own work: librdkafka's (<c>rdk:</c>), and the
     /// .NET thread pool and long-running threads the host's loop and Confluent.Kafka's poll loop run on (the step
-    /// pass runs on the main thread and does not use them).
+    /// pass runs on a thread of its own and does not use them).
     /// </summary>
     public static bool IsKafkaHost(string name) => name.StartsWith("rdk:", StringComparison.Ordinal) || name.StartsWith(".NET TP Worker", StringComparison.Ordinal) || name.StartsWith(".NET Long Runni", StringComparison.Ordinal);
 

@@ -16,20 +16,24 @@ public static class KafkaClients
     /// </summary>
     public static ConsumerConfig ConsumerConfig(KafkaSettings settings, string groupId, string autoOffsetReset = "earliest")
     {
-        var config = new ConsumerConfig(settings.For(settings.Consumer))
+        var configured = settings.For(settings.Consumer);
+        var config = new ConsumerConfig(configured)
         {
             GroupId = groupId,
             EnableAutoOffsetStore = false,
             EnableAutoCommit = false,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
         };
-        if (!settings.For(settings.Consumer).ContainsKey("fetch.wait.max.ms"))
-            config.FetchWaitMaxMs = 25;
-        if (!settings.For(settings.Consumer).ContainsKey("fetch.max.bytes"))
-            config.FetchMaxBytes = DefaultFetchMaxBytes;
-        if (!settings.For(settings.Consumer).ContainsKey("auto.offset.reset"))
-            config.Set("auto.offset.reset", autoOffsetReset);
+        SetDefault(config, configured, "fetch.wait.max.ms", "25");
+        SetDefault(config, configured, "fetch.max.bytes", StepHostOptions.Invariant(DefaultFetchMaxBytes));
+        SetDefault(config, configured, "auto.offset.reset", autoOffsetReset);
         return config;
+    }
+
+    /// <summary>Sets a librdkafka setting Broker prefers, unless the deployment configured it.</summary>
+    internal static void SetDefault(ClientConfig config, IReadOnlyDictionary<string, string> configured, string name, string value)
+    {
+        if (!configured.ContainsKey(name)) config.Set(name, value);
     }
 
     /// <summary>
@@ -42,13 +46,13 @@ public static class KafkaClients
     /// <summary>Producer settings: the deployment's, with <c>acks=all</c> unless the deployment says otherwise.</summary>
     public static ProducerConfig ProducerConfig(KafkaSettings settings)
     {
-        var all = settings.For(settings.Producer);
-        var config = new ProducerConfig(all);
-        if (!all.ContainsKey("acks")) config.Acks = Acks.All;
-        if (!all.ContainsKey("linger.ms")) config.LingerMs = 5;
+        var configured = settings.For(settings.Producer);
+        var config = new ProducerConfig(configured);
+        SetDefault(config, configured, "acks", "all");
+        SetDefault(config, configured, "linger.ms", "5");
         // The host reads only the error of a delivery report; by default Confluent.Kafka also copies each delivered
         // message's headers back into .NET and asks librdkafka for its time stamp and persistence status.
-        if (!all.ContainsKey(DeliveryReportFields)) config.Set(DeliveryReportFields, "none");
+        SetDefault(config, configured, DeliveryReportFields, "none");
         return config;
     }
 

@@ -76,8 +76,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         var consumerConfig = KafkaClients.ConsumerConfig(_kafka, _options.EffectiveGroupId(_step.Name), _options.AutoOffsetReset);
         // Confluent.Kafka copies every field of a consumed message into .NET objects unless told otherwise; the host
         // needs the topic (partitions, dead-letter headers) and the headers (copied downstream), not the time stamp.
-        if (!_kafka.For(_kafka.Consumer).ContainsKey(KafkaClients.ConsumeResultFields))
-            consumerConfig.Set(KafkaClients.ConsumeResultFields, "topic,headers");
+        KafkaClients.SetDefault(consumerConfig, _kafka.For(_kafka.Consumer), KafkaClients.ConsumeResultFields, "topic,headers");
         var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetValueDeserializer(KafkaClients.ValueDeserializer)
             .SetErrorHandler((_, e) => OnError("consumer", e))
