@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -15,8 +16,7 @@ public sealed record SourceMessage(string Source, int Index, byte[] Value, strin
 /// <param name="Value">The record (an <c>Alert</c> for Broker's chain).</param>
 /// <param name="Key">Its key (the alert id).</param>
 /// <param name="Origin">The message it came from.</param>
-/// <param name="StageTimes">When each stage finished with it, Unix microseconds, by stage name.</param>
-public sealed record PipelineOutput(object Value, string? Key, SourceMessage Origin, IReadOnlyDictionary<string, long> StageTimes);
+public sealed record PipelineOutput(object Value, string? Key, SourceMessage Origin);
 
 /// <summary>An alert a stage refused, with the reason.</summary>
 /// <param name="Stage">The stage.</param>
@@ -91,7 +91,6 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
         public SourceMessage Origin { get; } = origin;
         public object Value { get; set; } = value;
         public long Started { get; } = started;
-        public Dictionary<string, long> StageTimes { get; } = new(StringComparer.Ordinal);
         public string? Key { get; set; } = origin.Key;
     }
 
@@ -111,6 +110,15 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
         var channels = new Channel<Envelope>[stages.Count + 1];
         for (int i = 0; i < channels.Length; i++)
             channels[i] = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(_options.ChannelCapacity) { SingleReader = true, SingleWriter = true });
+
+        // The first failure of any task. It completes every channel, so that writers blocked on a full channel and
+        // readers waiting on an empty one end instead of hanging, and it is what RunAsync throws.
+        Exception? failure = null;
+        void Fail(Exception ex)
+        {
+            Interlocked.CompareExchange(ref failure, ex, null);
+            foreach (var c in channels) c.Writer.TryComplete();
+        }
 
         long read = 0, accounted = 0, written = 0, lastReport = 0;
         bool stopped = false;
@@ -146,6 +154,11 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
             {
                 stopped = true;
             }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
             finally
             {
                 channels[0].Writer.TryComplete();
@@ -173,7 +186,6 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
                         var values = new object[batch.Count];
                         for (int i = 0; i < values.Length; i++) values[i] = batch[i].Value;
                         var results = await stage.RunAsync(values, _options.TransientRetries, logger, CancellationToken.None).ConfigureAwait(false);
-                        long now = BrokerHeaders.NowMicros();
                         int dropped = 0;
                         for (int i = 0; i < batch.Count; i++)
                         {
@@ -184,7 +196,6 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
                             {
                                 e.Value = value!;
                                 e.Key = stage.KeyOf(value!) ?? e.Key;
-                                e.StageTimes[stage.Name] = now;
                                 await output.WriteAsync(e, CancellationToken.None).ConfigureAwait(false);
                                 continue;
                             }
@@ -197,6 +208,11 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
                         if (dropped > 0) Accounted(dropped);
                     }
                 }
+                catch (Exception ex)
+                {
+                    Fail(ex);
+                    throw;
+                }
                 finally
                 {
                     output.TryComplete();
@@ -206,18 +222,26 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
 
         var sink = Task.Run(async () =>
         {
-            var input = channels[^1].Reader;
-            while (await input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            try
             {
-                int n = 0;
-                while (input.TryRead(out var e))
+                var input = channels[^1].Reader;
+                while (await input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
                 {
-                    latencies.Add((Stopwatch.GetTimestamp() - e.Started) * 1000.0 / Stopwatch.Frequency);
-                    onOutput?.Invoke(new PipelineOutput(e.Value, e.Key, e.Origin, e.StageTimes));
-                    written++;
-                    n++;
+                    int n = 0;
+                    while (input.TryRead(out var e))
+                    {
+                        latencies.Add((Stopwatch.GetTimestamp() - e.Started) * 1000.0 / Stopwatch.Frequency);
+                        onOutput?.Invoke(new PipelineOutput(e.Value, e.Key, e.Origin));
+                        written++;
+                        n++;
+                    }
+                    Accounted(n);
                 }
-                Accounted(n);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
             }
         }, CancellationToken.None);
 
@@ -225,11 +249,10 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
         {
             await Task.WhenAll([reader, .. workers, sink]).ConfigureAwait(false);
         }
-        catch
+        catch when (failure is not null)
         {
-            // A fatal failure in one stage: complete every channel so the others end, then rethrow.
-            foreach (var c in channels) c.Writer.TryComplete();
-            throw;
+            // The first failure, not the ChannelClosedException it caused in the tasks it stopped.
+            ExceptionDispatchInfo.Throw(failure);
         }
         progress?.Report(Interlocked.Read(ref accounted));
         var elapsed = Stopwatch.GetElapsedTime(t0);

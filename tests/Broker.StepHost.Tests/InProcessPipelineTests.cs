@@ -12,6 +12,21 @@ internal sealed class ParseStep : IStep<byte[], int>
             .Select(b => b.Length == 0 ? StepResult<int>.DeadLetter("empty") : StepResult<int>.Emit(b[0] - 100)).ToArray());
 }
 
+/// <summary>Passes ints through until it has seen <paramref name="limit"/> of them, then fails fatally (a corrupt model).</summary>
+internal sealed class FatalAfterStep(int limit) : IStep<int, int>
+{
+    private int _seen;
+
+    public string Name => "fatal";
+
+    public ValueTask<IReadOnlyList<StepResult<int>>> ExecuteAsync(IReadOnlyList<int> batch, CancellationToken cancellationToken)
+    {
+        _seen += batch.Count;
+        if (_seen > limit) throw new StepException(FailureKind.Fatal, "model file corrupt");
+        return ValueTask.FromResult<IReadOnlyList<StepResult<int>>>(batch.Select(StepResult<int>.Emit).ToArray());
+    }
+}
+
 public class InProcessPipelineTests
 {
     private static async IAsyncEnumerable<SourceMessage> Messages(int count, CancellationTokenSource? stopAfter = null, int stopAt = -1)
@@ -70,6 +85,16 @@ public class InProcessPipelineTests
         var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(Messages(3)));
         Assert.Equal(FailureKind.Fatal, ex.Kind);
         Assert.Contains("parity takes Int32", ex.Message);
+    }
+
+    // The timeout guards against the hang this test is about: upstream stages blocked on full channels.
+    [Fact(Timeout = 60_000)]
+    public async Task A_fatal_failure_with_full_channels_ends_the_run_with_that_failure()
+    {
+        var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep()), PipelineStage.From(new FatalAfterStep(20))], new InProcessOptions { BatchSize = 4, ChannelCapacity = 2 });
+        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(Messages(1000)));
+        Assert.Equal(FailureKind.Fatal, ex.Kind);
+        Assert.Contains("model file corrupt", ex.Message);
     }
 
     [Fact]
