@@ -73,7 +73,7 @@ public sealed class IngestStep : IStep<byte[], Alert>
         if (CheckCutouts(alert) is { } problem) return StepResult<Alert>.DeadLetter($"alert {alert.AlertId}: {problem}");
         if (!_recent.Add(alert.AlertId))
         {
-            _log?.LogDebug("Duplicate {AlertId} dropped", alert.AlertId);
+            if (_log?.IsEnabled(LogLevel.Debug) == true) _log.LogDebug("Duplicate {AlertId} dropped", alert.AlertId);
             return StepResult<Alert>.Duplicate($"alert {alert.AlertId} seen within the last {_options.DuplicateWindow} alerts");
         }
         return StepResult<Alert>.Emit(alert);

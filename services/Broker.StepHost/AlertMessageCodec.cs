@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Globalization;
 using Broker.Alerts.Avro;
 using Broker.Alerts.Model;
@@ -38,12 +37,7 @@ public sealed class AlertMessageCodec : IMessageCodec<Alert>
     public string? KeyOf(Alert value) => KeyFor(value.AlertId);
 
     /// <inheritdoc />
-    public byte[]? KeyBytesOf(Alert value)
-    {
-        Span<byte> digits = stackalloc byte[20];
-        Utf8Formatter.TryFormat(value.AlertId, digits, out int n);
-        return digits[..n].ToArray();
-    }
+    public byte[]? KeyBytesOf(Alert value) => BrokerHeaders.Number(value.AlertId);
 
     /// <summary>The Kafka key of an alert id: its decimal digits in UTF-8.</summary>
     public static string KeyFor(long alertId) => alertId.ToString(CultureInfo.InvariantCulture);

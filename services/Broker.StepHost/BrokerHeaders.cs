@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 
@@ -32,8 +33,13 @@ public static class BrokerHeaders
     /// <summary>Current time as Unix microseconds.</summary>
     public static long NowMicros() => (DateTimeOffset.UtcNow.Ticks - DateTimeOffset.UnixEpoch.Ticks) / 10;
 
-    /// <summary>UTF-8 bytes of a number.</summary>
-    public static byte[] Number(long value) => Encoding.UTF8.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+    /// <summary>UTF-8 bytes of a number (its decimal digits), formatted straight into bytes.</summary>
+    public static byte[] Number(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        return digits[..n].ToArray();
+    }
 
     /// <summary>UTF-8 bytes of text.</summary>
     public static byte[] Text(string value) => Encoding.UTF8.GetBytes(value);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Broker.StepHost;
 
 /// <summary>
-/// Writes the health file: a small JSON document (status, time, counters, lag) rewritten atomically at most once a
+/// Writes the health file: a small JSON document (status, time, counters, lag, dead-letter reasons) rewritten atomically at most once a
 /// second while the host runs. A liveness probe checks that <c>updated</c> is recent and <c>status</c> is
 /// <c>running</c>.
 /// </summary>
@@ -33,6 +33,7 @@ internal sealed class HealthReporter(string? path, StepCounters counters)
             batches = s.Batches,
             lastBatchMs = s.LastBatchMs,
             meanBatchMs = s.MeanBatchMs,
+            deadLetterReasons = counters.DeadLetterReasons,
         };
         try
         {

@@ -107,8 +107,9 @@ public static class KafkaClients
     /// Connects to the cluster and checks that every topic exists. Does not create topics (librdkafka's mock cluster
     /// and production clusters alike are given their topics by <c>broker dev-kafka</c> or the deployment).
     /// </summary>
+    /// <returns>The topics present, with their partition counts.</returns>
     /// <exception cref="StepHostConfigurationException">No bootstrap address, the cluster is unreachable, or a topic is missing.</exception>
-    public static void CheckCluster(KafkaSettings settings, IReadOnlyCollection<string> topics, TimeSpan timeout)
+    public static IReadOnlyDictionary<string, int> CheckCluster(KafkaSettings settings, IReadOnlyCollection<string> topics, TimeSpan timeout)
     {
         string bootstrap = settings.Bootstrap
             ?? throw new StepHostConfigurationException("no Kafka bootstrap address: set Kafka:bootstrap.servers, BROKER_KAFKA_BOOTSTRAP_SERVERS or --bootstrap");
@@ -128,15 +129,12 @@ public static class KafkaClients
         }
         if (metadata.Brokers.Count == 0)
             throw new StepHostConfigurationException($"Kafka at {bootstrap} answered with no brokers");
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var t in metadata.Topics)
-        {
-            if (t.Error.Code == ErrorCode.NoError) present.Add(t.Topic);
-        }
-        var missing = topics.Where(t => !present.Contains(t)).ToList();
+        var present = PartitionCounts(metadata);
+        var missing = topics.Where(t => !present.ContainsKey(t)).ToList();
         if (missing.Count > 0)
             throw new StepHostConfigurationException(
                 $"topic{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} not found at {bootstrap}; create {(missing.Count > 1 ? "them" : "it")} (broker dev-kafka creates Broker's topology)");
+        return present;
     }
 
     /// <summary>The topics present on a cluster with their partition counts.</summary>
@@ -144,7 +142,9 @@ public static class KafkaClients
     {
         var config = new AdminClientConfig(settings.For(settings.Consumer));
         using var admin = Build(() => new AdminClientBuilder(config).Build(), "client");
-        var metadata = admin.GetMetadata(timeout);
-        return metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+        return PartitionCounts(admin.GetMetadata(timeout));
     }
+
+    private static Dictionary<string, int> PartitionCounts(Metadata metadata) =>
+        metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,7 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly HashSet<TopicPartition> _assigned = [];
     private readonly HashSet<string> _replayKeys = new(StringComparer.Ordinal);
     private readonly string _timeHeader;
+    private readonly byte[] _stepNameBytes;
     private InFlightBatch? _inFlight;
     private IConsumer<byte[], byte[]>? _consumer;
     private IProducer<byte[], byte[]>? _producer;
@@ -48,6 +50,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log = logger;
         Counters = new StepCounters(step.Name);
         _timeHeader = BrokerHeaders.TimeHeader(step.Name);
+        _stepNameBytes = BrokerHeaders.Text(step.Name);
     }
 
     /// <summary>How many partitions this instance holds now.</summary>
@@ -91,11 +94,11 @@ public sealed class KafkaStepHost<TIn, TOut>
             .SetPartitionsLostHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), lost: true));
         using var consumer = KafkaClients.Build(() => consumerBuilder.Build(), "consumer");
         // Settings are checked by building the clients; the cluster and topics next, before anything is consumed.
-        KafkaClients.CheckCluster(_kafka, [input, output, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
+        var partitions = KafkaClients.CheckCluster(_kafka, [input, output, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
         _connected = true;
         _consumer = consumer;
         _producer = producer;
-        if (_options.DropReplayedOutputs) LoadReplayKeys(output);
+        if (_options.DropReplayedOutputs) LoadReplayKeys(output, partitions[output]);
         consumer.Subscribe(input);
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
@@ -318,7 +321,7 @@ public sealed class KafkaStepHost<TIn, TOut>
             var r = prepared[i];
             if (r.Outcome == StepOutcome.Emitted)
             {
-                if (_replayKeys.Count > 0 && r.Key is not null && _replayKeys.Remove(Encoding.UTF8.GetString(r.Key)))
+                if (_replayKeys.Count > 0 && r.Key is not null && RemoveReplayKey(r.Key))
                 {
                     // Already in the output topic: delivered by an instance that stopped before committing it.
                     replays++;
@@ -326,7 +329,7 @@ public sealed class KafkaStepHost<TIn, TOut>
                     Counters.AddReplayed(1);
                     continue;
                 }
-                var headers = OutputHeaders(m.Message.Headers);
+                var headers = ForwardedHeaders(m.Message.Headers);
                 headers.Add(_timeHeader, now);
                 Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery, stop);
                 Counters.Count(StepOutcome.Emitted);
@@ -334,15 +337,16 @@ public sealed class KafkaStepHost<TIn, TOut>
             }
             if (r.Outcome == StepOutcome.DeadLettered)
             {
-                var headers = CopyHeaders(m.Message.Headers);
-                headers.Add(BrokerHeaders.DeadLetterStep, BrokerHeaders.Text(_step.Name));
+                var headers = ForwardedHeaders(m.Message.Headers);
+                headers.Add(BrokerHeaders.DeadLetterStep, _stepNameBytes);
                 headers.Add(BrokerHeaders.DeadLetterReason, BrokerHeaders.Text(r.Reason ?? "(no reason)"));
                 headers.Add(BrokerHeaders.DeadLetterSourceTopic, BrokerHeaders.Text(m.Topic));
                 headers.Add(BrokerHeaders.DeadLetterSourcePartition, BrokerHeaders.Number(m.Partition.Value));
                 headers.Add(BrokerHeaders.DeadLetterSourceOffset, BrokerHeaders.Number(m.Offset.Value));
                 var message = new Message<byte[], byte[]> { Key = m.Message.Key, Value = m.Message.Value, Headers = headers };
                 Produce(producer, _options.EffectiveDeadLetterTopic, message, flight.Delivery, stop);
-                _log.LogDebug("Dead letter {Topic} {Partition} {Offset}: {Reason}", m.Topic, m.Partition.Value, m.Offset.Value, r.Reason);
+                if (_log.IsEnabled(LogLevel.Debug))
+                    _log.LogDebug("Dead letter {Topic} {Partition} {Offset}: {Reason}", m.Topic, m.Partition.Value, m.Offset.Value, r.Reason);
             }
             Counters.Count(r.Outcome, r.Reason);
         }
@@ -444,14 +448,13 @@ public sealed class KafkaStepHost<TIn, TOut>
     /// outputs a previous instance may have delivered without committing its input offsets (one batch at most).
     /// Outputs with these keys are counted as duplicates and not produced again (docs/kafka.md).
     /// </summary>
-    private void LoadReplayKeys(string topic)
+    private void LoadReplayKeys(string topic, int partitions)
     {
         var config = KafkaClients.ConsumerConfig(_kafka, "broker-replay-check-" + Guid.NewGuid().ToString("N"), "earliest");
         config.EnableAutoCommit = false;
         config.Set("log_level", "0");
         using var reader = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build(), "consumer");
         var timeout = TimeSpan.FromSeconds(_options.StartupTimeoutSeconds);
-        int partitions = KafkaClients.ListTopics(_kafka, timeout).TryGetValue(topic, out int n) ? n : 0;
         var ends = new Dictionary<int, long>();
         var assign = new List<TopicPartitionOffset>();
         for (int p = 0; p < partitions; p++)
@@ -474,32 +477,32 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log.LogInformation("Step {Step}: {Keys} keys at the end of {Output} checked against a replayed batch", _step.Name, _replayKeys.Count, topic);
     }
 
-    /// <summary>
-    /// The headers of an output: the input's, less any dead-letter headers. The consumed message's own header list
-    /// is reused (it is not read again once its output is produced) unless dead-letter headers must be dropped.
-    /// </summary>
-    private static Headers OutputHeaders(Headers? source)
+    /// <summary>Whether an output's key is among the replay keys (and takes it out), without making a string of it.</summary>
+    private bool RemoveReplayKey(byte[] key)
     {
-        if (source is null) return new Headers();
-        for (int i = 0; i < source.Count; i++)
-        {
-            if (IsDeadLetterHeader(source[i])) return CopyHeaders(source);
-        }
-        return source;
+        Span<char> chars = key.Length <= 64 ? stackalloc char[64] : new char[key.Length];
+        int n = Encoding.UTF8.GetChars(key, chars);
+        return _replayKeys.GetAlternateLookup<ReadOnlySpan<char>>().Remove(chars[..n]);
     }
 
-    private static Headers CopyHeaders(Headers? source)
+    /// <summary>
+    /// The headers an output or a dead letter carries on: the input's, less any dead-letter headers (a message replayed
+    /// from a dead-letter topic starts afresh). The consumed message's own header list is reused and edited: it is not
+    /// read again once its output or dead letter is produced.
+    /// </summary>
+    private static Headers ForwardedHeaders(Headers? source)
     {
-        var headers = new Headers();
-        if (source is null) return headers;
+        if (source is null) return new Headers();
+        List<string>? deadLetterKeys = null;
         for (int i = 0; i < source.Count; i++)
         {
-            var h = source[i];
-            // A message replayed from a dead-letter topic starts afresh.
-            if (IsDeadLetterHeader(h)) continue;
-            headers.Add(h.Key, h.GetValueBytes());
+            if (IsDeadLetterHeader(source[i])) (deadLetterKeys ??= []).Add(source[i].Key);
         }
-        return headers;
+        if (deadLetterKeys is not null)
+        {
+            foreach (var key in deadLetterKeys) source.Remove(key);
+        }
+        return source;
     }
 
     private static bool IsDeadLetterHeader(IHeader h) => h.Key.StartsWith("dlq.", StringComparison.Ordinal);
@@ -570,9 +573,12 @@ public sealed class KafkaStepHost<TIn, TOut>
             Started = started;
             foreach (var m in batch)
             {
+                // ConsumeResult.TopicPartition makes a new object on every access.
+                var tp = m.TopicPartition;
                 long next = m.Offset.Value + 1;
-                if (!Offsets.TryGetValue(m.TopicPartition, out var o) || o.Value < next) Offsets[m.TopicPartition] = new Offset(next);
-                InCounts[m.TopicPartition] = InCounts.GetValueOrDefault(m.TopicPartition) + 1;
+                ref var offset = ref CollectionsMarshal.GetValueRefOrAddDefault(Offsets, tp, out bool seen);
+                if (!seen || offset.Value < next) offset = new Offset(next);
+                CollectionsMarshal.GetValueRefOrAddDefault(InCounts, tp, out _)++;
             }
         }
 

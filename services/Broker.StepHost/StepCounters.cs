@@ -45,7 +45,7 @@ public sealed class StepCounters
     /// <summary>Consumer lag summed over assigned partitions (messages), or -1 when unknown.</summary>
     public long Lag { get => Interlocked.Read(ref _lag); set => Interlocked.Exchange(ref _lag, value); }
 
-    /// <summary>Dead-letter reasons (their first line, shortened) and how often each occurred.</summary>
+    /// <summary>Dead-letter reasons, grouped (<see cref="ReasonKey"/>), and how often each occurred; in the health file.</summary>
     public IReadOnlyDictionary<string, long> DeadLetterReasons => _reasons;
 
     /// <summary>Adds read alerts.</summary>
@@ -62,7 +62,10 @@ public sealed class StepCounters
             case StepOutcome.Emitted: Interlocked.Increment(ref _out); break;
             case StepOutcome.DeadLettered:
                 Interlocked.Increment(ref _deadLettered);
-                _reasons.AddOrUpdate(ReasonKey(reason), 1, (_, n) => n + 1);
+                string key = ReasonKey(reason);
+                // Bounded: a stream of novel reasons must not grow the process without limit.
+                if (_reasons.Count >= MaxReasons && !_reasons.ContainsKey(key)) key = OtherReasons;
+                _reasons.AddOrUpdate(key, 1, static (_, n) => n + 1);
                 break;
             case StepOutcome.Duplicate: Interlocked.Increment(ref _duplicates); break;
             case StepOutcome.Filtered: Interlocked.Increment(ref _filtered); break;
@@ -91,13 +94,29 @@ public sealed class StepCounters
             Interlocked.Read(ref _batchMicrosMax) / 1000.0, Replayed);
     }
 
-    /// <summary>Reasons are grouped by their text up to the first digit-bearing detail, so ids don't split groups.</summary>
+    /// <summary>Most distinct reasons kept; further ones are counted under <see cref="OtherReasons"/>.</summary>
+    public const int MaxReasons = 64;
+
+    /// <summary>The group of reasons beyond <see cref="MaxReasons"/>.</summary>
+    public const string OtherReasons = "(other reasons)";
+
+    /// <summary>
+    /// A reason's group: its first line, with every run of digits shown as <c>#</c> so that alert ids, offsets and
+    /// values do not split one cause into many groups, shortened to 160 characters.
+    /// </summary>
     internal static string ReasonKey(string? reason)
     {
         if (string.IsNullOrEmpty(reason)) return "(no reason)";
         int nl = reason.IndexOf('\n');
-        string s = nl >= 0 ? reason[..nl] : reason;
-        return s.Length <= 160 ? s : s[..160];
+        var line = (nl >= 0 ? reason.AsSpan(0, nl) : reason.AsSpan());
+        if (line.IndexOfAnyInRange('0', '9') < 0) return line.Length <= 160 ? line.ToString() : line[..160].ToString();
+        var key = new System.Text.StringBuilder(Math.Min(line.Length, 160));
+        for (int i = 0; i < line.Length && key.Length < 160; i++)
+        {
+            if (!char.IsAsciiDigit(line[i])) key.Append(line[i]);
+            else if (i == 0 || !char.IsAsciiDigit(line[i - 1])) key.Append('#');
+        }
+        return key.ToString();
     }
 }
 

@@ -92,4 +92,14 @@ public class ConfigurationTests
         Assert.Equal(2, c.DeadLetterReasons["x"]);
         Assert.Equal(1, c.Out);
     }
+
+    [Fact]
+    public void Ids_do_not_split_reasons_and_the_groups_are_bounded()
+    {
+        Assert.Equal("alert #: cutout science missing", StepCounters.ReasonKey("alert 1154308030015010004: cutout science missing"));
+        var c = new StepCounters("s");
+        for (int i = 0; i < StepCounters.MaxReasons + 10; i++) c.Count(StepOutcome.DeadLettered, $"reason {(char)('a' + i % 26)}{(char)('a' + i / 26)} at offset {i}");
+        Assert.Equal(StepCounters.MaxReasons + 1, c.DeadLetterReasons.Count);
+        Assert.Equal(StepCounters.MaxReasons + 10, c.DeadLetterReasons.Values.Sum());
+    }
 }
