@@ -370,29 +370,20 @@ Dictionary<string, double> passthroughThreads = [];
     var latencies = new List<double>();
     var check = await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Select(m => m.Value).ToList(), CancellationToken.None);
     var wave = one.Where((m, i) => check[i].Outcome == StepOutcome.Emitted).Take(300).ToList();
-    using (var producer = KafkaClients.Producer(kafka))
+    // Each alert sent as soon as it is due (linger.ms 0), one every 10 ms, by the writer `broker replay` uses.
+    var paced = KafkaSettings.ForBootstrap(bootstrap);
+    paced.Producer["linger.ms"] = "0";
+    var produceTask = Task.Run(() => TopicWriter.WriteAll(paced, BrokerTopics.SurveyAlerts, wave, i => i * 0.010, CancellationToken.None));
+    var until = DateTime.UtcNow.AddSeconds(60);
+    while (latencies.Count < wave.Count && DateTime.UtcNow < until)
     {
-        var produceTask = Task.Run(() =>
-        {
-            foreach (var m in wave)
-            {
-                var headers = new Headers { { BrokerHeaders.TimeHeader("replay"), BrokerHeaders.Number(BrokerHeaders.NowMicros()) } };
-                producer.Produce(BrokerTopics.SurveyAlerts, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key!), Value = m.Value, Headers = headers });
-                producer.Flush(TimeSpan.FromSeconds(5));
-                Thread.Sleep(10);
-            }
-        });
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (latencies.Count < wave.Count && DateTime.UtcNow < until)
-        {
-            var r = reader.Consume(200);
-            if (r is null) continue;
-            long now = BrokerHeaders.NowMicros();
-            if (BrokerHeaders.ParseNumber(r.Message.Headers.GetLastBytes(BrokerHeaders.TimeHeader("replay"))) is long sent && sent >= waveStart)
-                latencies.Add((now - sent) / 1000.0);
-        }
-        await produceTask;
+        var r = reader.Consume(200);
+        if (r is null) continue;
+        long now = BrokerHeaders.NowMicros();
+        if (BrokerHeaders.ParseNumber(r.Message.Headers.GetLastBytes(BrokerHeaders.TimeHeader("replay"))) is long sent && sent >= waveStart)
+            latencies.Add((now - sent) / 1000.0);
     }
+    await produceTask;
     stop.Cancel();
     await run;
     stop.Dispose();
@@ -495,19 +486,8 @@ static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int par
     consumer.Commit(ends);
 }
 
-static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times)
-{
-    using var producer = KafkaClients.Producer(kafka);
-    for (int t = 0; t < times; t++)
-    {
-        foreach (var m in alerts)
-        {
-            var headers = new Headers { { BrokerHeaders.TimeHeader("replay"), BrokerHeaders.Number(BrokerHeaders.NowMicros()) } };
-            producer.Produce(BrokerTopics.SurveyAlerts, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key ?? ""), Value = m.Value, Headers = headers });
-        }
-    }
-    producer.Flush(TimeSpan.FromMinutes(1));
-}
+static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times) =>
+    TopicWriter.WriteAll(kafka, BrokerTopics.SurveyAlerts, Enumerable.Range(0, times).SelectMany(_ => alerts), null, CancellationToken.None);
 
 /// <summary>Emits each input as it is: running it on the Kafka host measures everything the host does around a step.</summary>
 internal sealed class PassthroughStep : IStep<byte[], byte[]>

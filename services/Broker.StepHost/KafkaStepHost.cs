@@ -331,7 +331,7 @@ public sealed class KafkaStepHost<TIn, TOut>
                 }
                 var headers = ForwardedHeaders(m.Message.Headers);
                 headers.Add(_timeHeader, now);
-                Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery, stop);
+                TopicWriter.Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery);
                 Counters.Count(StepOutcome.Emitted);
                 continue;
             }
@@ -344,7 +344,7 @@ public sealed class KafkaStepHost<TIn, TOut>
                 headers.Add(BrokerHeaders.DeadLetterSourcePartition, BrokerHeaders.Number(m.Partition.Value));
                 headers.Add(BrokerHeaders.DeadLetterSourceOffset, BrokerHeaders.Number(m.Offset.Value));
                 var message = new Message<byte[], byte[]> { Key = m.Message.Key, Value = m.Message.Value, Headers = headers };
-                Produce(producer, _options.EffectiveDeadLetterTopic, message, flight.Delivery, stop);
+                TopicWriter.Produce(producer, _options.EffectiveDeadLetterTopic, message, flight.Delivery);
                 if (_log.IsEnabled(LogLevel.Debug))
                     _log.LogDebug("Dead letter {Topic} {Partition} {Offset}: {Reason}", m.Topic, m.Partition.Value, m.Offset.Value, r.Reason);
             }
@@ -507,32 +507,6 @@ public sealed class KafkaStepHost<TIn, TOut>
 
     private static bool IsDeadLetterHeader(IHeader h) => h.Key.StartsWith("dlq.", StringComparison.Ordinal);
 
-    /// <summary>Produces, retrying a full local queue with backoff while serving delivery reports.</summary>
-    internal static void Produce(IProducer<byte[], byte[]> producer, string topic, Message<byte[], byte[]> message, DeliveryTracker delivery, CancellationToken stop)
-    {
-        int backoff = 5;
-        while (true)
-        {
-            try
-            {
-                delivery.Add();
-                producer.Produce(topic, message, delivery.Handler);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                delivery.Cancel();
-                producer.Poll(TimeSpan.FromMilliseconds(backoff));
-                backoff = Math.Min(backoff * 2, 500);
-            }
-            catch
-            {
-                delivery.Cancel();
-                throw;
-            }
-        }
-    }
-
     private void UpdateLag(IConsumer<byte[], byte[]> consumer)
     {
         long lag = 0;
@@ -592,54 +566,5 @@ public sealed class KafkaStepHost<TIn, TOut>
         private Dictionary<TopicPartition, int> InCounts { get; } = [];
 
         public int CountIn(TopicPartition tp) => InCounts.GetValueOrDefault(tp);
-    }
-}
-
-/// <summary>Counts outstanding deliveries of a batch, remembers the first failure, and wakes a waiter when none is left.</summary>
-internal sealed class DeliveryTracker
-{
-    private readonly object _gate = new();
-    private int _pending;
-    private string? _error;
-
-    public string? Error => Volatile.Read(ref _error);
-
-    public void Add()
-    {
-        lock (_gate) _pending++;
-    }
-
-    public void Cancel() => Settle();
-
-    public DeliveryTracker() => Handler = Report;
-
-    /// <summary>The delivery handler, one delegate per batch rather than one per message.</summary>
-    public Action<DeliveryReport<byte[], byte[]>> Handler { get; }
-
-    public void Report(DeliveryReport<byte[], byte[]> report)
-    {
-        if (report.Error.IsError) Interlocked.CompareExchange(ref _error, $"{report.Topic}: {report.Error.Code} {report.Error.Reason}", null);
-        Settle();
-    }
-
-    private void Settle()
-    {
-        lock (_gate)
-        {
-            if (--_pending == 0) Monitor.PulseAll(_gate);
-        }
-    }
-
-    /// <summary>
-    /// Waits until no delivery is outstanding (or a fatal error is raised). Confluent.Kafka's background poll thread
-    /// serves the delivery reports; the last one wakes this wait. (Waiting in <c>Flush</c> instead cost up to 10 ms per
-    /// batch: librdkafka's flush re-checks the queue every 10 ms, and the poll thread takes the reports it waits for.)
-    /// </summary>
-    public void Wait(Func<string?> fatal)
-    {
-        lock (_gate)
-        {
-            while (_pending > 0 && fatal() is null) Monitor.Wait(_gate, 50);
-        }
     }
 }

@@ -1,9 +1,7 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Text;
 using Broker.Ingest;
+using Broker.Simulation;
 using Broker.StepHost;
-using Confluent.Kafka;
 
 namespace Broker.Cli.Commands;
 
@@ -40,52 +38,10 @@ internal static class ReplayCommand
             }
             KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
             var messages = Enumerable.Range(0, times).SelectMany(_ => SurveyFiles.Read(paths, registry));
-            var (sent, keyless) = Replay(settings, t, messages, r, ct);
+            var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct);
             Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : ""));
             return Task.FromResult(0);
         }));
         return command;
-    }
-
-    /// <summary>Produces the messages and waits until all are delivered; returns (sent, without key).</summary>
-    /// <exception cref="KafkaException">Delivery failed.</exception>
-    public static (long Sent, long Keyless) Replay(KafkaSettings settings, string topic, IEnumerable<SourceMessage> messages, double rate, CancellationToken ct)
-    {
-        using var producer = KafkaClients.Producer(settings);
-        var delivery = new List<string>();
-        long sent = 0, keyless = 0, failed = 0;
-        var clock = Stopwatch.StartNew();
-        foreach (var m in messages)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (rate > 0)
-            {
-                double due = sent / rate * 1000;
-                double wait = due - clock.Elapsed.TotalMilliseconds;
-                if (wait > 1) Thread.Sleep(TimeSpan.FromMilliseconds(wait));
-            }
-            var headers = new Headers { { BrokerHeaders.TimeHeader("replay"), BrokerHeaders.Number(BrokerHeaders.NowMicros()) } };
-            var message = new Message<byte[], byte[]> { Key = m.Key is null ? null! : Encoding.UTF8.GetBytes(m.Key), Value = m.Value, Headers = headers };
-            if (m.Key is null) keyless++;
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(topic, message, r =>
-                    {
-                        if (r.Error.IsError && Interlocked.Increment(ref failed) == 1) lock (delivery) delivery.Add(r.Error.Reason);
-                    });
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(50));
-                }
-            }
-            sent++;
-        }
-        while (producer.Flush(TimeSpan.FromSeconds(1)) > 0) ct.ThrowIfCancellationRequested();
-        if (failed > 0) throw new KafkaException(new Error(ErrorCode.Local_Fail, $"{failed} messages not delivered: {delivery[0]}"));
-        return (sent, keyless);
     }
 }

@@ -78,7 +78,7 @@ internal static class SimulateCommand
     }
 
     /// <summary>
-    /// Streams the simulated alerts into <paramref name="topic"/> through <c>broker replay</c>'s producer loop (one
+    /// Streams the simulated alerts into <paramref name="topic"/> through <c>broker replay</c>'s writer (one
     /// message per alert, the survey's packet, keyed by alert id), paced by <paramref name="pacing"/>, writing
     /// truth.csv as it goes. Returns the alerts sent.
     /// </summary>
@@ -87,19 +87,16 @@ internal static class SimulateCommand
         Directory.CreateDirectory(dir);
         using var truth = new StreamWriter(Path.Combine(dir, "truth.csv"), false, new UTF8Encoding(false), 1 << 16);
         truth.WriteLine(TruthRecord.Header);
-        var (sent, _) = ReplayCommand.Replay(settings, topic, Paced(options, pacing, truth, ct), 0, ct);
+        var (sent, _) = TopicWriter.WriteAll(settings, topic, Messages(options, truth, ct), pacing.DueSeconds, ct);
         return sent;
     }
 
-    private static IEnumerable<SourceMessage> Paced(SimulationOptions options, StreamPacing pacing, StreamWriter truth, CancellationToken ct)
+    private static IEnumerable<SourceMessage> Messages(SimulationOptions options, StreamWriter truth, CancellationToken ct)
     {
         string ephemeris = AlertSimulator.EphemerisName;
-        var clock = Stopwatch.StartNew();
         int index = 0;
         foreach (var alert in AlertSimulator.Generate(options, ct))
         {
-            double wait = pacing.DueSeconds(index) - clock.Elapsed.TotalSeconds;
-            if (wait > 0.001) Thread.Sleep(TimeSpan.FromSeconds(wait));
             truth.WriteLine(alert.Truth.ToCsv(ephemeris));
             string key = alert.AlertId.ToString(CultureInfo.InvariantCulture);
             yield return new SourceMessage("simulate", index++, alert.ToPacket(options.Survey), key);
