@@ -85,16 +85,14 @@ public sealed class IngestStep : IStep<byte[], Alert>
         if (_options.RequireCutouts)
         {
             if (c is null) return "no cutouts";
-            var missing = new List<string>(3);
-            if (c.Science is null) missing.Add("science");
-            if (c.Template is null) missing.Add("template");
-            if (c.Difference is null) missing.Add("difference");
-            if (missing.Count > 0) return "cutout missing: " + string.Join(", ", missing);
+            if (c.Science is null || c.Template is null || c.Difference is null)
+                return "cutout missing: " + string.Join(", ", SurveyAlertMapper.CutoutKinds.Where((_, i) => c[i] is null));
         }
         if (c is null) return null;
-        foreach (var (name, bytes) in new[] { ("science", c.Science), ("template", c.Template), ("difference", c.Difference) })
+        for (int i = 0; i < SurveyAlertMapper.CutoutKinds.Length; i++)
         {
-            if (bytes is null) continue;
+            string name = SurveyAlertMapper.CutoutKinds[i];
+            if (c[i] is not { } bytes) continue;
             try
             {
                 var image = FitsFile.ReadFirstImage(bytes);

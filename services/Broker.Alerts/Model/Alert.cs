@@ -132,7 +132,17 @@ public sealed record UpperLimit(double MjdTai, string Band, double? LimitingMag)
 public sealed record ForcedPoint(double MjdTai, string Band, double? Flux, double? FluxErr);
 
 /// <summary>The three stamps as the survey sent them: gzipped FITS (ZTF) or plain FITS (Rubin).</summary>
-public sealed record Cutouts(string Format, byte[]? Science, byte[]? Template, byte[]? Difference);
+public sealed record Cutouts(string Format, byte[]? Science, byte[]? Template, byte[]? Difference)
+{
+    /// <summary>The stamp of kind <paramref name="index"/> in <see cref="SurveyAlertMapper.CutoutKinds"/> order (science, template, difference).</summary>
+    public byte[]? this[int index] => index switch
+    {
+        0 => Science,
+        1 => Template,
+        2 => Difference,
+        _ => throw new ArgumentOutOfRangeException(nameof(index), index, "cutout kinds are 0..2"),
+    };
+}
 
 /// <summary>A catalogue counterpart.</summary>
 public sealed record Crossmatch(string Catalog, string SourceId, double Ra, double Dec, double DistanceArcsec, IReadOnlyDictionary<string, object?> Properties);

@@ -47,7 +47,7 @@ internal static class SubscribeCommand
             var config = KafkaClients.ConsumerConfig(settings, groupId, start == "beginning" ? "earliest" : "latest");
             config.EnableAutoOffsetStore = true;
             config.EnableAutoCommit = true;
-            using var consumer = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build(), "consumer");
+            using var consumer = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetValueDeserializer(KafkaClients.ValueDeserializer).SetLogHandler((_, _) => { }).Build(), "consumer");
             consumer.Subscribe(t);
             bool dlq = t.EndsWith(".dlq", StringComparison.Ordinal);
             long count = 0, limit = parse.GetValue(max), failed = 0;
@@ -100,14 +100,16 @@ internal static class SubscribeCommand
         using (var writer = new AvroContainerWriter(File.Create(Path.Combine(dir, id + ".avro")), BrokerAlertCodec.Schema))
             writer.AppendEncoded(value);
         if (!png || alert.Cutouts is not { } c) return;
-        foreach (var (kind, bytes) in new[] { ("science", c.Science), ("template", c.Template), ("difference", c.Difference) })
+        for (int i = 0; i < SurveyAlertMapper.CutoutKinds.Length; i++)
         {
-            if (bytes is null) continue;
+            if (c[i] is not { } bytes) continue;
             var image = FitsFile.ReadFirstImage(bytes);
-            using var f = File.Create(Path.Combine(dir, $"{id}_{kind}.png"));
+            using var f = File.Create(Path.Combine(dir, $"{id}_{SurveyAlertMapper.CutoutKinds[i]}.png"));
             PngWriter.Write(f, image);
         }
     }
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     private static void WriteDeadLetter(string dir, ConsumeResult<byte[], byte[]> cr)
     {
@@ -116,6 +118,6 @@ internal static class SubscribeCommand
         var headers = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var h in cr.Message.Headers ?? []) headers[h.Key] = Encoding.UTF8.GetString(h.GetValueBytes());
         var key = cr.Message.Key is null ? null : Encoding.UTF8.GetString(cr.Message.Key);
-        File.WriteAllText(Path.Combine(dir, name + ".json"), JsonSerializer.Serialize(new { key, headers }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, name + ".json"), JsonSerializer.Serialize(new { key, headers }, IndentedJson));
     }
 }
