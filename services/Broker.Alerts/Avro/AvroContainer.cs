@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,17 +19,19 @@ public sealed class AvroContainerReader
     public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
 
     private readonly ReadOnlyMemory<byte> _file;
+    private readonly int _metadataEnd;
     private readonly int _firstBlock;
-    private readonly byte[] _sync;
+    private readonly ReadOnlyMemory<byte> _sync;
+    private Dictionary<string, byte[]>? _metadata;
 
-    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, Dictionary<string, byte[]> metadata, byte[] sync, int firstBlock)
+    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, int metadataEnd)
     {
         _file = file;
         WriterSchema = schema;
         Codec = codec;
-        Metadata = metadata;
-        _sync = sync;
-        _firstBlock = firstBlock;
+        _metadataEnd = metadataEnd;
+        _sync = file.Slice(metadataEnd, 16);
+        _firstBlock = metadataEnd + 16;
     }
 
     /// <summary>The schema the records were written with (from the header).</summary>
@@ -37,8 +40,8 @@ public sealed class AvroContainerReader
     /// <summary>The block codec: <c>null</c>, <c>deflate</c> or <c>snappy</c>.</summary>
     public string Codec { get; }
 
-    /// <summary>The header's metadata.</summary>
-    public IReadOnlyDictionary<string, byte[]> Metadata { get; }
+    /// <summary>The header's metadata (copied out of the file on first use).</summary>
+    public IReadOnlyDictionary<string, byte[]> Metadata => _metadata ??= ReadMetadata();
 
     /// <summary>True when the bytes start with the container magic.</summary>
     public static bool IsContainer(ReadOnlySpan<byte> data) => data.StartsWith(Magic);
@@ -52,6 +55,50 @@ public sealed class AvroContainerReader
         if (file.Length < 4 || !file.Span.StartsWith(Magic))
             throw new AvroDataException("not an Avro container file (wrong magic; expected 'Obj' 0x01)");
         r.Skip(4);
+        // ZTF sends one container per alert, so this runs per message: only avro.schema and avro.codec are looked
+        // at, as spans of the file; Metadata copies entries out only when asked. A later duplicate key wins, as in
+        // a map read into a dictionary.
+        ReadOnlySpan<byte> schemaBytes = default, codecBytes = default;
+        bool hasSchema = false, hasCodec = false;
+        while (true)
+        {
+            long count = r.ReadLong();
+            if (count == 0) break;
+            if (count < 0) { count = -count; r.ReadLong(); }
+            for (long i = 0; i < count; i++)
+            {
+                var key = ReadKey(ref r);
+                var value = r.ReadBytesSpan();
+                if (key.SequenceEqual("avro.schema"u8)) { schemaBytes = value; hasSchema = true; }
+                else if (key.SequenceEqual("avro.codec"u8)) { codecBytes = value; hasCodec = true; }
+            }
+        }
+        int metadataEnd = r.Position;
+        r.Skip(16);
+        if (!hasSchema)
+            throw new AvroDataException("container header has no avro.schema");
+        string codec = !hasCodec || codecBytes.SequenceEqual("null"u8) ? "null"
+            : codecBytes.SequenceEqual("deflate"u8) ? "deflate"
+            : codecBytes.SequenceEqual("snappy"u8) ? "snappy"
+            : throw new AvroDataException($"unsupported container codec '{Encoding.UTF8.GetString(codecBytes)}'");
+        var schema = ParseCached(schemaBytes);
+        return new AvroContainerReader(file, schema, codec, metadataEnd);
+    }
+
+    // A metadata key is an Avro string: it must be valid UTF-8 even when it is only compared, never decoded.
+    private static ReadOnlySpan<byte> ReadKey(ref AvroReader r)
+    {
+        var key = r.ReadBytesSpan();
+        if (!System.Text.Unicode.Utf8.IsValid(key))
+            throw new AvroDataException($"string is not valid UTF-8 at byte {r.Position - key.Length}");
+        return key;
+    }
+
+    private Dictionary<string, byte[]> ReadMetadata()
+    {
+        // Open has already read this range without error.
+        var r = new AvroReader(_file.Span[.._metadataEnd]);
+        r.Skip(4);
         var metadata = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         while (true)
         {
@@ -64,30 +111,59 @@ public sealed class AvroContainerReader
                 metadata[key] = r.ReadBytes();
             }
         }
-        var sync = r.ReadRaw(16).ToArray();
-        if (!metadata.TryGetValue("avro.schema", out var schemaBytes))
-            throw new AvroDataException("container header has no avro.schema");
-        string codec = metadata.TryGetValue("avro.codec", out var c) ? Encoding.UTF8.GetString(c) : "null";
-        if (codec is not ("null" or "deflate" or "snappy"))
-            throw new AvroDataException($"unsupported container codec '{codec}'");
-        var schema = ParseCached(schemaBytes);
-        return new AvroContainerReader(file, schema, codec, metadata, sync, r.Position);
+        return metadata;
     }
 
     // A ZTF stream is one container per alert, each repeating the same writer schema. Parsing that JSON per
     // message cost about a third of ingest's CPU, and a new schema object also meant a new compiled decoder
     // (decoders are cached per schema instance). Schemas are immutable, so equal texts share one instance.
+    // The cache is keyed on the schema's bytes and looked up with the header's span, so a hit allocates nothing
+    // (no copy, no 15-23 kB string per alert).
     private const int SchemaCacheLimit = 256;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, AvroSchema> SchemaCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<byte[], AvroSchema> SchemaCache = new(SchemaBytesComparer.Instance);
+    private static readonly ConcurrentDictionary<byte[], AvroSchema>.AlternateLookup<ReadOnlySpan<byte>> SchemaCacheBySpan =
+        SchemaCache.GetAlternateLookup<ReadOnlySpan<byte>>();
 
-    private static AvroSchema ParseCached(byte[] schemaBytes)
+    private static AvroSchema ParseCached(ReadOnlySpan<byte> schemaBytes)
     {
-        string text = Encoding.UTF8.GetString(schemaBytes);
-        if (SchemaCache.TryGetValue(text, out var cached)) return cached;
-        var schema = AvroSchema.Parse(text);
+        if (SchemaCacheBySpan.TryGetValue(schemaBytes, out var cached)) return cached;
+        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaBytes));
         // Bounded: a stream of ever-changing schemas (not a real survey) must not grow memory without limit.
         if (SchemaCache.Count >= SchemaCacheLimit) SchemaCache.Clear();
-        return SchemaCache.GetOrAdd(text, schema);
+        return SchemaCache.GetOrAdd(schemaBytes.ToArray(), schema);
+    }
+
+    /// <summary>Compares schema texts by their bytes; looks them up by span without copying.</summary>
+    private sealed class SchemaBytesComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly SchemaBytesComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null || y is null ? ReferenceEquals(x, y) : x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] bytes) => Hash(bytes);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+
+        // The length and 16 evenly spread 8-byte words, not every byte: equal hashes are confirmed by SequenceEqual
+        // (vectorised), so sampling can only lengthen a bucket of this small cache, never give a wrong schema, and
+        // a hit costs one pass over the bytes instead of two.
+        private static int Hash(ReadOnlySpan<byte> bytes)
+        {
+            var h = new HashCode();
+            h.Add(bytes.Length);
+            if (bytes.Length < 8)
+            {
+                h.AddBytes(bytes);
+                return h.ToHashCode();
+            }
+            int last = bytes.Length - 8;
+            for (int i = 0; i < 16; i++) h.Add(BinaryPrimitives.ReadUInt64LittleEndian(bytes[(int)((long)last * i / 15)..]));
+            return h.ToHashCode();
+        }
     }
 
     /// <summary>Each block's data, decompressed, in order (a block holds one or more records back to back).</summary>
@@ -190,7 +266,7 @@ public sealed class AvroContainerReader
         int dataStart = pos + r.Position;
         r.Skip((int)size);
         if (r.Remaining < 16) throw new AvroDataException($"block at byte {pos} has no sync marker (truncated file)");
-        if (!r.ReadRaw(16).SequenceEqual(_sync)) throw new AvroDataException($"block at byte {pos} ends without the file's sync marker (corrupt file)");
+        if (!r.ReadRaw(16).SequenceEqual(_sync.Span)) throw new AvroDataException($"block at byte {pos} ends without the file's sync marker (corrupt file)");
         var raw = _file.Slice(dataStart, (int)size);
         return (count, Decompress(raw, pos), pos + r.Position);
     }
