@@ -310,10 +310,10 @@ public sealed class AvroContainerWriter : IDisposable
     private readonly Stream _output;
     private readonly bool _leaveOpen;
     private readonly AvroDatumWriter _datumWriter;
-    private readonly AvroWriter _block = new(64 * 1024);
     private readonly AvroWriter _frame = new(64);
     private readonly byte[] _sync;
     private readonly int _blockBytes;
+    private AvroWriter? _block;
     private long _count;
 
     /// <summary>Writes the header and prepares to append records.</summary>
@@ -341,27 +341,56 @@ public sealed class AvroContainerWriter : IDisposable
         Codec = codec;
         _blockBytes = blockBytes;
         _datumWriter = AvroDatumWriter.For(schema);
+        WriteHeader(schema, metadata);
+    }
 
-        var header = new AvroWriter(4096);
-        header.WriteRaw(AvroContainerReader.Magic);
-        var meta = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+    // Callers write one file per alert (ZTF packets), so the header goes straight to the output: the schema's JSON
+    // bytes are made once per schema instance, and only the small parts pass through a scratch buffer. The map is
+    // avro.schema, avro.codec, then the caller's entries in their order, a caller's avro.schema or avro.codec
+    // replacing the value in place (as a dictionary of all three would).
+    private void WriteHeader(AvroSchema schema, IReadOnlyDictionary<string, byte[]>? metadata)
+    {
+        ReadOnlySpan<byte> schemaJson = schema.JsonUtf8;
+        ReadOnlySpan<byte> codecBytes = Codec switch
         {
-            ["avro.schema"] = Encoding.UTF8.GetBytes(AvroSchemaJson.Write(schema)),
-            ["avro.codec"] = Encoding.UTF8.GetBytes(codec),
+            "deflate" => "deflate"u8,
+            "snappy" => "snappy"u8,
+            _ => "null"u8,
         };
+        int count = 2;
         if (metadata is not null)
         {
-            foreach (var (k, v) in metadata) meta[k] = v;
+            foreach (var (k, v) in metadata)
+            {
+                if (k == "avro.schema") schemaJson = v;
+                else if (k == "avro.codec") codecBytes = v;
+                else count++;
+            }
         }
-        header.WriteLong(meta.Count);
-        foreach (var (k, v) in meta)
+        var w = _frame;
+        w.Reset();
+        w.WriteRaw(AvroContainerReader.Magic);
+        w.WriteLong(count);
+        w.WriteBytes("avro.schema"u8);
+        w.WriteLong(schemaJson.Length);
+        _output.Write(w.WrittenSpan);
+        _output.Write(schemaJson);
+        w.Reset();
+        w.WriteBytes("avro.codec"u8);
+        w.WriteBytes(codecBytes);
+        if (metadata is not null)
         {
-            header.WriteString(k);
-            header.WriteBytes(v);
+            foreach (var (k, v) in metadata)
+            {
+                if (k is "avro.schema" or "avro.codec") continue;
+                w.WriteString(k);
+                w.WriteBytes(v);
+            }
         }
-        header.WriteLong(0);
-        header.WriteRaw(_sync);
-        _output.Write(header.WrittenSpan);
+        w.WriteLong(0);
+        w.WriteRaw(_sync);
+        _output.Write(w.WrittenSpan);
+        w.Reset();
     }
 
     /// <summary>The block codec.</summary>
@@ -370,23 +399,26 @@ public sealed class AvroContainerWriter : IDisposable
     /// <summary>Appends one record (a generic value of the writer schema).</summary>
     public void Append(object? value)
     {
-        _datumWriter.Write(_block, value);
+        var block = _block ??= new AvroWriter(Math.Min(_blockBytes, 4096));
+        _datumWriter.Write(block, value);
         _count++;
-        if (_block.Length >= _blockBytes) Flush();
+        if (block.Length >= _blockBytes) Flush();
     }
 
     /// <summary>Appends one datum already in the writer schema's binary encoding.</summary>
     public void AppendEncoded(ReadOnlySpan<byte> datum)
     {
-        _block.WriteRaw(datum);
+        // Sized to the first datum: a one-record file (the common case) copies it once and never grows.
+        var block = _block ??= new AvroWriter(datum.Length);
+        block.WriteRaw(datum);
         _count++;
-        if (_block.Length >= _blockBytes) Flush();
+        if (block.Length >= _blockBytes) Flush();
     }
 
     /// <summary>Writes the pending records as one block.</summary>
     public void Flush()
     {
-        if (_count == 0) return;
+        if (_count == 0 || _block is null) return;
         ReadOnlySpan<byte> data = _block.WrittenSpan;
         byte[]? compressed = null;
         if (Codec == "deflate")
