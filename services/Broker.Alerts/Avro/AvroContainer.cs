@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,17 +19,19 @@ public sealed class AvroContainerReader
     public static ReadOnlySpan<byte> Magic => "Obj\u0001"u8;
 
     private readonly ReadOnlyMemory<byte> _file;
+    private readonly int _metadataEnd;
     private readonly int _firstBlock;
-    private readonly byte[] _sync;
+    private readonly ReadOnlyMemory<byte> _sync;
+    private Dictionary<string, byte[]>? _metadata;
 
-    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, Dictionary<string, byte[]> metadata, byte[] sync, int firstBlock)
+    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, int metadataEnd)
     {
         _file = file;
         WriterSchema = schema;
         Codec = codec;
-        Metadata = metadata;
-        _sync = sync;
-        _firstBlock = firstBlock;
+        _metadataEnd = metadataEnd;
+        _sync = file.Slice(metadataEnd, 16);
+        _firstBlock = metadataEnd + 16;
     }
 
     /// <summary>The schema the records were written with (from the header).</summary>
@@ -37,8 +40,8 @@ public sealed class AvroContainerReader
     /// <summary>The block codec: <c>null</c>, <c>deflate</c> or <c>snappy</c>.</summary>
     public string Codec { get; }
 
-    /// <summary>The header's metadata.</summary>
-    public IReadOnlyDictionary<string, byte[]> Metadata { get; }
+    /// <summary>The header's metadata (copied out of the file on first use).</summary>
+    public IReadOnlyDictionary<string, byte[]> Metadata => _metadata ??= ReadMetadata();
 
     /// <summary>True when the bytes start with the container magic.</summary>
     public static bool IsContainer(ReadOnlySpan<byte> data) => data.StartsWith(Magic);
@@ -52,6 +55,50 @@ public sealed class AvroContainerReader
         if (file.Length < 4 || !file.Span.StartsWith(Magic))
             throw new AvroDataException("not an Avro container file (wrong magic; expected 'Obj' 0x01)");
         r.Skip(4);
+        // ZTF sends one container per alert, so this runs per message: only avro.schema and avro.codec are looked
+        // at, as spans of the file; Metadata copies entries out only when asked. A later duplicate key wins, as in
+        // a map read into a dictionary.
+        ReadOnlySpan<byte> schemaBytes = default, codecBytes = default;
+        bool hasSchema = false, hasCodec = false;
+        while (true)
+        {
+            long count = r.ReadLong();
+            if (count == 0) break;
+            if (count < 0) { count = -count; r.ReadLong(); }
+            for (long i = 0; i < count; i++)
+            {
+                var key = ReadKey(ref r);
+                var value = r.ReadBytesSpan();
+                if (key.SequenceEqual("avro.schema"u8)) { schemaBytes = value; hasSchema = true; }
+                else if (key.SequenceEqual("avro.codec"u8)) { codecBytes = value; hasCodec = true; }
+            }
+        }
+        int metadataEnd = r.Position;
+        r.Skip(16);
+        if (!hasSchema)
+            throw new AvroDataException("container header has no avro.schema");
+        string codec = !hasCodec || codecBytes.SequenceEqual("null"u8) ? "null"
+            : codecBytes.SequenceEqual("deflate"u8) ? "deflate"
+            : codecBytes.SequenceEqual("snappy"u8) ? "snappy"
+            : throw new AvroDataException($"unsupported container codec '{Encoding.UTF8.GetString(codecBytes)}'");
+        var schema = ParseCached(schemaBytes);
+        return new AvroContainerReader(file, schema, codec, metadataEnd);
+    }
+
+    // A metadata key is an Avro string: it must be valid UTF-8 even when it is only compared, never decoded.
+    private static ReadOnlySpan<byte> ReadKey(ref AvroReader r)
+    {
+        var key = r.ReadBytesSpan();
+        if (!System.Text.Unicode.Utf8.IsValid(key))
+            throw new AvroDataException($"string is not valid UTF-8 at byte {r.Position - key.Length}");
+        return key;
+    }
+
+    private Dictionary<string, byte[]> ReadMetadata()
+    {
+        // Open has already read this range without error.
+        var r = new AvroReader(_file.Span[.._metadataEnd]);
+        r.Skip(4);
         var metadata = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         while (true)
         {
@@ -64,30 +111,59 @@ public sealed class AvroContainerReader
                 metadata[key] = r.ReadBytes();
             }
         }
-        var sync = r.ReadRaw(16).ToArray();
-        if (!metadata.TryGetValue("avro.schema", out var schemaBytes))
-            throw new AvroDataException("container header has no avro.schema");
-        string codec = metadata.TryGetValue("avro.codec", out var c) ? Encoding.UTF8.GetString(c) : "null";
-        if (codec is not ("null" or "deflate" or "snappy"))
-            throw new AvroDataException($"unsupported container codec '{codec}'");
-        var schema = ParseCached(schemaBytes);
-        return new AvroContainerReader(file, schema, codec, metadata, sync, r.Position);
+        return metadata;
     }
 
     // A ZTF stream is one container per alert, each repeating the same writer schema. Parsing that JSON per
     // message cost about a third of ingest's CPU, and a new schema object also meant a new compiled decoder
     // (decoders are cached per schema instance). Schemas are immutable, so equal texts share one instance.
+    // The cache is keyed on the schema's bytes and looked up with the header's span, so a hit allocates nothing
+    // (no copy, no 15-23 kB string per alert).
     private const int SchemaCacheLimit = 256;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, AvroSchema> SchemaCache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<byte[], AvroSchema> SchemaCache = new(SchemaBytesComparer.Instance);
+    private static readonly ConcurrentDictionary<byte[], AvroSchema>.AlternateLookup<ReadOnlySpan<byte>> SchemaCacheBySpan =
+        SchemaCache.GetAlternateLookup<ReadOnlySpan<byte>>();
 
-    private static AvroSchema ParseCached(byte[] schemaBytes)
+    private static AvroSchema ParseCached(ReadOnlySpan<byte> schemaBytes)
     {
-        string text = Encoding.UTF8.GetString(schemaBytes);
-        if (SchemaCache.TryGetValue(text, out var cached)) return cached;
-        var schema = AvroSchema.Parse(text);
+        if (SchemaCacheBySpan.TryGetValue(schemaBytes, out var cached)) return cached;
+        var schema = AvroSchema.Parse(Encoding.UTF8.GetString(schemaBytes));
         // Bounded: a stream of ever-changing schemas (not a real survey) must not grow memory without limit.
         if (SchemaCache.Count >= SchemaCacheLimit) SchemaCache.Clear();
-        return SchemaCache.GetOrAdd(text, schema);
+        return SchemaCache.GetOrAdd(schemaBytes.ToArray(), schema);
+    }
+
+    /// <summary>Compares schema texts by their bytes; looks them up by span without copying.</summary>
+    private sealed class SchemaBytesComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly SchemaBytesComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null || y is null ? ReferenceEquals(x, y) : x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] bytes) => Hash(bytes);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate) => Hash(alternate);
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+
+        // The length and 16 evenly spread 8-byte words, not every byte: equal hashes are confirmed by SequenceEqual
+        // (vectorised), so sampling can only lengthen a bucket of this small cache, never give a wrong schema, and
+        // a hit costs one pass over the bytes instead of two.
+        private static int Hash(ReadOnlySpan<byte> bytes)
+        {
+            var h = new HashCode();
+            h.Add(bytes.Length);
+            if (bytes.Length < 8)
+            {
+                h.AddBytes(bytes);
+                return h.ToHashCode();
+            }
+            int last = bytes.Length - 8;
+            for (int i = 0; i < 16; i++) h.Add(BinaryPrimitives.ReadUInt64LittleEndian(bytes[(int)((long)last * i / 15)..]));
+            return h.ToHashCode();
+        }
     }
 
     /// <summary>Each block's data, decompressed, in order (a block holds one or more records back to back).</summary>
@@ -190,7 +266,7 @@ public sealed class AvroContainerReader
         int dataStart = pos + r.Position;
         r.Skip((int)size);
         if (r.Remaining < 16) throw new AvroDataException($"block at byte {pos} has no sync marker (truncated file)");
-        if (!r.ReadRaw(16).SequenceEqual(_sync)) throw new AvroDataException($"block at byte {pos} ends without the file's sync marker (corrupt file)");
+        if (!r.ReadRaw(16).SequenceEqual(_sync.Span)) throw new AvroDataException($"block at byte {pos} ends without the file's sync marker (corrupt file)");
         var raw = _file.Slice(dataStart, (int)size);
         return (count, Decompress(raw, pos), pos + r.Position);
     }
@@ -234,10 +310,10 @@ public sealed class AvroContainerWriter : IDisposable
     private readonly Stream _output;
     private readonly bool _leaveOpen;
     private readonly AvroDatumWriter _datumWriter;
-    private readonly AvroWriter _block = new(64 * 1024);
     private readonly AvroWriter _frame = new(64);
     private readonly byte[] _sync;
     private readonly int _blockBytes;
+    private AvroWriter? _block;
     private long _count;
 
     /// <summary>Writes the header and prepares to append records.</summary>
@@ -265,27 +341,56 @@ public sealed class AvroContainerWriter : IDisposable
         Codec = codec;
         _blockBytes = blockBytes;
         _datumWriter = AvroDatumWriter.For(schema);
+        WriteHeader(schema, metadata);
+    }
 
-        var header = new AvroWriter(4096);
-        header.WriteRaw(AvroContainerReader.Magic);
-        var meta = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+    // Callers write one file per alert (ZTF packets), so the header goes straight to the output: the schema's JSON
+    // bytes are made once per schema instance, and only the small parts pass through a scratch buffer. The map is
+    // avro.schema, avro.codec, then the caller's entries in their order, a caller's avro.schema or avro.codec
+    // replacing the value in place (as a dictionary of all three would).
+    private void WriteHeader(AvroSchema schema, IReadOnlyDictionary<string, byte[]>? metadata)
+    {
+        ReadOnlySpan<byte> schemaJson = schema.JsonUtf8;
+        ReadOnlySpan<byte> codecBytes = Codec switch
         {
-            ["avro.schema"] = Encoding.UTF8.GetBytes(AvroSchemaJson.Write(schema)),
-            ["avro.codec"] = Encoding.UTF8.GetBytes(codec),
+            "deflate" => "deflate"u8,
+            "snappy" => "snappy"u8,
+            _ => "null"u8,
         };
+        int count = 2;
         if (metadata is not null)
         {
-            foreach (var (k, v) in metadata) meta[k] = v;
+            foreach (var (k, v) in metadata)
+            {
+                if (k == "avro.schema") schemaJson = v;
+                else if (k == "avro.codec") codecBytes = v;
+                else count++;
+            }
         }
-        header.WriteLong(meta.Count);
-        foreach (var (k, v) in meta)
+        var w = _frame;
+        w.Reset();
+        w.WriteRaw(AvroContainerReader.Magic);
+        w.WriteLong(count);
+        w.WriteBytes("avro.schema"u8);
+        w.WriteLong(schemaJson.Length);
+        _output.Write(w.WrittenSpan);
+        _output.Write(schemaJson);
+        w.Reset();
+        w.WriteBytes("avro.codec"u8);
+        w.WriteBytes(codecBytes);
+        if (metadata is not null)
         {
-            header.WriteString(k);
-            header.WriteBytes(v);
+            foreach (var (k, v) in metadata)
+            {
+                if (k is "avro.schema" or "avro.codec") continue;
+                w.WriteString(k);
+                w.WriteBytes(v);
+            }
         }
-        header.WriteLong(0);
-        header.WriteRaw(_sync);
-        _output.Write(header.WrittenSpan);
+        w.WriteLong(0);
+        w.WriteRaw(_sync);
+        _output.Write(w.WrittenSpan);
+        w.Reset();
     }
 
     /// <summary>The block codec.</summary>
@@ -294,23 +399,26 @@ public sealed class AvroContainerWriter : IDisposable
     /// <summary>Appends one record (a generic value of the writer schema).</summary>
     public void Append(object? value)
     {
-        _datumWriter.Write(_block, value);
+        var block = _block ??= new AvroWriter(Math.Min(_blockBytes, 4096));
+        _datumWriter.Write(block, value);
         _count++;
-        if (_block.Length >= _blockBytes) Flush();
+        if (block.Length >= _blockBytes) Flush();
     }
 
     /// <summary>Appends one datum already in the writer schema's binary encoding.</summary>
     public void AppendEncoded(ReadOnlySpan<byte> datum)
     {
-        _block.WriteRaw(datum);
+        // Sized to the first datum: a one-record file (the common case) copies it once and never grows.
+        var block = _block ??= new AvroWriter(datum.Length);
+        block.WriteRaw(datum);
         _count++;
-        if (_block.Length >= _blockBytes) Flush();
+        if (block.Length >= _blockBytes) Flush();
     }
 
     /// <summary>Writes the pending records as one block.</summary>
     public void Flush()
     {
-        if (_count == 0) return;
+        if (_count == 0 || _block is null) return;
         ReadOnlySpan<byte> data = _block.WrittenSpan;
         byte[]? compressed = null;
         if (Codec == "deflate")

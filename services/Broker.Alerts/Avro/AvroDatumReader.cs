@@ -36,7 +36,7 @@ public sealed class AvroDatumReader
     {
         reader ??= writer;
         var byReader = Cache.GetValue(writer, static _ => new ConcurrentDictionary<AvroSchema, AvroDatumReader>(ReferenceEqualityComparer.Instance));
-        return byReader.GetOrAdd(reader, r => new AvroDatumReader(writer, r));
+        return byReader.GetOrAdd(reader, static (r, w) => new AvroDatumReader(w, r), writer);
     }
 
     /// <summary>Decodes one value from the reader's position.</summary>

@@ -16,6 +16,7 @@ public abstract class AvroSchema
 {
     private string? _canonicalForm;
     private ulong? _fingerprint;
+    private byte[]? _jsonUtf8;
 
     private protected AvroSchema(AvroType type) => Type = type;
 
@@ -38,6 +39,12 @@ public abstract class AvroSchema
 
     /// <summary>The CRC-64-AVRO fingerprint of <see cref="CanonicalForm"/> (Avro 1.11 specification, "Schema Fingerprints").</summary>
     public ulong Fingerprint => _fingerprint ??= AvroFingerprint.Crc64(System.Text.Encoding.UTF8.GetBytes(CanonicalForm));
+
+    /// <summary>
+    /// <see cref="AvroSchemaJson.Write"/> as UTF-8, made once: container files carry it in every header, and
+    /// ZTF-style streams write one file per alert.
+    /// </summary>
+    internal ReadOnlySpan<byte> JsonUtf8 => _jsonUtf8 ??= System.Text.Encoding.UTF8.GetBytes(AvroSchemaJson.Write(this));
 
     /// <summary>A short human-readable name: the full name for named types, the type name otherwise.</summary>
     public virtual string DisplayName => Type.ToString().ToLowerInvariant();

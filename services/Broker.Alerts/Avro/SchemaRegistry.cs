@@ -78,7 +78,7 @@ public sealed class HttpSchemaRegistry(Uri baseAddress, HttpClient? client = nul
     private readonly ConcurrentDictionary<int, AvroSchema> _cache = new();
 
     /// <inheritdoc />
-    public AvroSchema GetSchema(int id) => _cache.GetOrAdd(id, Fetch);
+    public AvroSchema GetSchema(int id) => _cache.GetOrAdd(id, static (key, self) => self.Fetch(key), this);
 
     private AvroSchema Fetch(int id)
     {

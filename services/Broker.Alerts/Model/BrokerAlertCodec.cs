@@ -9,9 +9,29 @@ namespace Broker.Alerts.Model;
 public static class BrokerAlertCodec
 {
     private static readonly Lazy<RecordSchema> SchemaV1 = new(() => LoadEmbedded("broker.alert.v1.avsc"));
+    private static readonly Lazy<Parts> PartsV1 = new(() => new Parts(SchemaV1.Value));
 
     /// <summary>The current broker alert schema.</summary>
     public static RecordSchema Schema => SchemaV1.Value;
+
+    /// <summary>The nested schemas <see cref="ToRecord"/> builds records of, looked up once.</summary>
+    private sealed class Parts(RecordSchema s)
+    {
+        public readonly EnumSchema Survey = (EnumSchema)s.GetField("survey")!.Schema;
+        public readonly RecordSchema Detection = ItemSchema(s, "detections");
+        public readonly RecordSchema UpperLimit = ItemSchema(s, "upperLimits");
+        public readonly RecordSchema ForcedPoint = ItemSchema(s, "forcedPhotometry");
+        public readonly RecordSchema Cutouts = OptionalRecord(s, "cutouts");
+        public readonly RecordSchema Crossmatch = ItemSchema(s, "crossmatches");
+        public readonly RecordSchema SolarSystem = OptionalRecord(s, "solarSystem");
+        public readonly RecordSchema Classification = ItemSchema(s, "classifications");
+
+        private static RecordSchema ItemSchema(RecordSchema s, string arrayField) =>
+            (RecordSchema)((ArraySchema)s.GetField(arrayField)!.Schema).Items;
+
+        private static RecordSchema OptionalRecord(RecordSchema s, string field) =>
+            (RecordSchema)((UnionSchema)s.GetField(field)!.Schema).OptionalOf!;
+    }
 
     private static RecordSchema LoadEmbedded(string file)
     {
@@ -37,12 +57,13 @@ public static class BrokerAlertCodec
         FromRecord((AvroRecord)AvroDatumReader.For(writerSchema ?? Schema, Schema).Read(data)!);
 
     /// <summary>The alert as a generic record of the broker schema.</summary>
+    /// <remarks>The record's <c>surveyFields</c> map is the alert's <see cref="Alert.SurveyFields"/>, not a copy.</remarks>
     public static AvroRecord ToRecord(Alert a)
     {
-        var s = Schema;
-        var r = new AvroRecord(s);
+        var p = PartsV1.Value;
+        var r = new AvroRecord(Schema);
         r["schemaVersion"] = "1.0";
-        r["survey"] = new AvroEnumValue((EnumSchema)s.GetField("survey")!.Schema, (int)a.Survey);
+        r["survey"] = new AvroEnumValue(p.Survey, (int)a.Survey);
         r["surveySchemaVersion"] = a.SurveySchemaVersion;
         r["alertId"] = a.AlertId;
         r["objectId"] = a.ObjectId;
@@ -59,67 +80,61 @@ public static class BrokerAlertCodec
         r["isPositive"] = a.IsPositive;
         r["realBogus"] = a.RealBogus;
 
-        var detection = ItemSchema(s, "detections");
-        r["detections"] = a.Detections.ConvertAll(d =>
+        r["detections"] = a.Detections.ConvertAll(static d =>
         {
-            var x = new AvroRecord(detection);
+            var x = new AvroRecord(PartsV1.Value.Detection);
             x.Values[0] = d.AlertId; x.Values[1] = d.MjdTai; x.Values[2] = d.Band; x.Values[3] = d.Ra; x.Values[4] = d.Dec;
             x.Values[5] = d.Flux; x.Values[6] = d.FluxErr; x.Values[7] = d.Mag; x.Values[8] = d.MagErr;
             x.Values[9] = d.IsPositive; x.Values[10] = d.RealBogus;
             return (object?)x;
         });
-        var upper = ItemSchema(s, "upperLimits");
-        r["upperLimits"] = a.UpperLimits.ConvertAll(u =>
+        r["upperLimits"] = a.UpperLimits.ConvertAll(static u =>
         {
-            var x = new AvroRecord(upper);
+            var x = new AvroRecord(PartsV1.Value.UpperLimit);
             x.Values[0] = u.MjdTai; x.Values[1] = u.Band; x.Values[2] = u.LimitingMag;
             return (object?)x;
         });
-        var forced = ItemSchema(s, "forcedPhotometry");
-        r["forcedPhotometry"] = a.ForcedPhotometry.ConvertAll(f =>
+        r["forcedPhotometry"] = a.ForcedPhotometry.ConvertAll(static f =>
         {
-            var x = new AvroRecord(forced);
+            var x = new AvroRecord(PartsV1.Value.ForcedPoint);
             x.Values[0] = f.MjdTai; x.Values[1] = f.Band; x.Values[2] = f.Flux; x.Values[3] = f.FluxErr;
             return (object?)x;
         });
         if (a.Cutouts is { } c)
         {
-            var cs = (RecordSchema)((UnionSchema)s.GetField("cutouts")!.Schema).OptionalOf!;
-            var x = new AvroRecord(cs);
+            var x = new AvroRecord(p.Cutouts);
             x.Values[0] = c.Format; x.Values[1] = c.Science; x.Values[2] = c.Template; x.Values[3] = c.Difference;
             r["cutouts"] = x;
         }
-        r["surveyFields"] = new Dictionary<string, object?>(a.SurveyFields, StringComparer.Ordinal);
-        var xm = ItemSchema(s, "crossmatches");
-        r["crossmatches"] = a.Crossmatches.ConvertAll(m =>
+        r["surveyFields"] = a.SurveyFields;
+        r["crossmatches"] = a.Crossmatches.ConvertAll(static m =>
         {
-            var x = new AvroRecord(xm);
+            var x = new AvroRecord(PartsV1.Value.Crossmatch);
             x.Values[0] = m.Catalog; x.Values[1] = m.SourceId; x.Values[2] = m.Ra; x.Values[3] = m.Dec; x.Values[4] = m.DistanceArcsec;
             x.Values[5] = new Dictionary<string, object?>(m.Properties, StringComparer.Ordinal);
             return (object?)x;
         });
         if (a.SolarSystem is { } sso)
         {
-            var ss = (RecordSchema)((UnionSchema)s.GetField("solarSystem")!.Schema).OptionalOf!;
-            var x = new AvroRecord(ss);
+            var x = new AvroRecord(p.SolarSystem);
             x.Values[0] = sso.Designation; x.Values[1] = sso.DistanceArcsec; x.Values[2] = sso.PredictedMag; x.Values[3] = sso.Source;
             r["solarSystem"] = x;
         }
-        var cl = ItemSchema(s, "classifications");
-        r["classifications"] = a.Classifications.ConvertAll(k =>
+        r["classifications"] = a.Classifications.ConvertAll(static k =>
         {
-            var x = new AvroRecord(cl);
+            var x = new AvroRecord(PartsV1.Value.Classification);
             x.Values[0] = k.Classifier; x.Values[1] = k.Model; x.Values[2] = k.ModelVersion;
             x.Values[3] = k.Probabilities.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
             x.Values[4] = k.TopClass;
             return (object?)x;
         });
-        r["filters"] = a.Filters.ConvertAll(f => (object?)f);
+        r["filters"] = a.Filters.ConvertAll(static f => (object?)f);
         r["stageTimes"] = a.StageTimes.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal);
         return r;
     }
 
     /// <summary>The alert held in a generic record of the broker schema.</summary>
+    /// <remarks>The alert's <see cref="Alert.SurveyFields"/> is the record's <c>surveyFields</c> map, not a copy (when it compares keys ordinally, as decoded maps do).</remarks>
     public static Alert FromRecord(AvroRecord r)
     {
         var a = new Alert
@@ -156,7 +171,7 @@ public static class BrokerAlertCodec
             a.ForcedPhotometry.Add(new ForcedPoint((double)f.Values[0]!, (string)f.Values[1]!, (double?)f.Values[2], (double?)f.Values[3]));
         if (r["cutouts"] is AvroRecord c)
             a.Cutouts = new Cutouts((string)c.Values[0]!, (byte[]?)c.Values[1], (byte[]?)c.Values[2], (byte[]?)c.Values[3]);
-        foreach (var (k, v) in (Dictionary<string, object?>)r["surveyFields"]!) a.SurveyFields[k] = v;
+        a.SurveyFields = OrdinalMap((Dictionary<string, object?>)r["surveyFields"]!);
         foreach (AvroRecord m in Items(r, "crossmatches"))
         {
             a.Crossmatches.Add(new Crossmatch((string)m.Values[0]!, (string)m.Values[1]!, (double)m.Values[2]!, (double)m.Values[3]!,
@@ -180,6 +195,10 @@ public static class BrokerAlertCodec
         foreach (var item in (List<object?>)r[arrayField]!) yield return (AvroRecord)item!;
     }
 
-    private static RecordSchema ItemSchema(RecordSchema s, string arrayField) =>
-        (RecordSchema)((ArraySchema)s.GetField(arrayField)!.Schema).Items;
+    // Decoded maps compare keys ordinally, as Alert's own maps do, so the map is taken as it is; any other
+    // comparer (a hand-built record) is copied into an ordinal one, as before.
+    private static Dictionary<string, object?> OrdinalMap(Dictionary<string, object?> map) =>
+        ReferenceEquals(map.Comparer, StringComparer.Ordinal) || ReferenceEquals(map.Comparer, EqualityComparer<string>.Default)
+            ? map
+            : new Dictionary<string, object?>(map, StringComparer.Ordinal);
 }

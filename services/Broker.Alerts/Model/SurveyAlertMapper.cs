@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Broker.Alerts.Avro;
 using Broker.Sky;
 
@@ -132,8 +133,9 @@ public static class SurveyAlertMapper
         var difference = Stamp(r.GetOrNull("cutoutDifference"));
         if (science is not null || template is not null || difference is not null)
             alert.Cutouts = new Cutouts("fits.gz", science, template, difference);
-        Flatten(r, "", alert.SurveyFields);
-        Flatten(c, "candidate.", alert.SurveyFields);
+        alert.SurveyFields.EnsureCapacity(r.Schema.Fields.Count + c.Schema.Fields.Count);
+        Flatten(r, TopLevelKeys, alert.SurveyFields);
+        Flatten(c, CandidateKeys, alert.SurveyFields);
         Validate(alert);
         return alert;
     }
@@ -207,13 +209,17 @@ public static class SurveyAlertMapper
         var difference = r.GetOrNull("cutoutDifference") as byte[];
         if (science is not null || template is not null || difference is not null)
             alert.Cutouts = new Cutouts("fits", science, template, difference);
-        Flatten(r, "", alert.SurveyFields);
-        Flatten(s, "diaSource.", alert.SurveyFields);
-        if (r.GetOrNull("diaObject") is AvroRecord o) Flatten(o, "diaObject.", alert.SurveyFields);
-        if (r.GetOrNull("ssSource") is AvroRecord ss) Flatten(ss, "ssSource.", alert.SurveyFields);
-        foreach (var orbits in new[] { "mpc_orbits", "MPCORB" })
+        var o = r.GetOrNull("diaObject") as AvroRecord;
+        var ss = r.GetOrNull("ssSource") as AvroRecord;
+        alert.SurveyFields.EnsureCapacity(r.Schema.Fields.Count + s.Schema.Fields.Count
+            + (o?.Schema.Fields.Count ?? 0) + (ss?.Schema.Fields.Count ?? 0) + OrbitFieldsCount(r));
+        Flatten(r, TopLevelKeys, alert.SurveyFields);
+        Flatten(s, DiaSourceKeys, alert.SurveyFields);
+        if (o is not null) Flatten(o, DiaObjectKeys, alert.SurveyFields);
+        if (ss is not null) Flatten(ss, SsSourceKeys, alert.SurveyFields);
+        foreach (var (field, keys) in Orbits)
         {
-            if (r.GetOrNull(orbits) is AvroRecord orbit) Flatten(orbit, orbits + ".", alert.SurveyFields);
+            if (r.GetOrNull(field) is AvroRecord orbit) Flatten(orbit, keys, alert.SurveyFields);
         }
         Validate(alert);
         return alert;
@@ -277,27 +283,71 @@ public static class SurveyAlertMapper
 
     private static AlertValidationException Missing(string field, string where) => new($"{where}.{field} is missing or null");
 
-    private static void Flatten(AvroRecord r, string prefix, Dictionary<string, object?> into)
+    private static int OrbitFieldsCount(AvroRecord r)
     {
-        var fields = r.Schema.Fields;
-        for (int i = 0; i < fields.Count; i++)
+        int n = 0;
+        foreach (var (field, _) in Orbits)
         {
-            object? v = r.Values[i] switch
+            if (r.GetOrNull(field) is AvroRecord orbit) n += orbit.Schema.Fields.Count;
+        }
+        return n;
+    }
+
+    private static readonly FieldKeys TopLevelKeys = new("");
+    private static readonly FieldKeys CandidateKeys = new("candidate.");
+    private static readonly FieldKeys DiaSourceKeys = new("diaSource.");
+    private static readonly FieldKeys DiaObjectKeys = new("diaObject.");
+    private static readonly FieldKeys SsSourceKeys = new("ssSource.");
+    private static readonly (string Field, FieldKeys Keys)[] Orbits = [("mpc_orbits", new("mpc_orbits.")), ("MPCORB", new("MPCORB."))];
+
+    /// <summary>
+    /// Copies a record's scalar fields into <paramref name="into"/> under their prefixed names: ints widen to long,
+    /// floats to double, enums become their symbol; records, arrays, maps, bytes and fixed are left out. Values
+    /// already in the map's types (null, bool, long, double, string) go in as the same boxes.
+    /// </summary>
+    private static void Flatten(AvroRecord r, FieldKeys prefix, Dictionary<string, object?> into)
+    {
+        var keys = prefix.For(r.Schema);
+        var values = r.Values;
+        for (int i = 0; i < keys.Length; i++)
+        {
+            object? v = values[i];
+            switch (v)
             {
-                null => null,
-                bool b => b,
-                int n => (long)n,
-                long n => n,
-                float f => (double)f,
-                double d => d,
-                string s => s,
-                AvroEnumValue e => e.Symbol,
-                _ => Skip,
-            };
-            if (ReferenceEquals(v, Skip)) continue;
-            into[prefix + fields[i].Name] = v;
+                case null or bool or long or double or string:
+                    break;
+                case int n:
+                    v = (long)n;
+                    break;
+                case float f:
+                    v = (double)f;
+                    break;
+                case AvroEnumValue e:
+                    v = e.Symbol;
+                    break;
+                default:
+                    continue;
+            }
+            into[keys[i]] = v;
         }
     }
 
-    private static readonly object Skip = new();
+    /// <summary>One prefix's keys (prefix + field name) per record schema, made once instead of per alert.</summary>
+    private sealed class FieldKeys(string prefix)
+    {
+        private readonly ConditionalWeakTable<RecordSchema, Entry> _bySchema = new();
+
+        public string[] For(RecordSchema schema)
+        {
+            // Fields returns the array SetFields stored; checking it keeps the keys right should it ever be set again.
+            var fields = schema.Fields;
+            if (_bySchema.TryGetValue(schema, out var cached) && ReferenceEquals(cached.Fields, fields)) return cached.Keys;
+            var keys = new string[fields.Count];
+            for (int i = 0; i < keys.Length; i++) keys[i] = prefix + fields[i].Name;
+            _bySchema.AddOrUpdate(schema, new Entry(fields, keys));
+            return keys;
+        }
+
+        private sealed record Entry(IReadOnlyList<AvroField> Fields, string[] Keys);
+    }
 }
