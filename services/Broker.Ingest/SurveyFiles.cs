@@ -1,6 +1,6 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.StepHost;
 
 namespace Broker.Ingest;
@@ -54,17 +54,8 @@ public static class SurveyFiles
         if (file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase))
         {
             var members = new List<(string Name, byte[] Bytes)>();
-            var tarBytes = new MemoryStream();
-            using (var stream = File.OpenRead(file))
-            {
-                if (file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase)) stream.CopyTo(tarBytes);
-                else
-                {
-                    using var gz = new GZipStream(stream, CompressionMode.Decompress);
-                    gz.CopyTo(tarBytes);
-                }
-            }
-            tarBytes.Position = 0;
+            byte[] fileBytes = File.ReadAllBytes(file);
+            var tarBytes = new MemoryStream(file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? fileBytes : Gzip.Inflate(fileBytes), writable: false);
             using (var reader = new TarReader(tarBytes))
             {
                 try

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using Broker.Alerts.Avro;
 
 namespace Broker.Alerts.IO;
@@ -105,10 +104,7 @@ public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema
         string? error = null;
         try
         {
-            using var gz = new GZipStream(new MemoryStream(bytes.ToArray(), writable: false), CompressionMode.Decompress);
-            using var ms = new MemoryStream();
-            gz.CopyTo(ms);
-            inflated = ms.ToArray();
+            inflated = Gzip.Inflate(bytes.Span);
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
