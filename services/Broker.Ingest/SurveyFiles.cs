@@ -42,35 +42,50 @@ public static class SurveyFiles
             ? segment.Array
             : bytes.ToArray();
 
+    /// <summary>
+    /// How many messages <see cref="Read"/> gives for the paths (for a progress bar): the files are read and
+    /// unpacked, and the records of a container counted by skipping over them, but nothing is split, re-encoded
+    /// or keyed.
+    /// </summary>
+    /// <inheritdoc cref="Read" path="/exception"/>
+    public static long Count(IEnumerable<string> paths)
+    {
+        long n = 0;
+        foreach (var raw in AlertFiles.Read(paths)) n += Records(raw.Bytes) is { Datums.Count: > 1 } records ? records.Datums.Count : 1;
+        return n;
+    }
+
     /// <summary>One message per alert in <paramref name="bytes"/>.</summary>
     public static IEnumerable<SourceMessage> Split(string source, byte[] bytes, ISchemaRegistry? registry, bool withKeys = true)
     {
-        if (AvroContainerReader.IsContainer(bytes))
+        if (Records(bytes) is { Datums.Count: > 1 } records)
         {
-            List<ReadOnlyMemory<byte>>? datums = null;
-            AvroContainerReader? container = null;
-            try
+            var (schema, datums) = records;
+            for (int i = 0; i < datums.Count; i++)
             {
-                container = AvroContainerReader.Open(bytes);
-                datums = container.RawDatums().ToList();
+                using var ms = new MemoryStream();
+                using (var writer = new AvroContainerWriter(ms, schema, "null", leaveOpen: true))
+                    writer.AppendEncoded(datums[i].Span);
+                byte[] one = ms.ToArray();
+                yield return new SourceMessage(source, i, one, withKeys ? SurveyMessage.TryKey(one, registry) : null);
             }
-            catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
-            {
-                datums = null;
-            }
-            if (datums is { Count: > 1 } && container is not null)
-            {
-                for (int i = 0; i < datums.Count; i++)
-                {
-                    using var ms = new MemoryStream();
-                    using (var writer = new AvroContainerWriter(ms, container.WriterSchema, "null", leaveOpen: true))
-                        writer.AppendEncoded(datums[i].Span);
-                    byte[] one = ms.ToArray();
-                    yield return new SourceMessage(source, i, one, withKeys ? SurveyMessage.TryKey(one, registry) : null);
-                }
-                yield break;
-            }
+            yield break;
         }
         yield return new SourceMessage(source, 0, bytes, withKeys ? SurveyMessage.TryKey(bytes, registry) : null);
+    }
+
+    /// <summary>The raw records of a readable Avro container with their writer schema; null for anything else, which goes on as one message.</summary>
+    private static (AvroSchema WriterSchema, List<ReadOnlyMemory<byte>> Datums)? Records(ReadOnlyMemory<byte> bytes)
+    {
+        if (!AvroContainerReader.IsContainer(bytes.Span)) return null;
+        try
+        {
+            var container = AvroContainerReader.Open(bytes);
+            return (container.WriterSchema, container.RawDatums().ToList());
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
+        {
+            return null;
+        }
     }
 }

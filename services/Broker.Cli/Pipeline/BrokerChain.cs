@@ -40,9 +40,8 @@ internal static class BrokerChain
         IngestService.Stage(options.Ingest, options.Registry),
     ];
 
-    /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once).</summary>
-    public static long CountMessages(IReadOnlyList<string> paths, ISchemaRegistry? registry) =>
-        SurveyFiles.Read(paths, registry, withKeys: false).LongCount();
+    /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once, splits nothing).</summary>
+    public static long CountMessages(IReadOnlyList<string> paths) => SurveyFiles.Count(paths);
 
     /// <summary>
     /// Runs the chain over every alert in <paramref name="paths"/> (files, folders, .tar.gz) and, when

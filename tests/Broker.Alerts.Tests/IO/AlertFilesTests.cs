@@ -148,4 +148,14 @@ public sealed class AlertFilesTests : IDisposable
         Assert.Equal(expected, messages.Select(m => Path.GetRelativePath(_dir, m.Source)));
         Assert.All(messages, m => Assert.Equal("697251920815010004", m.Key));
     }
+
+    [Fact]
+    public void Count_gives_as_many_messages_as_Read_without_splitting_on_the_real_samples()
+    {
+        string[] paths = [SharedData.Path("ztf/alerts"), SharedData.Path("lsst/alerts")];
+        long read = SurveyFiles.Read(paths, registry: null, withKeys: false).LongCount();
+        Assert.Equal(read, SurveyFiles.Count(paths));
+        // Fink's data-transfer files hold many alerts each, so the count is more than the number of files.
+        Assert.True(read > AlertFiles.Read(paths).Count());
+    }
 }
