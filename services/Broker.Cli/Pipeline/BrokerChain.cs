@@ -26,6 +26,9 @@ internal sealed class BrokerRunOptions
 
     /// <summary>Runner settings (batch size, channel capacity).</summary>
     public InProcessOptions Runner { get; init; } = new();
+
+    /// <summary>Told of each output alert, in one thread, as it is written (for a summary of what came out).</summary>
+    public Action<Alert>? OnAlert { get; init; }
 }
 
 /// <summary>
@@ -75,8 +78,12 @@ internal static class BrokerChain
         RunSummary summary;
         try
         {
-            summary = await pipeline.RunAsync(source,
-                output => writer?.Append(BrokerAlertCodec.ToRecord((Alert)output.Value)), progress, cancellationToken).ConfigureAwait(false);
+            summary = await pipeline.RunAsync(source, output =>
+            {
+                var alert = (Alert)output.Value;
+                writer?.Append(BrokerAlertCodec.ToRecord(alert));
+                options.OnAlert?.Invoke(alert);
+            }, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
