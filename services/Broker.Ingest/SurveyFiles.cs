@@ -1,41 +1,28 @@
-using System.Formats.Tar;
-using System.IO.Compression;
+using System.Runtime.InteropServices;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.StepHost;
 
 namespace Broker.Ingest;
 
 /// <summary>
-/// Turns alert files into the Kafka messages a survey would have sent: one message per alert. A ZTF container
-/// holding several alerts (Fink's data-transfer files) is split into one-alert containers with the same writer
-/// schema; Confluent-framed files pass as they are; <c>.tar.gz</c> archives are opened; folders are walked in
-/// name order. Files that are neither are passed through as they are, so ingest reports them as dead letters.
+/// Turns alert files into the Kafka messages a survey would have sent: one message per alert. Files, folders and
+/// archives are found and unpacked as <see cref="AlertFiles"/> says (the same alerts <c>broker decode</c> sees, in
+/// the same order); a ZTF container holding several alerts (Fink's data-transfer files) is then split into
+/// one-alert containers with the same writer schema; Confluent-framed messages pass as they are. Anything else,
+/// and damage found while unpacking (a corrupt gzip file, a tar archive cut short), goes on as its bytes, so that
+/// ingest reports it as a dead letter under its source's name.
 /// </summary>
 public static class SurveyFiles
 {
-    private static readonly string[] Skipped = [".avsc", ".json", ".md", ".csv", ".txt", ".metadata", ".tsv", ".py", ".parquet", ".h5", ".pt"];
-
     /// <summary>The messages of every path, in order; with <paramref name="withKeys"/>, keys are alert ids where the message decodes.</summary>
+    /// <exception cref="FileNotFoundException">A path is neither a file nor a folder.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
     public static IEnumerable<SourceMessage> Read(IEnumerable<string> paths, ISchemaRegistry? registry, bool withKeys = true)
     {
-        foreach (var path in paths)
+        foreach (var raw in AlertFiles.Read(paths))
         {
-            if (Directory.Exists(path))
-            {
-                foreach (var file in Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-                {
-                    if (Skipped.Any(s => file.EndsWith(s, StringComparison.OrdinalIgnoreCase))) continue;
-                    foreach (var m in ReadFile(file, registry, withKeys)) yield return m;
-                }
-            }
-            else if (File.Exists(path))
-            {
-                foreach (var m in ReadFile(path, registry, withKeys)) yield return m;
-            }
-            else
-            {
-                throw new FileNotFoundException($"no such file or folder: {path}", path);
-            }
+            foreach (var m in Split(raw.Source, WholeArray(raw.Bytes), registry, withKeys)) yield return m;
         }
     }
 
@@ -49,79 +36,56 @@ public static class SurveyFiles
         }
     }
 
-    private static IEnumerable<SourceMessage> ReadFile(string file, ISchemaRegistry? registry, bool withKeys)
+    /// <summary>The bytes' array when they are all of one (files, archive members and inflated gzip are), else a copy.</summary>
+    private static byte[] WholeArray(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
+
+    /// <summary>
+    /// How many messages <see cref="Read"/> gives for the paths (for a progress bar): the files are read and
+    /// unpacked, and the records of a container counted by skipping over them, but nothing is split, re-encoded
+    /// or keyed.
+    /// </summary>
+    /// <inheritdoc cref="Read" path="/exception"/>
+    public static long Count(IEnumerable<string> paths)
     {
-        if (file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase))
-        {
-            var members = new List<(string Name, byte[] Bytes)>();
-            var tarBytes = new MemoryStream();
-            using (var stream = File.OpenRead(file))
-            {
-                if (file.EndsWith(".tar", StringComparison.OrdinalIgnoreCase)) stream.CopyTo(tarBytes);
-                else
-                {
-                    using var gz = new GZipStream(stream, CompressionMode.Decompress);
-                    gz.CopyTo(tarBytes);
-                }
-            }
-            tarBytes.Position = 0;
-            using (var reader = new TarReader(tarBytes))
-            {
-                try
-                {
-                    while (reader.GetNextEntry() is { } entry)
-                    {
-                        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                        using var ms = new MemoryStream();
-                        entry.DataStream.CopyTo(ms);
-                        members.Add((entry.Name, ms.ToArray()));
-                    }
-                }
-                catch (EndOfStreamException)
-                {
-                    // Some archives (the ZTF public tarballs among them) end without the two zero blocks.
-                }
-            }
-            foreach (var (name, bytes) in members.OrderBy(m => m.Name, StringComparer.Ordinal))
-            {
-                foreach (var m in Split(file + "::" + name, bytes, registry, withKeys)) yield return m;
-            }
-        }
-        else
-        {
-            foreach (var m in Split(file, File.ReadAllBytes(file), registry, withKeys)) yield return m;
-        }
+        long n = 0;
+        foreach (var raw in AlertFiles.Read(paths)) n += Records(raw.Bytes) is { Datums.Count: > 1 } records ? records.Datums.Count : 1;
+        return n;
     }
 
     /// <summary>One message per alert in <paramref name="bytes"/>.</summary>
     public static IEnumerable<SourceMessage> Split(string source, byte[] bytes, ISchemaRegistry? registry, bool withKeys = true)
     {
-        if (AvroContainerReader.IsContainer(bytes))
+        if (Records(bytes) is { Datums.Count: > 1 } records)
         {
-            List<ReadOnlyMemory<byte>>? datums = null;
-            AvroContainerReader? container = null;
-            try
+            var (schema, datums) = records;
+            for (int i = 0; i < datums.Count; i++)
             {
-                container = AvroContainerReader.Open(bytes);
-                datums = container.RawDatums().ToList();
+                using var ms = new MemoryStream();
+                using (var writer = new AvroContainerWriter(ms, schema, "null", leaveOpen: true))
+                    writer.AppendEncoded(datums[i].Span);
+                byte[] one = ms.ToArray();
+                yield return new SourceMessage(source, i, one, withKeys ? SurveyMessage.TryKey(one, registry) : null);
             }
-            catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
-            {
-                datums = null;
-            }
-            if (datums is { Count: > 1 } && container is not null)
-            {
-                for (int i = 0; i < datums.Count; i++)
-                {
-                    using var ms = new MemoryStream();
-                    using (var writer = new AvroContainerWriter(ms, container.WriterSchema, "null", leaveOpen: true))
-                        writer.AppendEncoded(datums[i].Span);
-                    byte[] one = ms.ToArray();
-                    yield return new SourceMessage(source, i, one, withKeys ? SurveyMessage.TryKey(one, registry) : null);
-                }
-                yield break;
-            }
+            yield break;
         }
         yield return new SourceMessage(source, 0, bytes, withKeys ? SurveyMessage.TryKey(bytes, registry) : null);
+    }
+
+    /// <summary>The raw records of a readable Avro container with their writer schema; null for anything else, which goes on as one message.</summary>
+    private static (AvroSchema WriterSchema, List<ReadOnlyMemory<byte>> Datums)? Records(ReadOnlyMemory<byte> bytes)
+    {
+        if (!AvroContainerReader.IsContainer(bytes.Span)) return null;
+        try
+        {
+            var container = AvroContainerReader.Open(bytes);
+            return (container.WriterSchema, container.RawDatums().ToList());
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException)
+        {
+            return null;
+        }
     }
 }

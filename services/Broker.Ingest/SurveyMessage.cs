@@ -1,6 +1,6 @@
-using System.Globalization;
 using Broker.Alerts.Avro;
 using Broker.Alerts.Model;
+using Broker.StepHost;
 
 namespace Broker.Ingest;
 
@@ -12,12 +12,12 @@ public static class SurveyMessage
 {
     /// <summary>Decodes the survey record of one message.</summary>
     /// <exception cref="FormatException">Neither framing, an unknown schema, more or fewer than one record, or corrupt Avro (the message says which).</exception>
-    public static AvroRecord Decode(ReadOnlySpan<byte> message, ISchemaRegistry? registry)
+    public static AvroRecord Decode(ReadOnlyMemory<byte> message, ISchemaRegistry? registry)
     {
         if (message.Length == 0) throw new FormatException("empty message");
-        if (AvroContainerReader.IsContainer(message))
+        if (AvroContainerReader.IsContainer(message.Span))
         {
-            var container = AvroContainerReader.Open(message.ToArray());
+            var container = AvroContainerReader.Open(message);
             AvroRecord? record = null;
             int n = 0;
             foreach (var value in container.Records())
@@ -28,7 +28,7 @@ public static class SurveyMessage
             if (n != 1) throw new FormatException($"Avro container holds {n} records; a ZTF-style message holds exactly one alert");
             return record!;
         }
-        if (ConfluentWireFormat.TryParse(message, out int schemaId, out var body))
+        if (ConfluentWireFormat.TryParse(message.Span, out int schemaId, out var body))
         {
             if (registry is null) throw new FormatException($"Confluent-framed message (schema id {schemaId}) but no schema registry is configured (Ingest:SchemaFolder or Ingest:SchemaRegistryUrl)");
             AvroSchema writer;
@@ -45,26 +45,19 @@ public static class SurveyMessage
             if (!reader.End) throw new FormatException($"{reader.Remaining} bytes left over after the record (schema id {schemaId}): wrong schema or corrupt message");
             return value as AvroRecord ?? throw new FormatException($"schema id {schemaId} is not a record schema");
         }
-        throw new FormatException($"neither an Avro container (ZTF) nor Confluent-framed (Rubin): first bytes {Convert.ToHexString(message[..Math.Min(4, message.Length)])}");
+        throw new FormatException($"neither an Avro container (ZTF) nor Confluent-framed (Rubin): first bytes {Convert.ToHexString(message.Span[..Math.Min(4, message.Length)])}");
     }
 
-    /// <summary>The alert id of a survey record (ZTF <c>candid</c>, Rubin <c>diaSourceId</c>), or null.</summary>
-    public static long? AlertId(AvroRecord record) => (record.GetOrNull("candid") ?? record.GetOrNull("diaSourceId")) switch
-    {
-        long l => l,
-        int i => i,
-        _ => null,
-    };
-
-    /// <summary>The Kafka key for a message: its alert id in decimal, or null when it cannot be decoded.</summary>
-    public static string? TryKey(ReadOnlySpan<byte> message, ISchemaRegistry? registry)
+    /// <summary>The Kafka key for a message: its alert id as <see cref="AlertMessageCodec.KeyFor"/> writes it, or null when it cannot be decoded.</summary>
+    public static string? TryKey(ReadOnlyMemory<byte> message, ISchemaRegistry? registry)
     {
         try
         {
-            return AlertId(Decode(message, registry)) is long id ? id.ToString(CultureInfo.InvariantCulture) : null;
+            return AlertMessageCodec.KeyFor(SurveyAlertMapper.AlertIdOf(Decode(message, registry)));
         }
-        catch (Exception ex) when (ex is FormatException or AvroSchemaException or IOException)
+        catch (Exception ex) when (ex is FormatException or IOException)
         {
+            // FormatException covers undecodable Avro, unknown schemas and a record without an alert id.
             return null;
         }
     }

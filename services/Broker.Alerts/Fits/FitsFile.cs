@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Runtime.InteropServices;
+using Broker.Alerts.IO;
 
 namespace Broker.Alerts.Fits;
 
@@ -35,7 +35,7 @@ public sealed class FitsFile
     public FitsImage FirstImage => FindFirstImage(Hdus);
 
     /// <summary>True when the bytes start with the gzip magic number 1f 8b (RFC 1952 §2.3.1).</summary>
-    public static bool IsGzip(ReadOnlySpan<byte> bytes) => bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+    public static bool IsGzip(ReadOnlySpan<byte> bytes) => Gzip.IsGzip(bytes);
 
     /// <summary>Reads every HDU of a plain or gzipped FITS file.</summary>
     /// <exception cref="FitsFormatException">The bytes are not a readable FITS file; the message says where and why.</exception>
@@ -88,50 +88,21 @@ public sealed class FitsFile
         }
     }
 
-    /// <summary>Inflates gzip into a pooled buffer, sized from the ISIZE trailer so that one buffer usually suffices.</summary>
-    private static unsafe byte[] Gunzip(ReadOnlySpan<byte> gz, out int length)
+    /// <summary>Inflates gzip into a pooled buffer (see <see cref="Gzip.InflatePooled"/>), up to <see cref="MaxDecompressedBytes"/>.</summary>
+    private static byte[] Gunzip(ReadOnlySpan<byte> gz, out int length)
     {
-        // RFC 1952 §2.3.1: ISIZE, the last 4 bytes, is the input size modulo 2^32 of the last member. Only a hint:
-        // it can lie, wrap, or describe one member of several, so the loop below grows the buffer as needed.
-        uint isize = gz.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(gz[^4..]) : 0;
-        int capacity = (int)Math.Clamp(isize, BlockSize, 16u << 20) + 1;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(capacity);
-        int total = 0;
         try
         {
-            fixed (byte* p = gz)
-            {
-                using var input = new UnmanagedMemoryStream(p, gz.Length);
-                using var inflater = new GZipStream(input, CompressionMode.Decompress);
-                while (true)
-                {
-                    if (total == buffer.Length)
-                    {
-                        if (buffer.Length >= MaxDecompressedBytes)
-                            throw new FitsFormatException($"gzipped FITS inflates to more than {MaxDecompressedBytes} bytes; refusing it");
-                        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, MaxDecompressedBytes));
-                        buffer.AsSpan(0, total).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-                    int n = inflater.Read(buffer, total, buffer.Length - total);
-                    if (n == 0) break;
-                    total += n;
-                }
-            }
+            return Gzip.InflatePooled(gz, MaxDecompressedBytes, out length);
+        }
+        catch (GzipLimitException)
+        {
+            throw new FitsFormatException($"gzipped FITS inflates to more than {MaxDecompressedBytes} bytes; refusing it");
         }
         catch (InvalidDataException e)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             throw new FitsFormatException($"corrupt gzip stream in FITS cutout ({gz.Length} bytes): {e.Message}", e);
         }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
-        length = total;
-        return buffer;
     }
 
     private static FitsHdu[] ParsePlain(ReadOnlySpan<byte> bytes, bool firstImageOnly)

@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using Broker.Alerts.Avro;
 
 namespace Broker.Alerts.IO;
@@ -33,31 +31,19 @@ public sealed record AlertFileItem(
 /// <summary>
 /// Reads survey alerts from paths: Avro container files (ZTF packets, Spark re-serialisations, Broker output),
 /// Confluent-framed messages (Rubin; schema id resolved through an <see cref="ISchemaRegistry"/>), Avro
-/// single-object messages, <c>.tar.gz</c> / <c>.tar</c> bundles of any of these (the ZTF public archive's
-/// nightly tarballs), and folders of them (recursively, in name order). Bad input never throws: each problem
-/// becomes an item with an <see cref="AlertFileItem.Error"/> naming the file, and reading goes on.
+/// single-object messages, gzipped files and <c>.tar.gz</c> / <c>.tar</c> bundles of any of these (the ZTF public
+/// archive's nightly tarballs), and folders of them: found and unpacked as <see cref="AlertFiles"/> says, like
+/// every other reader of alert files. Bad input never throws: each problem becomes an item with an
+/// <see cref="AlertFileItem.Error"/> naming the file, and reading goes on.
 /// </summary>
 public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema? readerSchema = null)
 {
-    private static readonly string[] SkippedExtensions = [".avsc", ".json", ".md", ".txt", ".csv", ".metadata", ".npy", ".png"];
-
     /// <summary>Every item from every path, in order.</summary>
     public IEnumerable<AlertFileItem> Read(IEnumerable<string> paths)
     {
-        foreach (var path in paths)
+        foreach (var file in AlertFiles.Files(paths))
         {
-            if (Directory.Exists(path))
-            {
-                foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-                {
-                    if (SkippedExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase)) continue;
-                    foreach (var item in ReadFile(file)) yield return item;
-                }
-            }
-            else
-            {
-                foreach (var item in ReadFile(path)) yield return item;
-            }
+            foreach (var item in ReadFile(file)) yield return item;
         }
     }
 
@@ -86,65 +72,25 @@ public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema
     /// <summary>Every item in an in-memory file or message.</summary>
     public IEnumerable<AlertFileItem> ReadBytes(string source, ReadOnlyMemory<byte> bytes)
     {
+        foreach (var raw in AlertFiles.Unpack(source, bytes))
+        {
+            if (raw.Error is not null)
+            {
+                yield return Fail(raw.Source, raw.Index, "", raw.Error);
+                continue;
+            }
+            foreach (var item in Decode(raw.Source, raw.Bytes)) yield return item;
+        }
+    }
+
+    private IEnumerable<AlertFileItem> Decode(string source, ReadOnlyMemory<byte> bytes)
+    {
         var span = bytes.Span;
         if (span.Length == 0) return [Fail(source, 0, "", "empty file")];
-        if (span.Length >= 2 && span[0] == 0x1f && span[1] == 0x8b) return ReadGzip(source, bytes);
-        if (IsTar(span)) return ReadTar(source, new MemoryStream(bytes.ToArray(), writable: false));
         if (AvroContainerReader.IsContainer(span)) return ReadContainer(source, bytes);
         if (AvroSingleObject.IsSingleObject(span)) return [ReadSingleObject(source, bytes)];
         if (span[0] == ConfluentWireFormat.MagicByte && span.Length > ConfluentWireFormat.HeaderLength) return [ReadConfluent(source, bytes)];
         return [Fail(source, 0, "", $"unrecognised format (first bytes {Convert.ToHexString(span[..Math.Min(4, span.Length)])}; expected an Avro container 'Obj\\x01', Confluent framing 0x00 + schema id, single-object C3 01, or gzip/tar)")];
-    }
-
-    private static bool IsTar(ReadOnlySpan<byte> span) =>
-        span.Length >= 512 && span.Slice(257, 5).SequenceEqual("ustar"u8);
-
-    private IEnumerable<AlertFileItem> ReadGzip(string source, ReadOnlyMemory<byte> bytes)
-    {
-        byte[] inflated;
-        string? error = null;
-        try
-        {
-            using var gz = new GZipStream(new MemoryStream(bytes.ToArray(), writable: false), CompressionMode.Decompress);
-            using var ms = new MemoryStream();
-            gz.CopyTo(ms);
-            inflated = ms.ToArray();
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException)
-        {
-            inflated = [];
-            error = $"corrupt gzip: {e.Message}";
-        }
-        if (error is not null) return [Fail(source, 0, "", error)];
-        if (IsTar(inflated)) return ReadTar(source, new MemoryStream(inflated, writable: false));
-        return ReadBytes(source, inflated);
-    }
-
-    private IEnumerable<AlertFileItem> ReadTar(string source, Stream tar)
-    {
-        var members = new List<(string Name, byte[] Data)>();
-        string? error = null;
-        try
-        {
-            using var reader = new TarReader(tar);
-            while (reader.GetNextEntry() is { } entry)
-            {
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                using var ms = new MemoryStream();
-                entry.DataStream.CopyTo(ms);
-                members.Add((entry.Name, ms.ToArray()));
-            }
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or FormatException)
-        {
-            error = $"corrupt tar archive after {members.Count} members: {e.Message}";
-        }
-        foreach (var (name, data) in members)
-        {
-            if (SkippedExtensions.Contains(Path.GetExtension(name), StringComparer.OrdinalIgnoreCase)) continue;
-            foreach (var item in ReadBytes($"{source}::{name}", data)) yield return item;
-        }
-        if (error is not null) yield return Fail(source, members.Count, "", error);
     }
 
     private IEnumerable<AlertFileItem> ReadContainer(string source, ReadOnlyMemory<byte> bytes)

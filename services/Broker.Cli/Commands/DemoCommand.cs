@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Broker.Alerts.Avro;
-using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Cli.Pipeline;
 using Broker.Ingest;
@@ -11,7 +10,7 @@ namespace Broker.Cli.Commands;
 
 /// <summary>
 /// <c>broker demo</c>: the main job end to end. Alerts (simulated by default, or real ones) go through every
-/// implemented stage in one process, the output is written as Broker alert records, read back, and summarised.
+/// implemented stage in one process, the output is written as Broker alert records and summarised by survey.
 /// </summary>
 internal static class DemoCommand
 {
@@ -68,44 +67,44 @@ internal static class DemoCommand
                     if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
                 }
             }
+            var bySurvey = new SurveyTable();
             var runOptions = new BrokerRunOptions
             {
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
                 Ingest = new IngestOptions { RequireCutouts = requireCutouts },
+                OnAlert = bySurvey.Add,
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);
             Console.Out.Write(summary.Render());
-            return SummariseOutput(Path.Combine(runOptions.OutputDirectory, "alerts.avro"), ct) && summary.InFlight == 0 ? 0 : 1;
+            AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));
+            return summary.InFlight == 0 ? 0 : 1;
         }));
         return command;
     }
 
-    /// <summary>Reads the run's output back (proving it decodes) and tabulates it by survey.</summary>
-    private static bool SummariseOutput(string file, CancellationToken ct)
+    /// <summary>The output alerts tabulated by survey and schema version, counted as they are written.</summary>
+    private sealed class SurveyTable
     {
-        var bySurvey = new SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced)>(StringComparer.Ordinal);
-        int alerts = 0;
-        foreach (var item in new AlertFileReader(readerSchema: BrokerAlertCodec.Schema).ReadFile(file))
+        private readonly SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced)> _bySurvey = new(StringComparer.Ordinal);
+        private int _alerts;
+
+        public void Add(Alert alert)
         {
-            ct.ThrowIfCancellationRequested();
-            if (item.Record is null)
-            {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape($"{item.Source}: {item.Error}")}");
-                return false;
-            }
-            var alert = BrokerAlertCodec.FromRecord(item.Record);
-            alerts++;
+            _alerts++;
             string key = $"{alert.Survey.ToString().ToUpperInvariant()} {alert.SurveySchemaVersion}";
-            var s = bySurvey.GetValueOrDefault(key);
-            bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
+            var s = _bySurvey.GetValueOrDefault(key);
+            _bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
                 s.UpperLimits + alert.UpperLimits.Count, s.Forced + alert.ForcedPhotometry.Count);
         }
-        var table = new Table().Title($"{alerts} Broker alerts in {Markup.Escape(file)}")
-            .AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry");
-        foreach (var (k, v) in bySurvey)
-            table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString());
-        AnsiConsole.Write(table);
-        return true;
+
+        public Table Render(string file)
+        {
+            var table = new Table().Title($"{_alerts} Broker alerts in {Markup.Escape(file)}")
+                .AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry");
+            foreach (var (k, v) in _bySurvey)
+                table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString());
+            return table;
+        }
     }
 }

@@ -13,7 +13,7 @@ internal static class ReplayCommand
         var inputs = new AlertInputOptions();
         var topic = new Option<string>("--topic") { Description = "Topic to produce to.", DefaultValueFactory = _ => BrokerTopics.SurveyAlerts };
         var rate = new Option<double>("--rate") { Description = "Alerts per second (0: as fast as possible)." };
-        var repeat = new Option<int>("--repeat") { Description = "Replay the files this many times (load tests).", DefaultValueFactory = _ => 1 };
+        var repeat = new Option<int>("--repeat") { Description = "Replay the files this many times (load tests; the alerts are then held in memory).", DefaultValueFactory = _ => 1 };
         var bootstrap = KafkaCliOptions.Bootstrap();
         var command = new Command("replay",
             "Produce alert files into a Kafka topic as the survey would: ZTF alerts as one-alert Avro containers, Rubin alerts as they are (Confluent-framed); key = alert id; header broker.time.replay.");
@@ -37,7 +37,13 @@ internal static class ReplayCommand
                 if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
             }
             KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
-            var messages = Enumerable.Range(0, times).SelectMany(_ => SurveyFiles.Read(paths, registry));
+            // Once: streamed. More often: read, split and keyed once, held in memory, and sent that many times.
+            IEnumerable<SourceMessage> messages = SurveyFiles.Read(paths, registry);
+            if (times > 1)
+            {
+                var once = messages.ToList();
+                messages = Enumerable.Range(0, times).SelectMany(_ => once);
+            }
             var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct);
             Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : ""));
             return Task.FromResult(0);

@@ -68,7 +68,7 @@ internal static class RunCommand
     {
         if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
             return await BrokerChain.RunAsync(paths, options, null, ct);
-        long total = BrokerChain.CountMessages(paths, options.Registry);
+        long total = BrokerChain.CountMessages(paths);
         RunSummary? summary = null;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         await console.Progress().AutoClear(true).StartAsync(async context =>

@@ -26,6 +26,9 @@ internal sealed class BrokerRunOptions
 
     /// <summary>Runner settings (batch size, channel capacity).</summary>
     public InProcessOptions Runner { get; init; } = new();
+
+    /// <summary>Told of each output alert, in one thread, as it is written (for a summary of what came out).</summary>
+    public Action<Alert>? OnAlert { get; init; }
 }
 
 /// <summary>
@@ -40,9 +43,8 @@ internal static class BrokerChain
         IngestService.Stage(options.Ingest, options.Registry),
     ];
 
-    /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once).</summary>
-    public static long CountMessages(IReadOnlyList<string> paths, ISchemaRegistry? registry) =>
-        SurveyFiles.Read(paths, registry, withKeys: false).LongCount();
+    /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once, splits nothing).</summary>
+    public static long CountMessages(IReadOnlyList<string> paths) => SurveyFiles.Count(paths);
 
     /// <summary>
     /// Runs the chain over every alert in <paramref name="paths"/> (files, folders, .tar.gz) and, when
@@ -76,8 +78,12 @@ internal static class BrokerChain
         RunSummary summary;
         try
         {
-            summary = await pipeline.RunAsync(source,
-                output => writer?.Append(BrokerAlertCodec.ToRecord((Alert)output.Value)), progress, cancellationToken).ConfigureAwait(false);
+            summary = await pipeline.RunAsync(source, output =>
+            {
+                var alert = (Alert)output.Value;
+                writer?.Append(BrokerAlertCodec.ToRecord(alert));
+                options.OnAlert?.Invoke(alert);
+            }, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
