@@ -28,13 +28,26 @@ internal sealed class AlertInputOptions
         Description = "Decode through this reader schema (.avsc; other .avsc files in its folder resolve its references).",
     };
 
-    public void AddTo(Command command, bool pathsOptional = false)
+    /// <summary>Adds the options to a verb; <paramref name="readerSchema"/> only for verbs that decode through one.</summary>
+    public void AddTo(Command command, bool pathsOptional = false, bool readerSchema = true)
     {
         if (pathsOptional) Paths.Arity = ArgumentArity.ZeroOrMore;
         command.Arguments.Add(Paths);
         command.Options.Add(Schemas);
         command.Options.Add(SchemaRegistry);
-        command.Options.Add(ReaderSchema);
+        if (readerSchema) command.Options.Add(ReaderSchema);
+    }
+
+    /// <summary>The paths given, each checked to exist.</summary>
+    /// <exception cref="CliUsageException">A path is neither a file nor a folder.</exception>
+    public string[] ExistingPaths(ParseResult parse)
+    {
+        var paths = parse.GetValue(Paths) ?? [];
+        foreach (var p in paths)
+        {
+            if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
+        }
+        return paths;
     }
 
     /// <summary>Builds the file reader the options describe.</summary>

@@ -23,7 +23,7 @@ internal static class DemoCommand
         var output = new Option<string?>("--out") { Description = "Where to keep the run's output (alerts.avro, dead letters, summary). Default: a folder under the system's temp folder." };
         var command = new Command("demo", "Run Broker end to end and print a summary. Without paths it simulates a night of ZTF and Rubin alerts " +
             "(as ./broker simulate does); --samples uses the real alerts in ../shared/data; otherwise the given files or folders.");
-        inputs.AddTo(command, pathsOptional: true);
+        inputs.AddTo(command, pathsOptional: true, readerSchema: false);
         command.Options.Add(samples);
         command.Options.Add(alerts);
         command.Options.Add(seed);
@@ -62,10 +62,7 @@ internal static class DemoCommand
             else
             {
                 registry = inputs.CreateRegistry(parse);
-                foreach (var p in paths)
-                {
-                    if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
-                }
+                inputs.ExistingPaths(parse);
             }
             var bySurvey = new SurveyTable();
             var runOptions = new BrokerRunOptions

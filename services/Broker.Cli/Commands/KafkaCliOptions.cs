@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Broker.Alerts.Avro;
 using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
@@ -63,9 +62,6 @@ internal static class KafkaCliOptions
         if (ReadDevBootstrap(DevBootstrapFile) is { } dev) return dev;
         throw new CliUsageException("no Kafka bootstrap address: give --bootstrap, set BROKER_KAFKA_BOOTSTRAP_SERVERS, or start `broker dev-kafka`");
     }
-
-    /// <summary>The registry named by --schemas or --schema-registry (null for neither).</summary>
-    public static ISchemaRegistry? Registry(string? folder, string? url) => AlertInputOptions.Registry(folder, url);
 
     /// <summary>Runs a Kafka verb body, turning configuration errors into one line and exit code 2.</summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body)

@@ -17,7 +17,7 @@ internal static class ReplayCommand
         var bootstrap = KafkaCliOptions.Bootstrap();
         var command = new Command("replay",
             "Produce alert files into a Kafka topic as the survey would: ZTF alerts as one-alert Avro containers, Rubin alerts as they are (Confluent-framed); key = alert id; header broker.time.replay.");
-        inputs.AddTo(command);
+        inputs.AddTo(command, readerSchema: false);
         command.Options.Add(topic);
         command.Options.Add(rate);
         command.Options.Add(repeat);
@@ -30,12 +30,8 @@ internal static class ReplayCommand
             int times = parse.GetValue(repeat);
             if (r < 0) throw new CliUsageException("--rate must not be negative");
             if (times < 1) throw new CliUsageException("--repeat must be at least 1");
-            var registry = KafkaCliOptions.Registry(parse.GetValue(inputs.Schemas), parse.GetValue(inputs.SchemaRegistry));
-            var paths = parse.GetValue(inputs.Paths)!;
-            foreach (var p in paths)
-            {
-                if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
-            }
+            var registry = inputs.CreateRegistry(parse);
+            var paths = inputs.ExistingPaths(parse);
             KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
             // Once: streamed. More often: read, split and keyed once, held in memory, and sent that many times.
             IEnumerable<SourceMessage> messages = SurveyFiles.Read(paths, registry);

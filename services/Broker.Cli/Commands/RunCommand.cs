@@ -18,22 +18,18 @@ internal static class RunCommand
         var restart = new Option<bool>("--restart") { Description = "Start afresh even if --out holds a run that was stopped (by default it is resumed)." };
         var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
         var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
-        inputs.AddTo(command);
+        inputs.AddTo(command, readerSchema: false);
         command.Options.Add(output);
         command.Options.Add(allowMissingCutouts);
         command.Options.Add(batch);
         command.Options.Add(restart);
         command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
-            var paths = parse.GetValue(inputs.Paths)!;
             if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
-            foreach (var p in paths)
-            {
-                if (!File.Exists(p) && !Directory.Exists(p)) throw new CliUsageException($"no such file or folder: {p}");
-            }
+            var paths = inputs.ExistingPaths(parse);
             var options = new BrokerRunOptions
             {
-                Registry = KafkaCliOptions.Registry(parse.GetValue(inputs.Schemas), parse.GetValue(inputs.SchemaRegistry)),
+                Registry = inputs.CreateRegistry(parse),
                 OutputDirectory = parse.GetValue(output),
                 Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
