@@ -95,8 +95,8 @@ public sealed class IngestStep : IStep<byte[], Alert>
             if (c[i] is not { } bytes) continue;
             try
             {
-                var image = FitsFile.ReadFirstImage(bytes);
-                if (image.Width < 1 || image.Height < 1) return $"{name} cutout is an empty image";
+                // The cutouts go downstream as they came; only whether they decode is checked here.
+                FitsFile.CheckFirstImage(bytes);
             }
             catch (Exception ex) when (ex is FitsFormatException or FormatException or InvalidDataException or IOException or ArgumentException or InvalidOperationException)
             {

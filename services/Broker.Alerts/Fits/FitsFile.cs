@@ -32,31 +32,37 @@ public sealed class FitsFile
     /// far, or the first IMAGE extension when the primary HDU is empty (NAXIS = 0).
     /// </summary>
     /// <exception cref="FitsFormatException">No image HDU has data, or the first one is not two-dimensional.</exception>
-    public FitsImage FirstImage => FindFirstImage(Hdus);
+    public FitsImage FirstImage => FirstImageHdu(Hdus).Image!;
 
     /// <summary>True when the bytes start with the gzip magic number 1f 8b (RFC 1952 §2.3.1).</summary>
     public static bool IsGzip(ReadOnlySpan<byte> bytes) => Gzip.IsGzip(bytes);
 
     /// <summary>Reads every HDU of a plain or gzipped FITS file.</summary>
     /// <exception cref="FitsFormatException">The bytes are not a readable FITS file; the message says where and why.</exception>
-    public static FitsFile Read(ReadOnlySpan<byte> bytes) => new(Parse(bytes, firstImageOnly: false));
+    public static FitsFile Read(ReadOnlySpan<byte> bytes) => new(Parse(bytes, firstImageOnly: false, decodePixels: true));
 
     /// <summary>
     /// Reads only as far as the first image HDU with data and returns its image: the cheap path for a cutout, which
     /// skips decoding Rubin's variance and PSF planes.
     /// </summary>
     /// <exception cref="FitsFormatException">The bytes are not a readable FITS file, or hold no 2-D image.</exception>
-    public static FitsImage ReadFirstImage(ReadOnlySpan<byte> bytes) => FindFirstImage(Parse(bytes, firstImageOnly: true));
+    public static FitsImage ReadFirstImage(ReadOnlySpan<byte> bytes) => FirstImageHdu(Parse(bytes, firstImageOnly: true, decodePixels: true)).Image!;
 
-    private static FitsImage FindFirstImage(IReadOnlyList<FitsHdu> hdus)
+    /// <summary>
+    /// Checks what <see cref="ReadFirstImage"/> would read, with the same errors, without converting the pixels: for
+    /// validating cutouts that are passed on as they came (ingest).
+    /// </summary>
+    /// <exception cref="FitsFormatException">The bytes are not a readable FITS file, or hold no 2-D image.</exception>
+    public static void CheckFirstImage(ReadOnlySpan<byte> bytes) => FirstImageHdu(Parse(bytes, firstImageOnly: true, decodePixels: false));
+
+    private static FitsHdu FirstImageHdu(IReadOnlyList<FitsHdu> hdus)
     {
         foreach (var hdu in hdus)
         {
-            if (!hdu.IsImage) continue;
-            if (hdu.Image is not null) return hdu.Image;
-            if (HasData(hdu.Axes))
-                throw new FitsFormatException(
-                    $"FITS HDU {hdu.Index} is a {hdu.Axes.Count}-dimensional image ({string.Join(" x ", hdu.Axes)}); a cutout must have NAXIS = 2");
+            if (!hdu.IsImage || !HasData(hdu.Axes)) continue;
+            if (hdu.Axes.Count == 2) return hdu;
+            throw new FitsFormatException(
+                $"FITS HDU {hdu.Index} is a {hdu.Axes.Count}-dimensional image ({string.Join(" x ", hdu.Axes)}); a cutout must have NAXIS = 2");
         }
         throw new FitsFormatException($"FITS file has no image HDU with data among its {hdus.Count} HDU(s)");
     }
@@ -68,13 +74,13 @@ public sealed class FitsFile
         return true;
     }
 
-    private static FitsHdu[] Parse(ReadOnlySpan<byte> bytes, bool firstImageOnly)
+    private static FitsHdu[] Parse(ReadOnlySpan<byte> bytes, bool firstImageOnly, bool decodePixels)
     {
-        if (!IsGzip(bytes)) return ParsePlain(bytes, firstImageOnly);
+        if (!IsGzip(bytes)) return ParsePlain(bytes, firstImageOnly, decodePixels);
         byte[] buffer = Gunzip(bytes, out int length);
         try
         {
-            return ParsePlain(buffer.AsSpan(0, length), firstImageOnly);
+            return ParsePlain(buffer.AsSpan(0, length), firstImageOnly, decodePixels);
         }
         catch (FitsFormatException e)
         {
@@ -105,7 +111,7 @@ public sealed class FitsFile
         }
     }
 
-    private static FitsHdu[] ParsePlain(ReadOnlySpan<byte> bytes, bool firstImageOnly)
+    private static FitsHdu[] ParsePlain(ReadOnlySpan<byte> bytes, bool firstImageOnly, bool decodePixels)
     {
         if (bytes.Length == 0) throw new FitsFormatException("empty input: no FITS header");
         var hdus = new List<FitsHdu>(3);
@@ -117,7 +123,7 @@ public sealed class FitsFile
             cards.Clear();
             long dataStart = ReadHeader(bytes, (int)pos, index, cards);
             var header = new FitsHeader(cards);
-            var hdu = ReadData(bytes, dataStart, index, header, out long dataBytes);
+            var hdu = ReadData(bytes, dataStart, index, header, decodePixels, out long dataBytes);
             hdus.Add(hdu);
             if (firstImageOnly && hdu.IsImage && HasData(hdu.Axes)) break;
 
@@ -158,7 +164,7 @@ public sealed class FitsFile
         }
     }
 
-    private static FitsHdu ReadData(ReadOnlySpan<byte> bytes, long dataStart, int index, FitsHeader header, out long dataBytes)
+    private static FitsHdu ReadData(ReadOnlySpan<byte> bytes, long dataStart, int index, FitsHeader header, bool decodePixels, out long dataBytes)
     {
         int bitpix = Required(header, "BITPIX", index);
         if (bitpix is not (8 or 16 or 32 or 64 or -32 or -64))
@@ -207,7 +213,9 @@ public sealed class FitsFile
         {
             if ((long)axes[0] * axes[1] > Array.MaxLength)
                 throw new FitsFormatException($"FITS HDU {index}: a {axes[0]} x {axes[1]} image is too large to hold");
-            image = DecodeImage(bytes.Slice((int)dataStart, (int)dataBytes), bitpix, axes[0], axes[1], header, index);
+            var data = bytes.Slice((int)dataStart, (int)dataBytes);
+            var encoding = PixelEncoding.Read(data, bitpix, axes[0], axes[1], header, index);
+            if (decodePixels) image = DecodeImage(data, bitpix, axes[0], axes[1], encoding);
         }
         return new FitsHdu(index, header, bitpix, axes, extension, isImage, image);
     }
@@ -225,20 +233,11 @@ public sealed class FitsFile
     /// integers and float64 pixels in float64 and then rounded once to float32. Unsigned 64-bit data (BZERO = 2^63,
     /// §5.2.5) is converted exactly and rounded once. Unlike astropy, BLANK applies to unsigned data too and may be 0.
     /// </remarks>
-    private static FitsImage DecodeImage(ReadOnlySpan<byte> data, int bitpix, int width, int height, FitsHeader header, int index)
+    private static FitsImage DecodeImage(ReadOnlySpan<byte> data, int bitpix, int width, int height, PixelEncoding encoding)
     {
         int n = width * height;
-        if ((long)n * (Math.Abs(bitpix) / 8) > data.Length)
-            throw new FitsFormatException($"FITS HDU {index}: {data.Length} data bytes cannot hold a {width} x {height} image of BITPIX {bitpix}");
         var pixels = new float[n];
-        double bscale = header.GetDouble("BSCALE") ?? 1.0;
-        double bzero = header.GetDouble("BZERO") ?? 0.0;
-        long? blankValue = bitpix > 0 ? header.GetLong("BLANK") : null;
-        bool hasBlank = blankValue.HasValue;
-        long blank = blankValue.GetValueOrDefault();
-        // astropy multiplies only when BSCALE != 1 and adds only when BZERO != 0; skipping them rather than
-        // multiplying by 1 and adding 0 keeps the sign of a -0 result, so the bits stay identical.
-        var scaling = new Scaling(bscale, bzero);
+        var (scaling, bscale, bzero, hasBlank, blank) = encoding;
 
         switch (bitpix)
         {
@@ -290,9 +289,25 @@ public sealed class FitsFile
                     pixels[i] = (float)scaling.Apply(BinaryPrimitives.ReadDoubleBigEndian(data[(i * 8)..]));
                 break;
             default:
-                throw new FitsFormatException($"FITS HDU {index}: BITPIX = {bitpix} is not supported");
+                throw new FitsFormatException($"BITPIX = {bitpix} is not supported");
         }
         return new FitsImage(width, height, pixels);
+    }
+
+    /// <summary>How an image's stored values become pixels: the header's BSCALE, BZERO and BLANK, read and checked.</summary>
+    private readonly record struct PixelEncoding(Scaling Scaling, double BScale, double BZero, bool HasBlank, long Blank)
+    {
+        public static PixelEncoding Read(ReadOnlySpan<byte> data, int bitpix, int width, int height, FitsHeader header, int index)
+        {
+            if ((long)width * height * (Math.Abs(bitpix) / 8) > data.Length)
+                throw new FitsFormatException($"FITS HDU {index}: {data.Length} data bytes cannot hold a {width} x {height} image of BITPIX {bitpix}");
+            double bscale = header.GetDouble("BSCALE") ?? 1.0;
+            double bzero = header.GetDouble("BZERO") ?? 0.0;
+            long? blank = bitpix > 0 ? header.GetLong("BLANK") : null;
+            // astropy multiplies only when BSCALE != 1 and adds only when BZERO != 0; skipping them rather than
+            // multiplying by 1 and adding 0 keeps the sign of a -0 result, so the bits stay identical.
+            return new PixelEncoding(new Scaling(bscale, bzero), bscale, bzero, blank.HasValue, blank.GetValueOrDefault());
+        }
     }
 
     /// <summary>BSCALE and BZERO, applied in the precision of the caller's overload as astropy does.</summary>

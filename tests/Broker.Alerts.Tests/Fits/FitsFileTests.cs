@@ -260,6 +260,41 @@ public sealed class FitsFileTests
         Assert.IsAssignableFrom<FormatException>(e);
     }
 
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void CheckingTheFirstImageFailsAsReadingItDoes(string why, byte[] bytes, string message)
+    {
+        static string? Failure(Action read)
+        {
+            try
+            {
+                read();
+                return null;
+            }
+            catch (FitsFormatException e)
+            {
+                return e.Message;
+            }
+        }
+        string? check = Failure(() => FitsFile.CheckFirstImage(bytes));
+        Assert.Equal(Failure(() => FitsFile.ReadFirstImage(bytes)), check);
+        // Reading only to the first image stops before damage in a later HDU.
+        if (why != "truncated extension") Assert.True(check?.Contains(message, StringComparison.Ordinal), $"{why}: message was \"{check}\"");
+    }
+
+    [Fact]
+    public void CheckingTheFirstImageAcceptsWhatReadingItAcceptsAndReadsItsScaling()
+    {
+        var good = PrimaryImage(-32, 63, 63, Encode(-32, new double[63 * 63]));
+        FitsFile.CheckFirstImage(good);
+        FitsFile.CheckFirstImage(Gzip(good));
+        var badScale = Concat(Header(Card("SIMPLE", true), Card("BITPIX", 8), Card("NAXIS", 2), Card("NAXIS1", 1), Card("NAXIS2", 1), Card("BSCALE", "two")), Data([1]));
+        Assert.Equal(Assert.ThrowsAny<FormatException>(() => FitsFile.ReadFirstImage(badScale)).Message,
+            Assert.ThrowsAny<FormatException>(() => FitsFile.CheckFirstImage(badScale)).Message);
+        var cube = Concat(Header(Card("SIMPLE", true), Card("BITPIX", 8), Card("NAXIS", 3), Card("NAXIS1", 2), Card("NAXIS2", 2), Card("NAXIS3", 2)), Data(new byte[8]));
+        Assert.Contains("3-dimensional", Assert.Throws<FitsFormatException>(() => FitsFile.CheckFirstImage(cube)).Message);
+    }
+
     [Fact]
     public void CorruptGzipWrapsTheInvalidDataException()
     {
