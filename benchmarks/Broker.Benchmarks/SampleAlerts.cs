@@ -1,30 +1,19 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
+using Broker.Alerts.Tests.TestSupport;
 
 namespace Broker.Benchmarks;
 
-/// <summary>The real sample alerts from ../shared/data, loaded once into memory as (writer schema, datum bytes).</summary>
+/// <summary>
+/// The real sample alerts from ../shared/data (found as the tests find it, <see cref="SharedData"/>, so
+/// <c>BROKER_SHARED_DATA</c> works here too), loaded once into memory as (writer schema, datum bytes).
+/// </summary>
 internal static class SampleAlerts
 {
-    public static string DataRoot
-    {
-        get
-        {
-            var env = Environment.GetEnvironmentVariable("BROKER_SHARED_DATA");
-            if (!string.IsNullOrEmpty(env)) return env;
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "data");
-                if (Directory.Exists(candidate)) return candidate;
-            }
-            throw new DirectoryNotFoundException("shared/data not found; set BROKER_SHARED_DATA");
-        }
-    }
-
     public static List<(AvroSchema Writer, byte[] Datum)> Load()
     {
-        var reader = new AlertFileReader(new FolderSchemaRegistry(Path.Combine(DataRoot, "lsst", "schema")));
-        return reader.Read([Path.Combine(DataRoot, "ztf", "alerts"), Path.Combine(DataRoot, "lsst", "alerts")])
+        var reader = new AlertFileReader(new FolderSchemaRegistry(SharedData.Path("lsst/schema")));
+        return reader.Read([SharedData.Path("ztf/alerts"), SharedData.Path("lsst/alerts")])
             .Where(i => i.Ok)
             .Select(i => (i.WriterSchema!, i.Datum.ToArray()))
             .ToList();

@@ -3,6 +3,7 @@ using Broker.Alerts.Avro;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;
 
 namespace Broker.IntegrationTests;
@@ -64,31 +65,9 @@ internal static class AlertStreams
         return ms.ToArray();
     }
 
-    public static void Produce(string bootstrap, string topic, IEnumerable<SourceMessage> messages)
-    {
-        using var p = KafkaClients.Producer(KafkaSettings.ForBootstrap(bootstrap));
-        foreach (var m in messages)
-            p.Produce(topic, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key!), Value = m.Value });
-        Assert.Equal(0, p.Flush(TimeSpan.FromSeconds(60)));
-    }
-
-    /// <summary>Reads a topic from the beginning in its own group until <paramref name="done"/> says so or patience runs out.</summary>
-    public static List<ConsumeResult<byte[], byte[]>> Read(string bootstrap, string topic, Func<List<ConsumeResult<byte[], byte[]>>, bool> done, TimeSpan patience)
-    {
-        var config = KafkaClients.ConsumerConfig(KafkaSettings.ForBootstrap(bootstrap), "test-reader-" + Guid.NewGuid().ToString("N"));
-        config.EnableAutoCommit = false;
-        using var c = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        c.Subscribe(topic);
-        var all = new List<ConsumeResult<byte[], byte[]>>();
-        var until = DateTime.UtcNow + patience;
-        while (!done(all) && DateTime.UtcNow < until)
-        {
-            var r = c.Consume(TimeSpan.FromMilliseconds(200));
-            if (r is not null && !r.IsPartitionEOF) all.Add(r);
-        }
-        c.Close();
-        return all;
-    }
+    /// <summary>Produces <paramref name="messages"/> with their keys and checks that every one was delivered.</summary>
+    public static void Produce(string bootstrap, string topic, IEnumerable<SourceMessage> messages) =>
+        TestTopics.Produce(bootstrap, topic, messages.Select(m => new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key!), Value = m.Value }));
 
     public static string Key(ConsumeResult<byte[], byte[]> m) => Encoding.UTF8.GetString(m.Message.Key);
 

@@ -2,6 +2,7 @@ using Broker.Alerts.Model;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;
 
 namespace Broker.IntegrationTests;
@@ -28,8 +29,8 @@ public sealed class KafkaIngestRun : IAsyncLifetime
         stop.Cancel();
         await run;
         Counters = host.Counters.Snapshot();
-        Outputs = AlertStreams.Read(Cluster.Bootstrap, BrokerTopics.Ingested, l => l.Count >= Counters.Out, TimeSpan.FromSeconds(60));
-        DeadLetters = AlertStreams.Read(Cluster.Bootstrap, BrokerTopics.DeadLetter(BrokerTopics.SurveyAlerts), l => l.Count >= Counters.DeadLettered, TimeSpan.FromSeconds(60));
+        Outputs = TestTopics.Read(Cluster.Bootstrap, BrokerTopics.Ingested, l => l.Count >= Counters.Out, TimeSpan.FromSeconds(60));
+        DeadLetters = TestTopics.Read(Cluster.Bootstrap, BrokerTopics.DeadLetter(BrokerTopics.SurveyAlerts), l => l.Count >= Counters.DeadLettered, TimeSpan.FromSeconds(60));
     }
 
     public Task DisposeAsync()

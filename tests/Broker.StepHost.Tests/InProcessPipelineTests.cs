@@ -1,4 +1,5 @@
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 
 namespace Broker.StepHost.Tests;
 
@@ -29,23 +30,12 @@ internal sealed class FatalAfterStep(int limit) : IStep<int, int>
 
 public class InProcessPipelineTests
 {
-    private static async IAsyncEnumerable<SourceMessage> Messages(int count, CancellationTokenSource? stopAfter = null, int stopAt = -1)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            if (i == stopAt) stopAfter?.Cancel();
-            // Values 100..199 parse to 0..99; every 17th message is empty (dead letter).
-            yield return new SourceMessage("test", i, i % 17 == 5 ? [] : [(byte)(100 + i % 100)], i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            await Task.Yield();
-        }
-    }
-
     [Fact]
     public async Task Every_message_is_output_dead_lettered_duplicated_or_filtered_and_the_counts_reconcile()
     {
         var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep()), PipelineStage.From(new ParityStep())], new InProcessOptions { BatchSize = 7, ChannelCapacity = 5 });
         var outputs = new List<int>();
-        var summary = await pipeline.RunAsync(Messages(1000), o => outputs.Add((int)o.Value));
+        var summary = await pipeline.RunAsync(NumberedMessages.Read("test", 1000), o => outputs.Add((int)o.Value));
 
         Assert.Equal(1000, summary.Read);
         Assert.Equal(0, summary.InFlight);
@@ -70,7 +60,7 @@ public class InProcessPipelineTests
     {
         using var stop = new CancellationTokenSource();
         var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep())], new InProcessOptions { BatchSize = 4, ChannelCapacity = 2 });
-        var summary = await pipeline.RunAsync(Messages(1000, stop, 300), null, null, stop.Token);
+        var summary = await pipeline.RunAsync(NumberedMessages.Read("test", 1000, stop, 300), null, null, stop.Token);
 
         Assert.True(summary.Stopped);
         Assert.InRange(summary.Read, 300, 999);
@@ -82,7 +72,7 @@ public class InProcessPipelineTests
     public async Task Stages_of_mismatched_types_fail_with_a_fatal_error_naming_them()
     {
         var pipeline = new InProcessPipeline([PipelineStage.From(new ParityStep())]);
-        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(Messages(3)));
+        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(NumberedMessages.Read("test", 3)));
         Assert.Equal(FailureKind.Fatal, ex.Kind);
         Assert.Contains("parity takes Int32", ex.Message);
     }
@@ -92,7 +82,7 @@ public class InProcessPipelineTests
     public async Task A_fatal_failure_with_full_channels_ends_the_run_with_that_failure()
     {
         var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep()), PipelineStage.From(new FatalAfterStep(20))], new InProcessOptions { BatchSize = 4, ChannelCapacity = 2 });
-        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(Messages(1000)));
+        var ex = await Assert.ThrowsAsync<StepException>(() => pipeline.RunAsync(NumberedMessages.Read("test", 1000)));
         Assert.Equal(FailureKind.Fatal, ex.Kind);
         Assert.Contains("model file corrupt", ex.Message);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,28 +23,8 @@ public class KafkaStepHostTests
         InputTopic = input, OutputTopic = output, BatchSize = 50, BatchWaitMs = 20, StartupTimeoutSeconds = 3, MetricsIntervalSeconds = 0,
     };
 
-    private static void Produce(string bootstrap, string topic, IEnumerable<byte[]> values)
-    {
-        using var p = KafkaClients.Producer(KafkaSettings.ForBootstrap(bootstrap));
-        foreach (var v in values) p.Produce(topic, new Message<byte[], byte[]> { Value = v });
-        p.Flush(TimeSpan.FromSeconds(30));
-    }
-
-    internal static List<ConsumeResult<byte[], byte[]>> ReadAll(string bootstrap, string topic, int expected, TimeSpan patience)
-    {
-        var config = KafkaClients.ConsumerConfig(KafkaSettings.ForBootstrap(bootstrap), "reader-" + Guid.NewGuid().ToString("N"));
-        using var c = new ConsumerBuilder<byte[], byte[]>(config).Build();
-        c.Subscribe(topic);
-        var all = new List<ConsumeResult<byte[], byte[]>>();
-        var give = DateTime.UtcNow + patience;
-        while (all.Count < expected && DateTime.UtcNow < give)
-        {
-            var r = c.Consume(TimeSpan.FromMilliseconds(200));
-            if (r is not null && !r.IsPartitionEOF) all.Add(r);
-        }
-        c.Close();
-        return all;
-    }
+    private static void Produce(string bootstrap, string topic, IEnumerable<byte[]> values) =>
+        TestTopics.Produce(bootstrap, topic, values.Select(v => new Message<byte[], byte[]> { Value = v }));
 
     [Fact]
     public async Task Outputs_and_dead_letters_reach_their_topics_with_keys_and_headers_and_offsets_are_committed()
@@ -63,14 +44,14 @@ public class KafkaStepHostTests
         Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
         Assert.Equal(6, c.DeadLettered);
 
-        var outputs = ReadAll(cluster.Bootstrap, "out", (int)c.Out, TimeSpan.FromSeconds(30));
+        var outputs = TestTopics.Read(cluster.Bootstrap, "out", l => l.Count >= c.Out, TimeSpan.FromSeconds(30));
         Assert.Equal(c.Out, outputs.Count);
         Assert.All(outputs, m =>
         {
             Assert.Equal(Encoding.UTF8.GetString(m.Message.Key), Encoding.UTF8.GetString(m.Message.Value));
             Assert.NotNull(BrokerHeaders.ParseNumber(m.Message.Headers.GetLastBytes("broker.time.parity")));
         });
-        var dead = ReadAll(cluster.Bootstrap, "in.dlq", 6, TimeSpan.FromSeconds(30));
+        var dead = TestTopics.Read(cluster.Bootstrap, "in.dlq", l => l.Count >= 6, TimeSpan.FromSeconds(30));
         Assert.Equal(6, dead.Count);
         Assert.All(dead, m =>
         {
@@ -127,15 +108,13 @@ public class KafkaStepHostTests
         Produce(cluster.Bootstrap, "in", values);
         // What a SIGKILLed instance leaves behind: the outputs of its first batch (ParityStep emits 10 x each even
         // number, keyed by value: 20..400 for 2..40) delivered, and no offset committed.
-        using (var p = KafkaClients.Producer(KafkaSettings.ForBootstrap(cluster.Bootstrap)))
+        var delivered = new List<Message<byte[], byte[]>>();
+        for (int i = 2; i <= 40; i += 2)
         {
-            for (int i = 2; i <= 40; i += 2)
-            {
-                var text = Encoding.UTF8.GetBytes((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                p.Produce("out", new Message<byte[], byte[]> { Key = text, Value = text });
-            }
-            p.Flush(TimeSpan.FromSeconds(30));
+            var text = Encoding.UTF8.GetBytes((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            delivered.Add(new Message<byte[], byte[]> { Key = text, Value = text });
         }
+        TestTopics.Produce(cluster.Bootstrap, "out", delivered);
 
         var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
@@ -146,7 +125,7 @@ public class KafkaStepHostTests
         Assert.Equal(120, c.In);
         Assert.Equal(20, c.Replayed);
         Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
-        var outputs = ReadAll(cluster.Bootstrap, "out", 60, TimeSpan.FromSeconds(30));
+        var outputs = TestTopics.Read(cluster.Bootstrap, "out", l => l.Count >= 60, TimeSpan.FromSeconds(30));
         var keys = outputs.Select(m => Encoding.UTF8.GetString(m.Message.Key)).ToList();
         Assert.Equal(60, keys.Count);
         Assert.Equal(keys.Count, keys.Distinct().Count());

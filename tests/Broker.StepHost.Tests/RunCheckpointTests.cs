@@ -1,25 +1,16 @@
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 
 namespace Broker.StepHost.Tests;
 
 public class RunCheckpointTests
 {
-    private static async IAsyncEnumerable<SourceMessage> Messages(int count, CancellationTokenSource? stop = null, int stopAt = -1)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            if (i == stopAt) stop?.Cancel();
-            yield return new SourceMessage("file", i, i % 17 == 5 ? [] : [(byte)(100 + i % 100)], i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            await Task.Yield();
-        }
-    }
-
     private static async Task<(RunSummary Summary, RunCheckpoint Checkpoint, List<string> Keys)> Run(string folder, string[] inputs, int count, int stopAt)
     {
         var checkpoint = RunCheckpoint.Begin(folder, inputs, resume: true, "part-1", n => $"part-{n}");
         checkpoint.Save(folder);
         using var stop = new CancellationTokenSource();
-        var source = Messages(count, stop, stopAt);
+        var source = NumberedMessages.Read("file", count, stop, stopAt);
         if (checkpoint.Resumed) source = RunCheckpoint.Skip(source, checkpoint.Done);
         var keys = new List<string>();
         var pipeline = new InProcessPipeline([PipelineStage.From(new ParseStep())], new InProcessOptions { BatchSize = 8, ChannelCapacity = 4 });

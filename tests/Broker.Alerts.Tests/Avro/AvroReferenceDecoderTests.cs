@@ -27,10 +27,15 @@ public sealed class ReferenceDecodings
 
 public sealed class AvroReferenceDecoderTests(ReferenceDecodings reference) : IClassFixture<ReferenceDecodings>
 {
-    /// <summary>Every real alert under shared/data, read by Broker's own reader.</summary>
-    internal static List<AlertFileItem> ReadAllSamples() =>
+    private static readonly Lazy<IReadOnlyList<AlertFileItem>> Samples = new(() =>
         new AlertFileReader(new FolderSchemaRegistry(SharedData.Path("lsst/schema")))
-            .Read([SharedData.Path("ztf/alerts"), SharedData.Path("lsst/alerts")]).ToList();
+            .Read([SharedData.Path("ztf/alerts"), SharedData.Path("lsst/alerts")]).ToList());
+
+    /// <summary>
+    /// Every real alert under shared/data, read by Broker's own reader once per test run and shared by the tests
+    /// here and in <see cref="AvroRoundTripTests"/>, which only read the records.
+    /// </summary>
+    internal static IReadOnlyList<AlertFileItem> ReadAllSamples() => Samples.Value;
 
     [OracleFact("avro")]
     public void Every_sample_alert_decodes_to_the_same_json_as_python_avro()

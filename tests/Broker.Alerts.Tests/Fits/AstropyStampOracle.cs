@@ -5,25 +5,43 @@ namespace Broker.Alerts.Tests.Fits;
 
 /// <summary>
 /// Runs <c>oracles/fits_astropy.py</c> once over the real ZTF and Rubin alerts in shared/data: it extracts every
-/// cutout's raw stamp bytes and astropy's reading of it (.npy) into a temporary directory. Lazy, so that a class
-/// whose oracle tests are all skipped never starts Python.
+/// cutout's raw stamp bytes and astropy's reading of it (.npy) into a temporary directory. Lazy, so that a run
+/// whose oracle tests are all skipped never starts Python. One instance serves every class in
+/// <see cref="AstropyStampOracleCollection"/> (the run takes seconds and writes tens of megabytes); a test with work
+/// of its own can <see cref="Start"/> it first and do that work meanwhile.
 /// </summary>
 public sealed class AstropyStampOracle : IDisposable
 {
     /// <summary>The oracle script, relative to the repository root.</summary>
     public const string Script = "tests/Broker.Alerts.Tests/oracles/fits_astropy.py";
 
-    private readonly Lazy<IReadOnlyList<OracleStamp>> _stamps;
+    private readonly Lazy<Task<IReadOnlyList<OracleStamp>>> _stamps;
     private readonly string _directory;
 
     public AstropyStampOracle()
     {
         _directory = Directory.CreateTempSubdirectory("broker-fits-oracle-").FullName;
-        _stamps = new Lazy<IReadOnlyList<OracleStamp>>(Run, LazyThreadSafetyMode.ExecutionAndPublication);
+        _stamps = new Lazy<Task<IReadOnlyList<OracleStamp>>>(() => Task.Run(Run), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    /// <summary>Every cutout the oracle wrote, in the order it found them.</summary>
-    public IReadOnlyList<OracleStamp> Stamps => _stamps.Value;
+    /// <summary>Starts the oracle in the background unless it has started already.</summary>
+    public void Start() => _ = _stamps.Value;
+
+    /// <summary>Every cutout the oracle wrote, in the order it found them; waits for the oracle.</summary>
+    public IReadOnlyList<OracleStamp> Stamps => _stamps.Value.GetAwaiter().GetResult();
+
+    /// <summary>
+    /// The directory the oracle wrote into: <c>&lt;id&gt;_&lt;kind&gt;.stamp</c>, <c>.npy</c> and
+    /// <c>.hdu&lt;N&gt;.npy</c> files as <c>oracles/fits_astropy.py</c> describes; waits for the oracle.
+    /// </summary>
+    public string OutputDirectory
+    {
+        get
+        {
+            _ = Stamps;
+            return _directory;
+        }
+    }
 
     /// <summary>The cutout named <c>&lt;id&gt;_&lt;kind&gt;</c>.</summary>
     public OracleStamp Get(string name) =>
@@ -48,6 +66,8 @@ public sealed class AstropyStampOracle : IDisposable
 
     public void Dispose()
     {
+        // Python may still be writing when a test that started it failed before waiting for it.
+        if (_stamps.IsValueCreated) Task.WaitAny(_stamps.Value);
         try
         {
             Directory.Delete(_directory, recursive: true);
@@ -57,6 +77,17 @@ public sealed class AstropyStampOracle : IDisposable
             // A temporary directory left behind is harmless; failing the run over it is not.
         }
     }
+}
+
+/// <summary>
+/// The test classes that compare with <see cref="AstropyStampOracle"/>. They share one oracle run and, being one
+/// collection, do not run in parallel with each other.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class AstropyStampOracleCollection : ICollectionFixture<AstropyStampOracle>
+{
+    /// <summary>The collection's name, for <c>[Collection]</c>.</summary>
+    public const string Name = "astropy stamp oracle";
 }
 
 /// <summary>One cutout as the oracle saw it.</summary>

@@ -9,7 +9,8 @@ namespace Broker.Alerts.Tests.Fits;
 /// The reader against astropy on every real cutout in shared/data (ZTF gzipped stamps, Rubin 3-HDU cutouts),
 /// with raw stamp bytes extracted by the Python oracle while the C# Avro decoder is written elsewhere.
 /// </summary>
-public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutputHelper output) : IClassFixture<AstropyStampOracle>
+[Collection(AstropyStampOracleCollection.Name)]
+public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutputHelper output)
 {
     [OracleFact("avro", "astropy", "numpy")]
     public void EveryRealCutoutReadsBitForBitAsAstropyReadsIt()
