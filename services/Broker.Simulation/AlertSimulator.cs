@@ -115,17 +115,13 @@ public static class AlertSimulator
     private static SimulatedAlert Encode(ZtfPacketBuilder builder, AlertSpec spec)
     {
         var record = builder.Build(spec, out string objectId, out long candid);
-        var w = new AvroWriter(64 * 1024);
-        AvroDatumWriter.For(SurveySchemas.Ztf).Write(w, record);
-        return new SimulatedAlert(candid, w.ToArray(), Truth(spec, candid, objectId, spec.Visit.Field.Id, "gr"));
+        return new SimulatedAlert(candid, AvroDatumWriter.For(SurveySchemas.Ztf).ToBytes(record), Truth(spec, candid, objectId, spec.Visit.Field.Id, "gr"));
     }
 
     private static SimulatedAlert Encode(LsstPacketBuilder builder, AlertSpec spec)
     {
         var record = builder.Build(spec, out long objectId, out long diaSourceId);
-        var w = new AvroWriter(64 * 1024);
-        AvroDatumWriter.For(SurveySchemas.Lsst).Write(w, record);
-        return new SimulatedAlert(diaSourceId, w.ToArray(), Truth(spec, diaSourceId, objectId.ToString(CultureInfo.InvariantCulture), spec.Visit.Field.Id, "ugrizy"));
+        return new SimulatedAlert(diaSourceId, AvroDatumWriter.For(SurveySchemas.Lsst).ToBytes(record), Truth(spec, diaSourceId, objectId.ToString(CultureInfo.InvariantCulture), spec.Visit.Field.Id, "ugrizy"));
     }
 
     private static TruthRecord Truth(AlertSpec s, long alertId, string objectId, int field, string bands) =>
