@@ -70,9 +70,10 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         {
             var (sci, tmpl, diff, variance, psf, place) = Cutouts(s, ref rng);
             int n = _survey.StampSize;
-            alert["cutoutDifference"] = RubinCutoutFits.Write(n, diff, variance, PsfSize, psf, place);
-            alert["cutoutScience"] = RubinCutoutFits.Write(n, sci, variance, PsfSize, psf, place);
-            alert["cutoutTemplate"] = RubinCutoutFits.Write(n, tmpl, variance, PsfSize, psf, place);
+            var (diffFits, sciFits, tmplFits) = RubinCutoutFits.Write(n, diff, sci, tmpl, variance, PsfSize, psf, place);
+            alert["cutoutDifference"] = diffFits;
+            alert["cutoutScience"] = sciFits;
+            alert["cutoutTemplate"] = tmplFits;
         }
         return alert;
     }
