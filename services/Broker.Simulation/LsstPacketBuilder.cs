@@ -80,6 +80,26 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
 
     private const int PsfSize = 41;
 
+    // The PSF image depends only on the visit's seeing (no random draw): made once per visit and shared, read-only, by
+    // its alerts' cutouts. Visits are encoded in order, so a few direct-mapped slots keyed by visit id hold the visits
+    // of the current batch; an entry is immutable, so workers race only to recompute the same values.
+    private sealed record PsfEntry(long VisitId, double[] Pixels);
+
+    private const int PsfSlots = 64;
+    private readonly PsfEntry?[] _psfs = new PsfEntry?[PsfSlots];
+
+    private double[] Psf(Visit v, double seeingPx)
+    {
+        int slot = (int)((ulong)v.VisitId % PsfSlots);
+        var entry = Volatile.Read(ref _psfs[slot]);
+        if (entry is not null && entry.VisitId == v.VisitId) return entry.Pixels;
+        var psf32 = CutoutRenderer.PsfImage(PsfSize, seeingPx);
+        var psf = new double[psf32.Length];
+        for (int i = 0; i < psf.Length; i++) psf[i] = psf32[i];
+        Volatile.Write(ref _psfs[slot], new PsfEntry(v.VisitId, psf));
+        return psf;
+    }
+
     private (float[], float[], float[], float[], double[], RubinStampPlacement) Cutouts(AlertSpec s, ref SimRandom rng)
     {
         var v = s.Visit;
@@ -111,9 +131,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         var variance = new float[n * n];
         for (int i = 0; i < variance.Length; i++)
             variance[i] = (float)(skyVar * (1 + 0.03 * rng.Gaussian()) + 1.4 * Math.Max(0, sci[i] - 2 * pixNoise));
-        var psf32 = CutoutRenderer.PsfImage(PsfSize, seeingPx);
-        var psf = new double[psf32.Length];
-        for (int i = 0; i < psf.Length; i++) psf[i] = psf32[i];
+        var psf = Psf(v, seeingPx);
         var place = new RubinStampPlacement(
             rng.Next(4000), rng.Next(4000), cx + 1, cy + 1, s.RaDeg, s.DecDeg, Math.Round(rng.Uniform(-180, 180), 10), px);
         return (sci, tmpl, diff, variance, psf, place);
