@@ -17,6 +17,13 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _mpc = Sub("mpc_orbits");
     private readonly SurveyModel _survey = engine.Survey;
 
+    // Fields set by position: diaSource's pixelFlags*, and diaObject's per-band summaries
+    // (<band>_psfFluxNdata, _psfFluxMean, _psfFluxMeanErr, _psfFluxSigma, _psfFluxMin, _psfFluxMax, _psfFluxErrMean).
+    private readonly int[] _pixelFlags = [.. Sub("diaSource").Fields.Where(f => f.Name.StartsWith("pixelFlags", StringComparison.Ordinal)).Select(f => f.Position)];
+    private static readonly string[] BandSummaries = ["_psfFluxNdata", "_psfFluxMean", "_psfFluxMeanErr", "_psfFluxSigma", "_psfFluxMin", "_psfFluxMax", "_psfFluxErrMean"];
+    private readonly int[][] _bandSummaries = [.. engine.Survey.Bands.Select(b => BandSummaries.Select(f => Sub("diaObject").Field(b + f)).ToArray())];
+    private static readonly object False = false;
+
     private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Lsst, name);
 
     private static double NJy(double flux) => flux * Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
@@ -191,8 +198,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Bool("dipoleFitAttempted", true);
         r.Num("timeProcessedMjdTai", tai + rng.Uniform(60, 120) / 86400);
         r.Long("bboxSize", _survey.StampSize);
-        foreach (var f in _source.Fields)
-            if (f.Name.StartsWith("pixelFlags", StringComparison.Ordinal)) r[f.Position] = false;
+        foreach (int f in _pixelFlags) r[f] = False;
         r.Bool("pixelFlags_cr", s.Class == ObjectClass.BogusCosmicRay);
         r.Bool("pixelFlags_crCenter", s.Class == ObjectClass.BogusCosmicRay);
         r.Bool("glint_trail", false);
@@ -228,7 +234,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Num("dec", s.DecDeg);
         for (int b = 0; b < _survey.Bands.Length; b++)
         {
-            string p = _survey.Bands[b];
+            var fields = _bandSummaries[b];
             int k = 0;
             double sum = 0, sum2 = 0, min = double.MaxValue, max = double.MinValue, errSum = 0;
             foreach (var (band, m, _) in sources)
@@ -242,15 +248,15 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
                 max = Math.Max(max, f);
                 errSum += NJy(m.Sigma);
             }
-            r.Long($"{p}_psfFluxNdata", k);
+            r.Long(fields[0], k);
             if (k == 0) continue;
             double mean = sum / k;
-            r.Num($"{p}_psfFluxMean", mean);
-            r.Num($"{p}_psfFluxMeanErr", errSum / k / Math.Sqrt(k));
-            r.Num($"{p}_psfFluxSigma", k > 1 ? Math.Sqrt(Math.Max(0, sum2 / k - mean * mean)) : double.NaN);
-            r.Num($"{p}_psfFluxMin", min);
-            r.Num($"{p}_psfFluxMax", max);
-            r.Num($"{p}_psfFluxErrMean", errSum / k);
+            r.Num(fields[1], mean);
+            r.Num(fields[2], errSum / k / Math.Sqrt(k));
+            r.Num(fields[3], k > 1 ? Math.Sqrt(Math.Max(0, sum2 / k - mean * mean)) : double.NaN);
+            r.Num(fields[4], min);
+            r.Num(fields[5], max);
+            r.Num(fields[6], errSum / k);
         }
         r.Num("firstDiaSourceMjdTai", TimeScales.MjdUtcToMjdTai(sources[0].Mjd));
         r.Num("lastDiaSourceMjdTai", TimeScales.MjdUtcToMjdTai(sources[^1].Mjd));

@@ -15,6 +15,13 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _cutout = Sub("cutout");
     private readonly SurveyModel _survey = engine.Survey;
 
+    // Fields set by position: the PS1 neighbours' objectidpsK, sgmagK, srmagK, simagK, szmagK, sgscoreK and distpsnrK
+    // for K = 1..3, and rbversion where the record has it (candidate does, prv_candidate may not).
+    private static readonly string[] Ps1Fields = ["objectidps", "sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"];
+    private readonly int[][] _ps1 = [.. Enumerable.Range(1, 3).Select(k => Ps1Fields.Select(f => Sub("candidate").Field(f + k)).ToArray())];
+    private readonly int _candidateRbVersion = Sub("candidate").IndexOf("rbversion");
+    private readonly int _prvRbVersion = Sub("prv_candidate").IndexOf("rbversion");
+
     private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Ztf, name);
 
     public static long Pid(Visit v, int rcid) => v.VisitId * 1000 + rcid;
@@ -330,7 +337,8 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         r.Num("ranr", rnr);
         r.Num("decnr", dnr);
         r.Num("scorr", Math.Abs(m.Snr) * rng.Uniform(0.9, 1.1));
-        if (schema.IndexOf("rbversion") >= 0) r.Str("rbversion", "t17_f5_c3");
+        int rbVersion = ReferenceEquals(schema, _candidate) ? _candidateRbVersion : _prvRbVersion;
+        if (rbVersion >= 0) r[rbVersion] = "t17_f5_c3";
         r.Num("magzpsci", _survey.ZeroPoint + rng.Normal(0, 0.1));
         r.Num("magzpsciunc", 2e-5 * rng.Uniform(0.5, 3));
         r.Num("magzpscirms", rng.Uniform(0.02, 0.08));
@@ -383,20 +391,21 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         double d2 = d1 + RandomDistance(ref rng, ps1Density), d3 = d2 + RandomDistance(ref rng, ps1Density);
         void Ps1(int k, double d, double sg, double mag)
         {
+            var f = _ps1[k - 1];
             if (d > 30)
             {
                 // No PS1 source within ZTF's 30" search radius: IPAC writes -999 throughout.
-                r.Long($"objectidps{k}", -999);
-                foreach (string f in (ReadOnlySpan<string>)["sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"]) r.Num(f + k, -999);
+                r.Long(f[0], -999);
+                for (int i = 1; i < f.Length; i++) r.Num(f[i], -999);
                 return;
             }
-            r.Long($"objectidps{k}", 100_000_000_000_000_000 + (long)(SimRandom.Hash(engine.Seed, (ulong)s.ObjectKey, (ulong)k) % 90_000_000_000_000_000));
-            r.Num($"sgmag{k}", mag + 0.4);
-            r.Num($"srmag{k}", mag);
-            r.Num($"simag{k}", mag - 0.2);
-            r.Num($"szmag{k}", mag - 0.3);
-            r.Num($"sgscore{k}", sg);
-            r.Num($"distpsnr{k}", d);
+            r.Long(f[0], 100_000_000_000_000_000 + (long)(SimRandom.Hash(engine.Seed, (ulong)s.ObjectKey, (ulong)k) % 90_000_000_000_000_000));
+            r.Num(f[1], mag + 0.4);
+            r.Num(f[2], mag);
+            r.Num(f[3], mag - 0.2);
+            r.Num(f[4], mag - 0.3);
+            r.Num(f[5], sg);
+            r.Num(f[6], d);
         }
         Ps1(1, d1, sg1, m1);
         Ps1(2, d2, rng.Beta(2, 1), rng.Uniform(15, 22));
