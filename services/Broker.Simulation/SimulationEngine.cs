@@ -262,8 +262,7 @@ internal sealed class SimulationEngine
             // The observer (Earth plus site) once per visit, not once per asteroid.
             observer ??= TwoBodyEphemeris.ObserverPosition(tdb, Survey.Site);
             var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, observer.Value);
-            double dRa = Math.Abs(Coordinates.Wrap360(e.RaDeg - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad);
-            if (Math.Abs(e.DecDeg - v.Field.DecDeg) > v.Field.HalfWidthDeg || dRa > v.Field.HalfWidthDeg) continue;
+            if (!v.Field.Contains(e.RaDeg, e.DecDeg)) continue;
             double vmag = e.VMagnitude(a.H, a.G);
             // Asteroid colours (mean S/C mix, Ivezić et al. 2001): g - V ≈ +0.3, r - V ≈ -0.2; redder bands similar.
             double bandMag = vmag + BandOffsetFromV(v.Band);
@@ -300,20 +299,18 @@ internal sealed class SimulationEngine
         var list = new List<(Asteroid, int, int)>();
         double mid = NightMid(night);
         double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(mid));
+        // Tonight's scheduled fields, in grid order (the order asteroids are listed in).
         var byField = Night(night).ByField;
+        var scheduled = new List<SurveyField>(byField.Count);
+        foreach (var f in Survey.Fields)
+            if (byField.ContainsKey(f.Id)) scheduled.Add(f);
         var geocentre = TwoBodyEphemeris.ObserverPosition(tdb, null);
         for (int ai = 0; ai < _asteroids.Length; ai++)
         {
             var a = _asteroids[ai];
             var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, geocentre);
-            foreach (var f in Survey.Fields)
-            {
-                if (!byField.ContainsKey(f.Id)) continue;
-                if (Math.Abs(e.DecDeg - f.DecDeg) > f.HalfWidthDeg + 0.5) continue;
-                double dra = Math.Abs(Coordinates.Wrap360(e.RaDeg - f.RaDeg + 180) - 180) * Math.Cos(f.DecDeg * Coordinates.DegToRad);
-                if (dra > f.HalfWidthDeg + 0.5) continue;
-                list.Add((a, ai, f.Id));
-            }
+            foreach (var f in scheduled)
+                if (f.Contains(e.RaDeg, e.DecDeg, 0.5)) list.Add((a, ai, f.Id));
         }
         // Keep asteroid alerts to about AsteroidShare of the requested rate: a fixed subset of tonight's in-field
         // asteroids (chosen by catalogue index, so each kept asteroid shows in every visit of its field).

@@ -29,7 +29,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     public static int Rcid(Visit v, double ra, double dec)
     {
         // 16 CCDs x 4 quadrants tile the field: rcid from the position within the 4x4 CCD mosaic and 2x2 quadrants.
-        double ex = Math.Clamp((Coordinates.Wrap360(ra - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
+        double ex = Math.Clamp(v.Field.EastOffsetDeg(ra) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
         double ny = Math.Clamp((dec - v.Field.DecDeg) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
         int cx = (int)(ex * 8), cy = (int)(ny * 8);
         int ccd = cy / 2 * 4 + cx / 2;
