@@ -32,7 +32,8 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
 
     public static long DiaObjectId(long key) => 100_000_000_000_000L + (key & 0x3FFF_FFFF_FFFF);
 
-    public AvroRecord Build(AlertSpec s, out long objectId, out long diaSourceId)
+    /// <summary>The alert record; <paramref name="history"/> is the visit's <see cref="SimulationEngine.History"/>.</summary>
+    public AvroRecord Build(AlertSpec s, List<Visit> history, out long objectId, out long diaSourceId)
     {
         var v = s.Visit;
         var rng = SimRandom.For(engine.Seed, 0x15A1E, (ulong)v.VisitId, (ulong)s.Index);
@@ -50,7 +51,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         var all = new List<(int Band, Measurement M, double Mjd)>();
         if (s.Object is not null)
         {
-            foreach (var h in engine.History(v))
+            foreach (var h in history)
             {
                 var m = engine.Measure(s.Object, h);
                 var hr = SimRandom.For(engine.Seed, 0x15A1F, (ulong)h.VisitId, (ulong)s.ObjectKey);

@@ -52,14 +52,14 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
 
     public string ObjectIdOf(AlertSpec s) => ObjectId(s.ObjectKey, s.Class is ObjectClass.Asteroid || s.Class.IsBogus() ? s.Visit.MjdUtc : engine.Options.StartMjd);
 
-    public AvroRecord Build(AlertSpec s, out string objectId, out long candid)
+    /// <summary>The alert record; <paramref name="history"/> is the visit's <see cref="SimulationEngine.History"/>.</summary>
+    public AvroRecord Build(AlertSpec s, List<Visit> history, out string objectId, out long candid)
     {
         var v = s.Visit;
         var rng = SimRandom.For(engine.Seed, 0x2A1E, (ulong)v.VisitId, (ulong)s.Index);
         int rcid = Rcid(v, s.RaDeg, s.DecDeg);
         candid = Candid(v, rcid, s.Index);
         objectId = ObjectIdOf(s);
-        var history = s.Object is null ? engine.History(v) : engine.History(v);
         var prv = new List<object?>();
         var fps = new List<object?>();
         int ndet = 1;
