@@ -1,4 +1,5 @@
 using Broker.Sky;
+using static System.Globalization.CultureInfo;
 
 namespace Broker.Simulation;
 
@@ -201,7 +202,8 @@ internal static class ObjectFactory
         var color = new double[nb];
         double[] p;
         string text;
-        string Fmt(FormattableString s) => describe ? FormattableString.Invariant(s) : "";
+        // The parameter text is formatted only when describe is set: string.Create with an interpolated string
+        // formats into a buffer (no FormattableString, no boxed arguments), and the whole expression is skipped otherwise.
         double hostMag = double.NaN, hostR = 0, hostOff = 0, q = 1, pa = 0, he = 0, hn = 0;
         double[]? drw = null;
         double drwStart = tMin - 5;
@@ -214,8 +216,7 @@ internal static class ObjectFactory
         {
             double[] parameters = [meanMag, period, rng.Uniform(0, period), amp];
             SetColors(color, survey, colour);
-            string periodText = period.ToString(periodFormat, System.Globalization.CultureInfo.InvariantCulture);
-            return (parameters, Fmt($"mean_mag={meanMag:F2};period_d={periodText};amplitude={amp:F2}"));
+            return (parameters, describe ? string.Create(InvariantCulture, $"mean_mag={meanMag:F2};period_d={period.ToString(periodFormat, InvariantCulture)};amplitude={amp:F2}") : "");
         }
         switch (cls)
         {
@@ -244,8 +245,9 @@ internal static class ObjectFactory
                 double ang = rng.Uniform(0, 2 * Math.PI);
                 he = -hostOff * Math.Cos(ang);
                 hn = -hostOff * Math.Sin(ang);
-                text = Fmt($"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};tfall={fall:F2}");
-                if (cls == ObjectClass.SNII) text = Fmt($"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};plateau={fall:F1}");
+                text = !describe ? ""
+                    : cls == ObjectClass.SNII ? string.Create(InvariantCulture, $"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};plateau={fall:F1}")
+                    : string.Create(InvariantCulture, $"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};tfall={fall:F2}");
                 break;
             }
             case ObjectClass.RRLyrae:
@@ -271,7 +273,7 @@ internal static class ObjectFactory
                 double period = rng.LogUniform(0.3, 10), d1 = rng.Uniform(0.3, 1.2), d2 = d1 * rng.Uniform(0.1, 0.8), w = rng.Uniform(0.02, 0.06);
                 p = [Euclid(13, depth, 0.35), period, rng.Uniform(0, period), d1, d2, w];
                 SetColors(color, survey, rng.Uniform(0.1, 0.8));
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F4};depth1={d1:F2};depth2={d2:F2}");
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={p[0]:F2};period_d={period:F4};depth1={d1:F2};depth2={d2:F2}") : "";
                 break;
             }
             case ObjectClass.LPV:
@@ -298,7 +300,7 @@ internal static class ObjectFactory
                     q = rng.Uniform(0.5, 1);
                     pa = rng.Uniform(0, 180);
                 }
-                text = Fmt($"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3}");
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3}") : "";
                 break;
             }
             case ObjectClass.CV:
@@ -306,7 +308,7 @@ internal static class ObjectFactory
                 double rec = rng.LogUniform(10, 120), amp = rng.Uniform(2, 5), dur = rng.Uniform(3, 12);
                 p = [Euclid(16, depth + 2, 0.35), rec, amp, dur, rng.Uniform(tMin - rec, tMin)];
                 SetColors(color, survey, 0.1);
-                text = Fmt($"quiescent_mag={p[0]:F2};recurrence_d={rec:F1};outburst_amp={amp:F2};duration_d={dur:F1}");
+                text = describe ? string.Create(InvariantCulture, $"quiescent_mag={p[0]:F2};recurrence_d={rec:F1};outburst_amp={amp:F2};duration_d={dur:F1}") : "";
                 break;
             }
             default: // Nova
@@ -314,7 +316,7 @@ internal static class ObjectFactory
                 double t2 = rng.LogUniform(5, 60);
                 p = [Euclid(8, depth - 2, 0.35), rng.Uniform(tMin - 40, tMax), t2];
                 SetColors(color, survey, 0.4);
-                text = Fmt($"peak_mag={p[0]:F2};t0_mjd={p[1]:F3};t2_d={t2:F1}");
+                text = describe ? string.Create(InvariantCulture, $"peak_mag={p[0]:F2};t0_mjd={p[1]:F3};t2_d={t2:F1}") : "";
                 break;
             }
         }

@@ -157,23 +157,28 @@ internal sealed class SimulationEngine
         return _detectP = p;
     }
 
-    /// <summary>The object in slot <paramref name="slot"/> of a field (slots are grouped by class, see <see cref="PopulationSize"/>).</summary>
-    public SkyObject Object(SurveyField field, int slot, bool describe = true)
+    /// <summary>
+    /// The object in slot <paramref name="slot"/> of a field, of <see cref="AlertMix"/> class <paramref name="classIndex"/>
+    /// (slots are grouped by class: <see cref="ClassOf"/> of the field's <see cref="SlotBounds"/>).
+    /// </summary>
+    private SkyObject Object(SurveyField field, int slot, int classIndex, bool describe) =>
+        ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax, AlertMix[classIndex].Class, describe);
+
+    /// <summary>
+    /// The <see cref="AlertMix"/> class of a slot: the first whose cumulative bound exceeds it (the last for any slot
+    /// beyond). Advancing from <paramref name="from"/>, a class at or below the answer, so a scan in slot order moves forward only.
+    /// </summary>
+    private static int ClassOf(int[] bounds, int slot, int from = 0)
     {
-        var bounds = SlotBounds(field);
-        int c = 0;
+        int c = from;
         while (c < bounds.Length - 1 && slot >= bounds[c]) c++;
-        return ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax, AlertMix[c].Class, describe);
+        return c;
     }
 
-    /// <summary>Slots in a field's population: the sum over classes of (alerts wanted per visit) / (probability of alerting).</summary>
-    public int PopulationSize(SurveyField field)
-    {
-        var b = SlotBounds(field);
-        return b[^1];
-    }
-
-    /// <summary>Cumulative slot counts per <see cref="AlertMix"/> class for a field.</summary>
+    /// <summary>
+    /// Cumulative slot counts per <see cref="AlertMix"/> class for a field; the last is the population's size, the sum
+    /// over classes of (alerts wanted per visit) / (probability of alerting).
+    /// </summary>
     private int[] SlotBounds(SurveyField field)
     {
         lock (_population)
@@ -206,7 +211,8 @@ internal sealed class SimulationEngine
     public List<AlertSpec> AlertsAt(Visit v)
     {
         var specs = new List<AlertSpec>();
-        int slots = PopulationSize(v.Field);
+        var bounds = SlotBounds(v.Field);
+        int slots = bounds[^1];
         // The population scan is the costly part at LSST rates (tens of thousands of slots per visit): split it into
         // chunks scanned in parallel, then concatenate in slot order, so the result does not depend on the workers.
         int chunks = (slots + ScanChunk - 1) / ScanChunk;
@@ -214,13 +220,14 @@ internal sealed class SimulationEngine
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Options.Workers }, k =>
         {
             List<(SkyObject, Measurement)>? list = null;
-            int end = Math.Min(slots, (k + 1) * ScanChunk);
+            int end = Math.Min(slots, (k + 1) * ScanChunk), c = 0;
             for (int s = k * ScanChunk; s < end; s++)
             {
-                var o = Object(v.Field, s, describe: false);
+                c = ClassOf(bounds, s, c);
+                var o = Object(v.Field, s, c, describe: false);
                 var m = Measure(o, v);
                 if (!m.Detected) continue;
-                (list ??= []).Add((Object(v.Field, s), m));
+                (list ??= []).Add((Object(v.Field, s, c, describe: true), m));
             }
             found[k] = list;
         });
