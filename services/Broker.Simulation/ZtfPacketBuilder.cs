@@ -154,12 +154,9 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
             pixels = cut;
         }
         // FITS stores the first row at the bottom: our arrays are already in storage order.
-        byte[] fits = FitsWriter.WriteImage(new FitsImage(w, h, pixels), [FitsCard.Create("BUNIT", "DN")]);
-        using var ms = new MemoryStream(fits.Length);
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(fits);
         var r = RecordFiller.New(_cutout);
         r.Str("fileName", name);
-        r["stampData"] = ms.ToArray();
+        r["stampData"] = FitsWriter.WriteImage(new FitsImage(w, h, pixels), [FitsCard.Create("BUNIT", "DN")], gzip: true, CompressionLevel.Fastest);
         return r;
     }
 
