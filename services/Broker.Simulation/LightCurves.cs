@@ -34,9 +34,7 @@ internal sealed class SkyObject
         _ => MeanFlux(band),
     };
 
-    private double MeanFlux(int band) => Mag(Parameters[0] + Color[band]);
-
-    public static double Mag(double m) => Math.Pow(10, -0.4 * m);
+    private double MeanFlux(int band) => SimulationEngine.FluxOfMag(Parameters[0] + Color[band]);
 
     /// <summary>True flux of the variable or transient component at a UTC MJD in a band.</summary>
     public double Flux(double mjd, int band)
@@ -57,7 +55,7 @@ internal sealed class SkyObject
                 double bazin = Math.Exp(-dt / fall) / (1 + Math.Exp(-dt / rise));
                 double peakNorm = PeakOfBazin(rise, fall);
                 double cc = c + (band <= 1 ? 0.02 : 0) * Math.Max(0, dt);
-                return Mag(p[0] + cc) * bazin / peakNorm;
+                return SimulationEngine.FluxOfMag(p[0] + cc) * bazin / peakNorm;
             }
             case ObjectClass.SNII:
             {
@@ -67,7 +65,7 @@ internal sealed class SkyObject
                 if (dt < -8 * rise) return 0;
                 double shape = dt < plateau ? (1 - beta * Math.Max(0, dt)) : (1 - beta * plateau) * Math.Exp(-(dt - plateau) / fall);
                 double cc = c + (band <= 1 ? 0.015 : 0) * Math.Max(0, dt);
-                return Mag(p[0] + cc) * Math.Max(0, shape) / (1 + Math.Exp(-dt / rise));
+                return SimulationEngine.FluxOfMag(p[0] + cc) * Math.Max(0, shape) / (1 + Math.Exp(-dt / rise));
             }
             case ObjectClass.RRLyrae:
             case ObjectClass.Cepheid:
@@ -77,13 +75,13 @@ internal sealed class SkyObject
                 double period = p[1], epoch = p[2], amp = p[3] * (band <= 1 ? 1 : band == 2 ? 0.75 : 0.6);
                 double phase = 2 * Math.PI * Frac((mjd - epoch) / period);
                 double s = Math.Sin(phase) + 0.5 * Math.Sin(2 * phase + 2.4) + 0.3 * Math.Sin(3 * phase + 4.9) + 0.15 * Math.Sin(4 * phase + 1.1);
-                return Mag(p[0] + c - amp * 0.45 * s);
+                return SimulationEngine.FluxOfMag(p[0] + c - amp * 0.45 * s);
             }
             case ObjectClass.DeltaScuti:
             {
                 double period = p[1], epoch = p[2], amp = p[3];
                 double phase = 2 * Math.PI * Frac((mjd - epoch) / period);
-                return Mag(p[0] + c - amp / 2 * (Math.Sin(phase) + 0.15 * Math.Sin(2 * phase)));
+                return SimulationEngine.FluxOfMag(p[0] + c - amp / 2 * (Math.Sin(phase) + 0.15 * Math.Sin(2 * phase)));
             }
             case ObjectClass.EclipsingBinary:
             {
@@ -92,12 +90,12 @@ internal sealed class SkyObject
                 double ph = Frac((mjd - epoch) / period);
                 double e1 = Math.Min(ph, 1 - ph), e2 = Math.Abs(ph - 0.5);
                 double dm = d1 * Math.Exp(-0.5 * e1 * e1 / (width * width)) + d2 * Math.Exp(-0.5 * e2 * e2 / (width * width));
-                return Mag(p[0] + c + dm);
+                return SimulationEngine.FluxOfMag(p[0] + c + dm);
             }
             case ObjectClass.LPV:
             {
                 double period = p[1], epoch = p[2], amp = p[3] * (band <= 1 ? 1 : 0.6);
-                return Mag(p[0] + c - amp / 2 * Math.Sin(2 * Math.PI * (mjd - epoch) / period));
+                return SimulationEngine.FluxOfMag(p[0] + c - amp / 2 * Math.Sin(2 * Math.PI * (mjd - epoch) / period));
             }
             case ObjectClass.AGN:
             case ObjectClass.QSO:
@@ -106,7 +104,7 @@ internal sealed class SkyObject
                 // Damped random walk (Kelly et al. 2009, ApJ 698, 895; MacLeod et al. 2010, ApJ 721, 1014) sampled on
                 // a 0.5-day grid, interpolated linearly; redder bands vary less (MacLeod et al. 2010 fig. 14).
                 double dm = DrwAt(mjd) * (band <= 1 ? 1 : band == 2 ? 0.8 : 0.65);
-                return Mag(p[0] + c + dm);
+                return SimulationEngine.FluxOfMag(p[0] + c + dm);
             }
             case ObjectClass.CV:
             {
@@ -123,7 +121,7 @@ internal sealed class SkyObject
                     double shape = dt < 0 ? 0 : dt < 1 ? dt : dt < dur ? 1 : Math.Exp(-(dt - dur) / 1.5);
                     dm = Math.Max(dm, amp * shape);
                 }
-                return Mag(p[0] + c - dm);
+                return SimulationEngine.FluxOfMag(p[0] + c - dm);
             }
             case ObjectClass.Nova:
             {
@@ -132,7 +130,7 @@ internal sealed class SkyObject
                 double dt = mjd - t0;
                 if (dt < -2) return 0;
                 double m = dt < 0 ? peak + 4 * (-dt) : peak + 2 * dt / t2;
-                return Mag(m + c);
+                return SimulationEngine.FluxOfMag(m + c);
             }
             default:
                 return 0;

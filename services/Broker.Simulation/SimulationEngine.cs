@@ -88,6 +88,7 @@ internal sealed class SimulationEngine
         return list;
     }
 
+    /// <summary>The flux of an AB magnitude in the simulator's units, 10^(-0.4 m) (see <see cref="SkyObject"/>).</summary>
     public static double FluxOfMag(double m) => Math.Pow(10, -0.4 * m);
 
     /// <summary>
