@@ -26,7 +26,10 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
 
     private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Lsst, name);
 
-    private static double NJy(double flux) => flux * Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
+    // nJy per simulator flux unit (10^(-0.4 m)): the AB zero point of 31.4 mag in nJy.
+    private static readonly double NJyPerFlux = Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
+
+    private static double NJy(double flux) => flux * NJyPerFlux;
 
     public static long DiaSourceId(Visit v, int index) => v.VisitId * 10_000 + index;
 
@@ -273,7 +276,8 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Long("ssObjectId", ssObjectId);
         r.Str("designation", s.Asteroid!.Name);
         var (ex, ey, ez) = Coordinates.ToUnitVector(e.RaDeg, e.DecDeg);
-        var (lam, bet) = Coordinates.FromVector(Coordinates.EquatorialToEcliptic(ex, ey, ez).X, Coordinates.EquatorialToEcliptic(ex, ey, ez).Y, Coordinates.EquatorialToEcliptic(ex, ey, ez).Z);
+        var ecl = Coordinates.EquatorialToEcliptic(ex, ey, ez);
+        var (lam, bet) = Coordinates.FromVector(ecl.X, ecl.Y, ecl.Z);
         r.Num("eclLambda", lam);
         r.Num("eclBeta", bet);
         var (l, b) = Coordinates.EquatorialToGalactic(e.RaDeg, e.DecDeg);

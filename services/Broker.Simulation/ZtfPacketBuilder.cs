@@ -15,6 +15,9 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _cutout = Sub("cutout");
     private readonly SurveyModel _survey = engine.Survey;
 
+    // DN per simulator flux unit (10^(-0.4 m)) at the survey's zero point.
+    private readonly double _dnPerFlux = Math.Pow(10, 0.4 * engine.Survey.ZeroPoint);
+
     // Fields set by position: the PS1 neighbours' objectidpsK, sgmagK, srmagK, simagK, szmagK, sgscoreK and distpsnrK
     // for K = 1..3, and rbversion where the record has it (candidate does, prv_candidate may not).
     private static readonly string[] Ps1Fields = ["objectidps", "sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"];
@@ -164,7 +167,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     {
         var v = s.Visit;
         int n = _survey.StampSize;
-        double zp = Math.Pow(10, 0.4 * _survey.ZeroPoint), px = _survey.PixelScale;
+        double zp = _dnPerFlux, px = _survey.PixelScale;
         double seeingPx = v.SeeingArcsec / px, refSeeing = rng.Uniform(1.7, 2.3) / px;
         // Per-pixel noise from the depth: σ_psf = f5/5 over a noise-equivalent area of 2.27 FWHM² pixels (Gaussian PSF).
         double sigmaPsf = SimulationEngine.FluxOfMag(v.LimitingMag) / 5 * zp;
@@ -240,7 +243,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     {
         var r = RecordFiller.New(_fp);
         int rcid = Rcid(h, s.RaDeg, s.DecDeg);
-        double zp = Math.Pow(10, 0.4 * _survey.ZeroPoint);
+        double zp = _dnPerFlux;
         r.Long("field", h.Field.Id);
         r.Long("rcid", rcid);
         r.Long("fid", h.Band + 1);
