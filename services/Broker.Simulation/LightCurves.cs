@@ -157,7 +157,7 @@ internal sealed class SkyObject
 
     private static double Frac(double x) => x - Math.Floor(x);
 
-    private static double Unit(ulong a, ulong b) => (SimRandom.Hash(0xC7, a, b) >> 11) * (1.0 / (1UL << 53));
+    private static double Unit(ulong a, ulong b) => SimRandom.ToUnit(SimRandom.Hash(0xC7, a, b));
 
     /// <summary>Builds the DRW on a 0.5-day grid with the exact Ornstein-Uhlenbeck update (Kelly et al. 2009 eq. A4).</summary>
     public static double[] DampedRandomWalk(ref SimRandom rng, int points, double tauDays, double sfInf)

@@ -197,7 +197,7 @@ internal sealed class SimulationEngine
                 double share = AlertMix[c].Weight * (AlertMix[c].Galactic ? gal : ext) / total;
                 double slots = perVisit * share / p[c];
                 // Stochastic rounding keyed by field, so rare classes still appear in proportion over many fields.
-                double u = (SimRandom.Hash(Seed, 0x5107, (ulong)field.Id, (ulong)c) >> 11) * (1.0 / (1UL << 53));
+                double u = SimRandom.ToUnit(SimRandom.Hash(Seed, 0x5107, (ulong)field.Id, (ulong)c));
                 sum += Math.Min(900_000, (int)Math.Floor(slots + u));
                 bounds[c] = sum;
             }
@@ -323,7 +323,7 @@ internal sealed class SimulationEngine
         // Keep asteroid alerts to about AsteroidShare of the requested rate: a fixed subset of tonight's in-field
         // asteroids (chosen by catalogue index, so each kept asteroid shows in every visit of its field).
         double keep = Math.Min(1.0, AsteroidShare * Options.AlertsPerNight / Math.Max(1.0, 2.0 * list.Count));
-        list.RemoveAll(x => (SimRandom.Hash(Seed, 0xA5, (ulong)x.Item2) >> 11) * (1.0 / (1UL << 53)) >= keep);
+        list.RemoveAll(x => SimRandom.ToUnit(SimRandom.Hash(Seed, 0xA5, (ulong)x.Item2)) >= keep);
         _asteroidsTonight = list;
     }
 }
