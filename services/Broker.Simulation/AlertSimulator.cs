@@ -265,10 +265,16 @@ public static class AvroFiles
     /// <summary>A Confluent-framed message: 0x00, big-endian schema id, body.</summary>
     public static byte[] ConfluentFramed(int schemaId, ReadOnlySpan<byte> datum)
     {
-        var bytes = new byte[datum.Length + ConfluentWireFormat.HeaderLength];
-        bytes[0] = ConfluentWireFormat.MagicByte;
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), schemaId);
-        datum.CopyTo(bytes.AsSpan(ConfluentWireFormat.HeaderLength));
-        return bytes;
+        var w = AvroScratchWriter.Rent();
+        try
+        {
+            ConfluentWireFormat.WriteHeader(w, schemaId);
+            w.WriteRaw(datum);
+            return w.ToArray();
+        }
+        finally
+        {
+            AvroScratchWriter.Return(w);
+        }
     }
 }
