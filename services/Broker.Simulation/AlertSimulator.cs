@@ -11,6 +11,9 @@ namespace Broker.Simulation;
 /// <param name="Truth">What generated it.</param>
 public sealed record SimulatedAlert(long AlertId, byte[] Datum, TruthRecord Truth)
 {
+    /// <summary>The exposure the alert comes from (ZTF: the exposure part of pid; Rubin: visit).</summary>
+    internal long VisitId { get; init; }
+
     /// <summary>
     /// The packet as it travels: for ZTF an Avro container file holding this one alert (as IPAC sends them); for
     /// Rubin the Confluent wire format (magic 0, schema id 1100, body).
@@ -84,7 +87,7 @@ public static class AlertSimulator
         var lsst = options.Survey == SurveyKind.Lsst ? new LsstPacketBuilder(engine) : null;
         // Visits are gathered until a batch holds at least Chunk alerts (a ZTF visit has a handful), so the workers get
         // enough to share; the batch is encoded in parallel and yielded in order.
-        var batch = new List<AlertSpec>(Chunk * 2);
+        var batch = new List<(AlertSpec Spec, List<Visit> History)>(Chunk * 2);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancellationToken };
         for (int night = 0; night < options.Nights; night++)
         {
@@ -93,9 +96,10 @@ public static class AlertSimulator
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var visit = visits[vi];
-                batch.AddRange(engine.AlertsAt(visit));
-                // History lookups fill the schedule cache; touch it here so worker threads only read it.
-                engine.History(visit);
+                var alerts = engine.AlertsAt(visit);
+                // The field's earlier visits, found once and shared by the visit's alerts (worker threads only read it).
+                var history = engine.History(visit);
+                foreach (var spec in alerts) batch.Add((spec, history));
                 if (batch.Count < Chunk && vi < visits.Count - 1) continue;
                 // At most MaxChunk encoded alerts are held at once (an LSST visit has ~10,000): constant memory.
                 var specs = batch;
@@ -112,20 +116,24 @@ public static class AlertSimulator
         }
     }
 
-    private static SimulatedAlert Encode(ZtfPacketBuilder builder, AlertSpec spec)
+    private static SimulatedAlert Encode(ZtfPacketBuilder builder, (AlertSpec Spec, List<Visit> History) alert)
     {
-        var record = builder.Build(spec, out string objectId, out long candid);
-        var w = new AvroWriter(64 * 1024);
-        AvroDatumWriter.For(SurveySchemas.Ztf).Write(w, record);
-        return new SimulatedAlert(candid, w.ToArray(), Truth(spec, candid, objectId, spec.Visit.Field.Id, "gr"));
+        var spec = alert.Spec;
+        var record = builder.Build(spec, alert.History, out string objectId, out long candid);
+        return new SimulatedAlert(candid, AvroDatumWriter.For(SurveySchemas.Ztf).ToBytes(record), Truth(spec, candid, objectId, spec.Visit.Field.Id, "gr"))
+        {
+            VisitId = spec.Visit.VisitId,
+        };
     }
 
-    private static SimulatedAlert Encode(LsstPacketBuilder builder, AlertSpec spec)
+    private static SimulatedAlert Encode(LsstPacketBuilder builder, (AlertSpec Spec, List<Visit> History) alert)
     {
-        var record = builder.Build(spec, out long objectId, out long diaSourceId);
-        var w = new AvroWriter(64 * 1024);
-        AvroDatumWriter.For(SurveySchemas.Lsst).Write(w, record);
-        return new SimulatedAlert(diaSourceId, w.ToArray(), Truth(spec, diaSourceId, objectId.ToString(CultureInfo.InvariantCulture), spec.Visit.Field.Id, "ugrizy"));
+        var spec = alert.Spec;
+        var record = builder.Build(spec, alert.History, out long objectId, out long diaSourceId);
+        return new SimulatedAlert(diaSourceId, AvroDatumWriter.For(SurveySchemas.Lsst).ToBytes(record), Truth(spec, diaSourceId, objectId.ToString(CultureInfo.InvariantCulture), spec.Visit.Field.Id, "ugrizy"))
+        {
+            VisitId = spec.Visit.VisitId,
+        };
     }
 
     private static TruthRecord Truth(AlertSpec s, long alertId, string objectId, int field, string bands) =>
@@ -156,7 +164,7 @@ public static class AlertSimulator
         {
             foreach (var alert in Pipelined(Generate(options, cancellationToken), 4096, cancellationToken))
             {
-                long visit = ParseVisit(alert.Truth.Parameters);
+                long visit = alert.VisitId;
                 visits.Add(visit);
                 if (layout == OutputLayout.PerVisit)
                 {
@@ -224,13 +232,6 @@ public static class AlertSimulator
         // Surface a producer failure (GetConsumingEnumerable ends quietly when adding completes).
         producer.GetAwaiter().GetResult();
     }
-
-    private static long ParseVisit(string parameters)
-    {
-        int i = parameters.IndexOf("visit=", StringComparison.Ordinal) + 6;
-        int j = parameters.IndexOf(';', i);
-        return long.Parse(parameters.AsSpan(i, j - i), CultureInfo.InvariantCulture);
-    }
 }
 
 /// <summary>
@@ -264,10 +265,16 @@ public static class AvroFiles
     /// <summary>A Confluent-framed message: 0x00, big-endian schema id, body.</summary>
     public static byte[] ConfluentFramed(int schemaId, ReadOnlySpan<byte> datum)
     {
-        var bytes = new byte[datum.Length + ConfluentWireFormat.HeaderLength];
-        bytes[0] = ConfluentWireFormat.MagicByte;
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), schemaId);
-        datum.CopyTo(bytes.AsSpan(ConfluentWireFormat.HeaderLength));
-        return bytes;
+        var w = AvroScratchWriter.Rent();
+        try
+        {
+            ConfluentWireFormat.WriteHeader(w, schemaId);
+            w.WriteRaw(datum);
+            return w.ToArray();
+        }
+        finally
+        {
+            AvroScratchWriter.Return(w);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using Broker.Sky;
+using static System.Globalization.CultureInfo;
 
 namespace Broker.Simulation;
 
@@ -33,9 +34,7 @@ internal sealed class SkyObject
         _ => MeanFlux(band),
     };
 
-    private double MeanFlux(int band) => Mag(Parameters[0] + Color[band]);
-
-    public static double Mag(double m) => Math.Pow(10, -0.4 * m);
+    private double MeanFlux(int band) => SimulationEngine.FluxOfMag(Parameters[0] + Color[band]);
 
     /// <summary>True flux of the variable or transient component at a UTC MJD in a band.</summary>
     public double Flux(double mjd, int band)
@@ -56,7 +55,7 @@ internal sealed class SkyObject
                 double bazin = Math.Exp(-dt / fall) / (1 + Math.Exp(-dt / rise));
                 double peakNorm = PeakOfBazin(rise, fall);
                 double cc = c + (band <= 1 ? 0.02 : 0) * Math.Max(0, dt);
-                return Mag(p[0] + cc) * bazin / peakNorm;
+                return SimulationEngine.FluxOfMag(p[0] + cc) * bazin / peakNorm;
             }
             case ObjectClass.SNII:
             {
@@ -66,7 +65,7 @@ internal sealed class SkyObject
                 if (dt < -8 * rise) return 0;
                 double shape = dt < plateau ? (1 - beta * Math.Max(0, dt)) : (1 - beta * plateau) * Math.Exp(-(dt - plateau) / fall);
                 double cc = c + (band <= 1 ? 0.015 : 0) * Math.Max(0, dt);
-                return Mag(p[0] + cc) * Math.Max(0, shape) / (1 + Math.Exp(-dt / rise));
+                return SimulationEngine.FluxOfMag(p[0] + cc) * Math.Max(0, shape) / (1 + Math.Exp(-dt / rise));
             }
             case ObjectClass.RRLyrae:
             case ObjectClass.Cepheid:
@@ -76,13 +75,13 @@ internal sealed class SkyObject
                 double period = p[1], epoch = p[2], amp = p[3] * (band <= 1 ? 1 : band == 2 ? 0.75 : 0.6);
                 double phase = 2 * Math.PI * Frac((mjd - epoch) / period);
                 double s = Math.Sin(phase) + 0.5 * Math.Sin(2 * phase + 2.4) + 0.3 * Math.Sin(3 * phase + 4.9) + 0.15 * Math.Sin(4 * phase + 1.1);
-                return Mag(p[0] + c - amp * 0.45 * s);
+                return SimulationEngine.FluxOfMag(p[0] + c - amp * 0.45 * s);
             }
             case ObjectClass.DeltaScuti:
             {
                 double period = p[1], epoch = p[2], amp = p[3];
                 double phase = 2 * Math.PI * Frac((mjd - epoch) / period);
-                return Mag(p[0] + c - amp / 2 * (Math.Sin(phase) + 0.15 * Math.Sin(2 * phase)));
+                return SimulationEngine.FluxOfMag(p[0] + c - amp / 2 * (Math.Sin(phase) + 0.15 * Math.Sin(2 * phase)));
             }
             case ObjectClass.EclipsingBinary:
             {
@@ -91,12 +90,12 @@ internal sealed class SkyObject
                 double ph = Frac((mjd - epoch) / period);
                 double e1 = Math.Min(ph, 1 - ph), e2 = Math.Abs(ph - 0.5);
                 double dm = d1 * Math.Exp(-0.5 * e1 * e1 / (width * width)) + d2 * Math.Exp(-0.5 * e2 * e2 / (width * width));
-                return Mag(p[0] + c + dm);
+                return SimulationEngine.FluxOfMag(p[0] + c + dm);
             }
             case ObjectClass.LPV:
             {
                 double period = p[1], epoch = p[2], amp = p[3] * (band <= 1 ? 1 : 0.6);
-                return Mag(p[0] + c - amp / 2 * Math.Sin(2 * Math.PI * (mjd - epoch) / period));
+                return SimulationEngine.FluxOfMag(p[0] + c - amp / 2 * Math.Sin(2 * Math.PI * (mjd - epoch) / period));
             }
             case ObjectClass.AGN:
             case ObjectClass.QSO:
@@ -105,7 +104,7 @@ internal sealed class SkyObject
                 // Damped random walk (Kelly et al. 2009, ApJ 698, 895; MacLeod et al. 2010, ApJ 721, 1014) sampled on
                 // a 0.5-day grid, interpolated linearly; redder bands vary less (MacLeod et al. 2010 fig. 14).
                 double dm = DrwAt(mjd) * (band <= 1 ? 1 : band == 2 ? 0.8 : 0.65);
-                return Mag(p[0] + c + dm);
+                return SimulationEngine.FluxOfMag(p[0] + c + dm);
             }
             case ObjectClass.CV:
             {
@@ -122,7 +121,7 @@ internal sealed class SkyObject
                     double shape = dt < 0 ? 0 : dt < 1 ? dt : dt < dur ? 1 : Math.Exp(-(dt - dur) / 1.5);
                     dm = Math.Max(dm, amp * shape);
                 }
-                return Mag(p[0] + c - dm);
+                return SimulationEngine.FluxOfMag(p[0] + c - dm);
             }
             case ObjectClass.Nova:
             {
@@ -131,7 +130,7 @@ internal sealed class SkyObject
                 double dt = mjd - t0;
                 if (dt < -2) return 0;
                 double m = dt < 0 ? peak + 4 * (-dt) : peak + 2 * dt / t2;
-                return Mag(m + c);
+                return SimulationEngine.FluxOfMag(m + c);
             }
             default:
                 return 0;
@@ -158,7 +157,7 @@ internal sealed class SkyObject
 
     private static double Frac(double x) => x - Math.Floor(x);
 
-    private static double Unit(ulong a, ulong b) => (SimRandom.Hash(0xC7, a, b) >> 11) * (1.0 / (1UL << 53));
+    private static double Unit(ulong a, ulong b) => SimRandom.ToUnit(SimRandom.Hash(0xC7, a, b));
 
     /// <summary>Builds the DRW on a 0.5-day grid with the exact Ornstein-Uhlenbeck update (Kelly et al. 2009 eq. A4).</summary>
     public static double[] DampedRandomWalk(ref SimRandom rng, int points, double tauDays, double sfInf)
@@ -201,7 +200,8 @@ internal static class ObjectFactory
         var color = new double[nb];
         double[] p;
         string text;
-        string Fmt(FormattableString s) => describe ? FormattableString.Invariant(s) : "";
+        // The parameter text is formatted only when describe is set: string.Create with an interpolated string
+        // formats into a buffer (no FormattableString, no boxed arguments), and the whole expression is skipped otherwise.
         double hostMag = double.NaN, hostR = 0, hostOff = 0, q = 1, pa = 0, he = 0, hn = 0;
         double[]? drw = null;
         double drwStart = tMin - 5;
@@ -214,8 +214,7 @@ internal static class ObjectFactory
         {
             double[] parameters = [meanMag, period, rng.Uniform(0, period), amp];
             SetColors(color, survey, colour);
-            string periodText = period.ToString(periodFormat, System.Globalization.CultureInfo.InvariantCulture);
-            return (parameters, Fmt($"mean_mag={meanMag:F2};period_d={periodText};amplitude={amp:F2}"));
+            return (parameters, describe ? string.Create(InvariantCulture, $"mean_mag={meanMag:F2};period_d={period.ToString(periodFormat, InvariantCulture)};amplitude={amp:F2}") : "");
         }
         switch (cls)
         {
@@ -244,8 +243,9 @@ internal static class ObjectFactory
                 double ang = rng.Uniform(0, 2 * Math.PI);
                 he = -hostOff * Math.Cos(ang);
                 hn = -hostOff * Math.Sin(ang);
-                text = Fmt($"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};tfall={fall:F2}");
-                if (cls == ObjectClass.SNII) text = Fmt($"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};plateau={fall:F1}");
+                text = !describe ? ""
+                    : cls == ObjectClass.SNII ? string.Create(InvariantCulture, $"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};plateau={fall:F1}")
+                    : string.Create(InvariantCulture, $"peak_mag={mPeak:F2};abs_peak={absPeak:F2};z={z:F4};t0_mjd={t0:F3};trise={rise:F2};tfall={fall:F2}");
                 break;
             }
             case ObjectClass.RRLyrae:
@@ -271,7 +271,7 @@ internal static class ObjectFactory
                 double period = rng.LogUniform(0.3, 10), d1 = rng.Uniform(0.3, 1.2), d2 = d1 * rng.Uniform(0.1, 0.8), w = rng.Uniform(0.02, 0.06);
                 p = [Euclid(13, depth, 0.35), period, rng.Uniform(0, period), d1, d2, w];
                 SetColors(color, survey, rng.Uniform(0.1, 0.8));
-                text = Fmt($"mean_mag={p[0]:F2};period_d={period:F4};depth1={d1:F2};depth2={d2:F2}");
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={p[0]:F2};period_d={period:F4};depth1={d1:F2};depth2={d2:F2}") : "";
                 break;
             }
             case ObjectClass.LPV:
@@ -298,7 +298,7 @@ internal static class ObjectFactory
                     q = rng.Uniform(0.5, 1);
                     pa = rng.Uniform(0, 180);
                 }
-                text = Fmt($"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3}");
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3}") : "";
                 break;
             }
             case ObjectClass.CV:
@@ -306,7 +306,7 @@ internal static class ObjectFactory
                 double rec = rng.LogUniform(10, 120), amp = rng.Uniform(2, 5), dur = rng.Uniform(3, 12);
                 p = [Euclid(16, depth + 2, 0.35), rec, amp, dur, rng.Uniform(tMin - rec, tMin)];
                 SetColors(color, survey, 0.1);
-                text = Fmt($"quiescent_mag={p[0]:F2};recurrence_d={rec:F1};outburst_amp={amp:F2};duration_d={dur:F1}");
+                text = describe ? string.Create(InvariantCulture, $"quiescent_mag={p[0]:F2};recurrence_d={rec:F1};outburst_amp={amp:F2};duration_d={dur:F1}") : "";
                 break;
             }
             default: // Nova
@@ -314,7 +314,7 @@ internal static class ObjectFactory
                 double t2 = rng.LogUniform(5, 60);
                 p = [Euclid(8, depth - 2, 0.35), rng.Uniform(tMin - 40, tMax), t2];
                 SetColors(color, survey, 0.4);
-                text = Fmt($"peak_mag={p[0]:F2};t0_mjd={p[1]:F3};t2_d={t2:F1}");
+                text = describe ? string.Create(InvariantCulture, $"peak_mag={p[0]:F2};t0_mjd={p[1]:F3};t2_d={t2:F1}") : "";
                 break;
             }
         }

@@ -17,15 +17,26 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _mpc = Sub("mpc_orbits");
     private readonly SurveyModel _survey = engine.Survey;
 
+    // Fields set by position: diaSource's pixelFlags*, and diaObject's per-band summaries
+    // (<band>_psfFluxNdata, _psfFluxMean, _psfFluxMeanErr, _psfFluxSigma, _psfFluxMin, _psfFluxMax, _psfFluxErrMean).
+    private readonly int[] _pixelFlags = [.. Sub("diaSource").Fields.Where(f => f.Name.StartsWith("pixelFlags", StringComparison.Ordinal)).Select(f => f.Position)];
+    private static readonly string[] BandSummaries = ["_psfFluxNdata", "_psfFluxMean", "_psfFluxMeanErr", "_psfFluxSigma", "_psfFluxMin", "_psfFluxMax", "_psfFluxErrMean"];
+    private readonly int[][] _bandSummaries = [.. engine.Survey.Bands.Select(b => BandSummaries.Select(f => Sub("diaObject").Field(b + f)).ToArray())];
+    private static readonly object False = false;
+
     private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Lsst, name);
 
-    private static double NJy(double flux) => flux * Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
+    // nJy per simulator flux unit (10^(-0.4 m)): the AB zero point of 31.4 mag in nJy.
+    private static readonly double NJyPerFlux = Math.Pow(10, 0.4 * Broker.Alerts.Model.Photometry.NanojanskyZeroPoint);
+
+    private static double NJy(double flux) => flux * NJyPerFlux;
 
     public static long DiaSourceId(Visit v, int index) => v.VisitId * 10_000 + index;
 
     public static long DiaObjectId(long key) => 100_000_000_000_000L + (key & 0x3FFF_FFFF_FFFF);
 
-    public AvroRecord Build(AlertSpec s, out long objectId, out long diaSourceId)
+    /// <summary>The alert record; <paramref name="history"/> is the visit's <see cref="SimulationEngine.History"/>.</summary>
+    public AvroRecord Build(AlertSpec s, List<Visit> history, out long objectId, out long diaSourceId)
     {
         var v = s.Visit;
         var rng = SimRandom.For(engine.Seed, 0x15A1E, (ulong)v.VisitId, (ulong)s.Index);
@@ -43,7 +54,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         var all = new List<(int Band, Measurement M, double Mjd)>();
         if (s.Object is not null)
         {
-            foreach (var h in engine.History(v))
+            foreach (var h in history)
             {
                 var m = engine.Measure(s.Object, h);
                 var hr = SimRandom.For(engine.Seed, 0x15A1F, (ulong)h.VisitId, (ulong)s.ObjectKey);
@@ -70,14 +81,35 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         {
             var (sci, tmpl, diff, variance, psf, place) = Cutouts(s, ref rng);
             int n = _survey.StampSize;
-            alert["cutoutDifference"] = RubinCutoutFits.Write(n, diff, variance, PsfSize, psf, place);
-            alert["cutoutScience"] = RubinCutoutFits.Write(n, sci, variance, PsfSize, psf, place);
-            alert["cutoutTemplate"] = RubinCutoutFits.Write(n, tmpl, variance, PsfSize, psf, place);
+            var (diffFits, sciFits, tmplFits) = RubinCutoutFits.Write(n, diff, sci, tmpl, variance, PsfSize, psf, place);
+            alert["cutoutDifference"] = diffFits;
+            alert["cutoutScience"] = sciFits;
+            alert["cutoutTemplate"] = tmplFits;
         }
         return alert;
     }
 
     private const int PsfSize = 41;
+
+    // The PSF image depends only on the visit's seeing (no random draw): made once per visit and shared, read-only, by
+    // its alerts' cutouts. Visits are encoded in order, so a few direct-mapped slots keyed by visit id hold the visits
+    // of the current batch; an entry is immutable, so workers race only to recompute the same values.
+    private sealed record PsfEntry(long VisitId, double[] Pixels);
+
+    private const int PsfSlots = 64;
+    private readonly PsfEntry?[] _psfs = new PsfEntry?[PsfSlots];
+
+    private double[] Psf(Visit v, double seeingPx)
+    {
+        int slot = (int)((ulong)v.VisitId % PsfSlots);
+        var entry = Volatile.Read(ref _psfs[slot]);
+        if (entry is not null && entry.VisitId == v.VisitId) return entry.Pixels;
+        var psf32 = CutoutRenderer.PsfImage(PsfSize, seeingPx);
+        var psf = new double[psf32.Length];
+        for (int i = 0; i < psf.Length; i++) psf[i] = psf32[i];
+        Volatile.Write(ref _psfs[slot], new PsfEntry(v.VisitId, psf));
+        return psf;
+    }
 
     private (float[], float[], float[], float[], double[], RubinStampPlacement) Cutouts(AlertSpec s, ref SimRandom rng)
     {
@@ -110,9 +142,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         var variance = new float[n * n];
         for (int i = 0; i < variance.Length; i++)
             variance[i] = (float)(skyVar * (1 + 0.03 * rng.Gaussian()) + 1.4 * Math.Max(0, sci[i] - 2 * pixNoise));
-        var psf32 = CutoutRenderer.PsfImage(PsfSize, seeingPx);
-        var psf = new double[psf32.Length];
-        for (int i = 0; i < psf.Length; i++) psf[i] = psf32[i];
+        var psf = Psf(v, seeingPx);
         var place = new RubinStampPlacement(
             rng.Next(4000), rng.Next(4000), cx + 1, cy + 1, s.RaDeg, s.DecDeg, Math.Round(rng.Uniform(-180, 180), 10), px);
         return (sci, tmpl, diff, variance, psf, place);
@@ -172,8 +202,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Bool("dipoleFitAttempted", true);
         r.Num("timeProcessedMjdTai", tai + rng.Uniform(60, 120) / 86400);
         r.Long("bboxSize", _survey.StampSize);
-        foreach (var f in _source.Fields)
-            if (f.Name.StartsWith("pixelFlags", StringComparison.Ordinal)) r[f.Position] = false;
+        foreach (int f in _pixelFlags) r[f] = False;
         r.Bool("pixelFlags_cr", s.Class == ObjectClass.BogusCosmicRay);
         r.Bool("pixelFlags_crCenter", s.Class == ObjectClass.BogusCosmicRay);
         r.Bool("glint_trail", false);
@@ -209,7 +238,7 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Num("dec", s.DecDeg);
         for (int b = 0; b < _survey.Bands.Length; b++)
         {
-            string p = _survey.Bands[b];
+            var fields = _bandSummaries[b];
             int k = 0;
             double sum = 0, sum2 = 0, min = double.MaxValue, max = double.MinValue, errSum = 0;
             foreach (var (band, m, _) in sources)
@@ -223,15 +252,15 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
                 max = Math.Max(max, f);
                 errSum += NJy(m.Sigma);
             }
-            r.Long($"{p}_psfFluxNdata", k);
+            r.Long(fields[0], k);
             if (k == 0) continue;
             double mean = sum / k;
-            r.Num($"{p}_psfFluxMean", mean);
-            r.Num($"{p}_psfFluxMeanErr", errSum / k / Math.Sqrt(k));
-            r.Num($"{p}_psfFluxSigma", k > 1 ? Math.Sqrt(Math.Max(0, sum2 / k - mean * mean)) : double.NaN);
-            r.Num($"{p}_psfFluxMin", min);
-            r.Num($"{p}_psfFluxMax", max);
-            r.Num($"{p}_psfFluxErrMean", errSum / k);
+            r.Num(fields[1], mean);
+            r.Num(fields[2], errSum / k / Math.Sqrt(k));
+            r.Num(fields[3], k > 1 ? Math.Sqrt(Math.Max(0, sum2 / k - mean * mean)) : double.NaN);
+            r.Num(fields[4], min);
+            r.Num(fields[5], max);
+            r.Num(fields[6], errSum / k);
         }
         r.Num("firstDiaSourceMjdTai", TimeScales.MjdUtcToMjdTai(sources[0].Mjd));
         r.Num("lastDiaSourceMjdTai", TimeScales.MjdUtcToMjdTai(sources[^1].Mjd));
@@ -247,7 +276,8 @@ internal sealed class LsstPacketBuilder(SimulationEngine engine)
         r.Long("ssObjectId", ssObjectId);
         r.Str("designation", s.Asteroid!.Name);
         var (ex, ey, ez) = Coordinates.ToUnitVector(e.RaDeg, e.DecDeg);
-        var (lam, bet) = Coordinates.FromVector(Coordinates.EquatorialToEcliptic(ex, ey, ez).X, Coordinates.EquatorialToEcliptic(ex, ey, ez).Y, Coordinates.EquatorialToEcliptic(ex, ey, ez).Z);
+        var ecl = Coordinates.EquatorialToEcliptic(ex, ey, ez);
+        var (lam, bet) = Coordinates.FromVector(ecl.X, ecl.Y, ecl.Z);
         r.Num("eclLambda", lam);
         r.Num("eclBeta", bet);
         var (l, b) = Coordinates.EquatorialToGalactic(e.RaDeg, e.DecDeg);

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Broker.Alerts.Fits;
 
 namespace Broker.Simulation;
@@ -21,8 +23,20 @@ internal readonly record struct RubinStampPlacement(int CutMinX, int CutMinY, do
 /// </summary>
 internal static class RubinCutoutFits
 {
-    /// <summary>The cutout file: image (nJy), variance (nJy²) and PSF (sums to 1).</summary>
-    public static byte[] Write(int n, ReadOnlySpan<float> image, ReadOnlySpan<float> variance, int psfSize, ReadOnlySpan<double> psf, in RubinStampPlacement p)
+    /// <summary>
+    /// The three cutout files of one alert, each with the same variance (nJy²), PSF (sums to 1) and placement. They
+    /// differ only in the primary image's pixels, so the file is serialised once, with the difference image, and the
+    /// science and template files are copies of it with their pixels written over the primary data.
+    /// </summary>
+    public static (byte[] Difference, byte[] Science, byte[] Template) Write(
+        int n, float[] difference, float[] science, float[] template, float[] variance, int psfSize, double[] psf, in RubinStampPlacement p)
+    {
+        byte[] diff = File(n, difference, variance, psfSize, psf, p);
+        int offset = PrimaryDataOffset(diff);
+        return (diff, WithPrimaryPixels(diff, offset, science), WithPrimaryPixels(diff, offset, template));
+    }
+
+    private static byte[] File(int n, float[] image, float[] variance, int psfSize, double[] psf, in RubinStampPlacement p)
     {
         double s = p.PixelScaleArcsec / 3600, t = p.RotPaDeg * Math.PI / 180, c = Math.Cos(t), sn = Math.Sin(t);
         FitsCard[] primary =
@@ -46,9 +60,36 @@ internal static class RubinCutoutFits
             FitsCard.Create("MJDREF", 0.0, "[d] MJD of fiducial time"),
         ];
         return new FitsWriter()
-            .AddImage(new FitsImage(n, n, image.ToArray()), cards: primary)
-            .AddImage(new FitsImage(n, n, variance.ToArray()), "UNCERT", [FitsCard.Create("UTYPE", "VarianceUncertainty")])
-            .AddImage64(psfSize, psfSize, psf.ToArray(), "PSFIMAGE")
+            .AddImage(new FitsImage(n, n, image), cards: primary)
+            .AddImage(new FitsImage(n, n, variance), "UNCERT", [FitsCard.Create("UTYPE", "VarianceUncertainty")])
+            .AddImage64(psfSize, psfSize, psf, "PSFIMAGE")
             .ToBytes();
+    }
+
+    // The primary header ends with its END card and is padded to a whole 2880-byte block, where the data starts
+    // (FITS Standard 4.0 §3.3.1, §4.4.1).
+    private static int PrimaryDataOffset(byte[] file)
+    {
+        for (int card = 0; card + FitsCard.Length <= file.Length; card += FitsCard.Length)
+        {
+            if (file.AsSpan(card, 8).SequenceEqual("END     "u8))
+                return (card + FitsCard.Length + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize;
+        }
+        throw new InvalidOperationException("the FITS header has no END card");
+    }
+
+    // A copy of the file with other BITPIX -32 pixels in the primary HDU: big-endian IEEE singles (§5.3), as
+    // FitsWriter writes them; the padding after them is the same zeros.
+    private static byte[] WithPrimaryPixels(byte[] file, int offset, float[] pixels)
+    {
+        var copy = (byte[])file.Clone();
+        var data = copy.AsSpan(offset, pixels.Length * sizeof(float));
+        MemoryMarshal.AsBytes(pixels.AsSpan()).CopyTo(data);
+        if (BitConverter.IsLittleEndian)
+        {
+            var words = MemoryMarshal.Cast<byte, int>(data);
+            BinaryPrimitives.ReverseEndianness(words, words);
+        }
+        return copy;
     }
 }

@@ -65,7 +65,11 @@ internal struct SimRandom
 
     /// <summary>Uniform in [0, 1).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => ToUnit(NextULong());
+
+    /// <summary>A double in [0, 1) from the top 53 bits of 64 random ones (a <see cref="Hash"/>, say).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double ToUnit(ulong bits) => (bits >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform in [lo, hi).</summary>
     public double Uniform(double lo, double hi) => lo + (hi - lo) * NextDouble();

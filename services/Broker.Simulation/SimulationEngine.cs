@@ -88,6 +88,7 @@ internal sealed class SimulationEngine
         return list;
     }
 
+    /// <summary>The flux of an AB magnitude in the simulator's units, 10^(-0.4 m) (see <see cref="SkyObject"/>).</summary>
     public static double FluxOfMag(double m) => Math.Pow(10, -0.4 * m);
 
     /// <summary>
@@ -157,23 +158,28 @@ internal sealed class SimulationEngine
         return _detectP = p;
     }
 
-    /// <summary>The object in slot <paramref name="slot"/> of a field (slots are grouped by class, see <see cref="PopulationSize"/>).</summary>
-    public SkyObject Object(SurveyField field, int slot, bool describe = true)
+    /// <summary>
+    /// The object in slot <paramref name="slot"/> of a field, of <see cref="AlertMix"/> class <paramref name="classIndex"/>
+    /// (slots are grouped by class: <see cref="ClassOf"/> of the field's <see cref="SlotBounds"/>).
+    /// </summary>
+    private SkyObject Object(SurveyField field, int slot, int classIndex, bool describe) =>
+        ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax, AlertMix[classIndex].Class, describe);
+
+    /// <summary>
+    /// The <see cref="AlertMix"/> class of a slot: the first whose cumulative bound exceeds it (the last for any slot
+    /// beyond). Advancing from <paramref name="from"/>, a class at or below the answer, so a scan in slot order moves forward only.
+    /// </summary>
+    private static int ClassOf(int[] bounds, int slot, int from = 0)
     {
-        var bounds = SlotBounds(field);
-        int c = 0;
+        int c = from;
         while (c < bounds.Length - 1 && slot >= bounds[c]) c++;
-        return ObjectFactory.Create(Seed, (long)field.Id * 10_000_000 + slot, field, Survey, TMin, TMax, AlertMix[c].Class, describe);
+        return c;
     }
 
-    /// <summary>Slots in a field's population: the sum over classes of (alerts wanted per visit) / (probability of alerting).</summary>
-    public int PopulationSize(SurveyField field)
-    {
-        var b = SlotBounds(field);
-        return b[^1];
-    }
-
-    /// <summary>Cumulative slot counts per <see cref="AlertMix"/> class for a field.</summary>
+    /// <summary>
+    /// Cumulative slot counts per <see cref="AlertMix"/> class for a field; the last is the population's size, the sum
+    /// over classes of (alerts wanted per visit) / (probability of alerting).
+    /// </summary>
     private int[] SlotBounds(SurveyField field)
     {
         lock (_population)
@@ -191,7 +197,7 @@ internal sealed class SimulationEngine
                 double share = AlertMix[c].Weight * (AlertMix[c].Galactic ? gal : ext) / total;
                 double slots = perVisit * share / p[c];
                 // Stochastic rounding keyed by field, so rare classes still appear in proportion over many fields.
-                double u = (SimRandom.Hash(Seed, 0x5107, (ulong)field.Id, (ulong)c) >> 11) * (1.0 / (1UL << 53));
+                double u = SimRandom.ToUnit(SimRandom.Hash(Seed, 0x5107, (ulong)field.Id, (ulong)c));
                 sum += Math.Min(900_000, (int)Math.Floor(slots + u));
                 bounds[c] = sum;
             }
@@ -206,7 +212,8 @@ internal sealed class SimulationEngine
     public List<AlertSpec> AlertsAt(Visit v)
     {
         var specs = new List<AlertSpec>();
-        int slots = PopulationSize(v.Field);
+        var bounds = SlotBounds(v.Field);
+        int slots = bounds[^1];
         // The population scan is the costly part at LSST rates (tens of thousands of slots per visit): split it into
         // chunks scanned in parallel, then concatenate in slot order, so the result does not depend on the workers.
         int chunks = (slots + ScanChunk - 1) / ScanChunk;
@@ -214,13 +221,14 @@ internal sealed class SimulationEngine
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Options.Workers }, k =>
         {
             List<(SkyObject, Measurement)>? list = null;
-            int end = Math.Min(slots, (k + 1) * ScanChunk);
+            int end = Math.Min(slots, (k + 1) * ScanChunk), c = 0;
             for (int s = k * ScanChunk; s < end; s++)
             {
-                var o = Object(v.Field, s, describe: false);
+                c = ClassOf(bounds, s, c);
+                var o = Object(v.Field, s, c, describe: false);
                 var m = Measure(o, v);
                 if (!m.Detected) continue;
-                (list ??= []).Add((Object(v.Field, s), m));
+                (list ??= []).Add((Object(v.Field, s, c, describe: true), m));
             }
             found[k] = list;
         });
@@ -262,8 +270,7 @@ internal sealed class SimulationEngine
             // The observer (Earth plus site) once per visit, not once per asteroid.
             observer ??= TwoBodyEphemeris.ObserverPosition(tdb, Survey.Site);
             var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, observer.Value);
-            double dRa = Math.Abs(Coordinates.Wrap360(e.RaDeg - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad);
-            if (Math.Abs(e.DecDeg - v.Field.DecDeg) > v.Field.HalfWidthDeg || dRa > v.Field.HalfWidthDeg) continue;
+            if (!v.Field.Contains(e.RaDeg, e.DecDeg)) continue;
             double vmag = e.VMagnitude(a.H, a.G);
             // Asteroid colours (mean S/C mix, Ivezić et al. 2001): g - V ≈ +0.3, r - V ≈ -0.2; redder bands similar.
             double bandMag = vmag + BandOffsetFromV(v.Band);
@@ -300,25 +307,23 @@ internal sealed class SimulationEngine
         var list = new List<(Asteroid, int, int)>();
         double mid = NightMid(night);
         double tdb = TimeScales.MjdTaiToMjdTt(TimeScales.MjdUtcToMjdTai(mid));
+        // Tonight's scheduled fields, in grid order (the order asteroids are listed in).
         var byField = Night(night).ByField;
+        var scheduled = new List<SurveyField>(byField.Count);
+        foreach (var f in Survey.Fields)
+            if (byField.ContainsKey(f.Id)) scheduled.Add(f);
         var geocentre = TwoBodyEphemeris.ObserverPosition(tdb, null);
         for (int ai = 0; ai < _asteroids.Length; ai++)
         {
             var a = _asteroids[ai];
             var e = TwoBodyEphemeris.Observe(a.Orbit, tdb, geocentre);
-            foreach (var f in Survey.Fields)
-            {
-                if (!byField.ContainsKey(f.Id)) continue;
-                if (Math.Abs(e.DecDeg - f.DecDeg) > f.HalfWidthDeg + 0.5) continue;
-                double dra = Math.Abs(Coordinates.Wrap360(e.RaDeg - f.RaDeg + 180) - 180) * Math.Cos(f.DecDeg * Coordinates.DegToRad);
-                if (dra > f.HalfWidthDeg + 0.5) continue;
-                list.Add((a, ai, f.Id));
-            }
+            foreach (var f in scheduled)
+                if (f.Contains(e.RaDeg, e.DecDeg, 0.5)) list.Add((a, ai, f.Id));
         }
         // Keep asteroid alerts to about AsteroidShare of the requested rate: a fixed subset of tonight's in-field
         // asteroids (chosen by catalogue index, so each kept asteroid shows in every visit of its field).
         double keep = Math.Min(1.0, AsteroidShare * Options.AlertsPerNight / Math.Max(1.0, 2.0 * list.Count));
-        list.RemoveAll(x => (SimRandom.Hash(Seed, 0xA5, (ulong)x.Item2) >> 11) * (1.0 / (1UL << 53)) >= keep);
+        list.RemoveAll(x => SimRandom.ToUnit(SimRandom.Hash(Seed, 0xA5, (ulong)x.Item2)) >= keep);
         _asteroidsTonight = list;
     }
 }

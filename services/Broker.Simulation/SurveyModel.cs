@@ -18,8 +18,24 @@ internal sealed record Visit(long VisitId, int Night, int Sequence, double MjdUt
     public double Jd => MjdUtc + TimeScales.MjdOffset;
 }
 
-/// <summary>A field of the survey's fixed grid.</summary>
-internal sealed record SurveyField(int Id, double RaDeg, double DecDeg, double HalfWidthDeg, double GalacticLatDeg, double GalacticLonDeg);
+/// <summary>A field of the survey's fixed grid: a square of side 2 × <see cref="HalfWidthDeg"/> on the sky around its centre (ICRS degrees).</summary>
+internal sealed record SurveyField(int Id, double RaDeg, double DecDeg, double HalfWidthDeg, double GalacticLatDeg, double GalacticLonDeg)
+{
+    private readonly double _cosDec = Math.Cos(DecDeg * Coordinates.DegToRad);
+
+    /// <summary>How far east of the centre a right ascension lies along the sky, degrees: the RA difference wrapped to ±180°, times cos Dec of the centre.</summary>
+    public double EastOffsetDeg(double raDeg) => (Coordinates.Wrap360(raDeg - RaDeg + 180) - 180) * _cosDec;
+
+    /// <summary>
+    /// Whether a position (ICRS degrees) lies in the field's square widened by <paramref name="marginDeg"/> on each
+    /// side. NaN coordinates count as inside (they are not outside any edge); callers then find them undetectable.
+    /// </summary>
+    public bool Contains(double raDeg, double decDeg, double marginDeg = 0)
+    {
+        double limit = HalfWidthDeg + marginDeg;
+        return !(Math.Abs(decDeg - DecDeg) > limit || Math.Abs(EastOffsetDeg(raDeg)) > limit);
+    }
+}
 
 /// <summary>
 /// Survey constants and cadence. ZTF: Bellm et al. 2019 (PASP 131, 018002; 47 deg² field, 1.01"/pixel, 30 s, median

@@ -30,8 +30,8 @@ public static class SurveySchemas
         throw new InvalidOperationException($"{alert.FullName} has no {name} record");
     }
 
-    /// <summary>The Confluent schema id Rubin uses for lsst.v11_0 (major*100+minor).</summary>
-    public const int LsstSchemaId = 1100;
+    /// <summary>The Confluent schema id Rubin uses for lsst.v11_0: 1100 (<see cref="ConfluentWireFormat.RubinSchemaId"/>).</summary>
+    public static int LsstSchemaId { get; } = ConfluentWireFormat.RubinSchemaId(11, 0);
 
     /// <summary>The ZTF schema version string written in <c>schemavsn</c>.</summary>
     public const string ZtfVersion = "4.02";

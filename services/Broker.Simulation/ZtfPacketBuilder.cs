@@ -15,6 +15,16 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     private readonly RecordSchema _cutout = Sub("cutout");
     private readonly SurveyModel _survey = engine.Survey;
 
+    // DN per simulator flux unit (10^(-0.4 m)) at the survey's zero point.
+    private readonly double _dnPerFlux = Math.Pow(10, 0.4 * engine.Survey.ZeroPoint);
+
+    // Fields set by position: the PS1 neighbours' objectidpsK, sgmagK, srmagK, simagK, szmagK, sgscoreK and distpsnrK
+    // for K = 1..3, and rbversion where the record has it (candidate does, prv_candidate may not).
+    private static readonly string[] Ps1Fields = ["objectidps", "sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"];
+    private readonly int[][] _ps1 = [.. Enumerable.Range(1, 3).Select(k => Ps1Fields.Select(f => Sub("candidate").Field(f + k)).ToArray())];
+    private readonly int _candidateRbVersion = Sub("candidate").IndexOf("rbversion");
+    private readonly int _prvRbVersion = Sub("prv_candidate").IndexOf("rbversion");
+
     private static RecordSchema Sub(string name) => SurveySchemas.NestedRecord(SurveySchemas.Ztf, name);
 
     public static long Pid(Visit v, int rcid) => v.VisitId * 1000 + rcid;
@@ -22,7 +32,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     public static int Rcid(Visit v, double ra, double dec)
     {
         // 16 CCDs x 4 quadrants tile the field: rcid from the position within the 4x4 CCD mosaic and 2x2 quadrants.
-        double ex = Math.Clamp((Coordinates.Wrap360(ra - v.Field.RaDeg + 180) - 180) * Math.Cos(v.Field.DecDeg * Coordinates.DegToRad) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
+        double ex = Math.Clamp(v.Field.EastOffsetDeg(ra) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
         double ny = Math.Clamp((dec - v.Field.DecDeg) / (2 * v.Field.HalfWidthDeg) + 0.5, 0, 0.9999);
         int cx = (int)(ex * 8), cy = (int)(ny * 8);
         int ccd = cy / 2 * 4 + cx / 2;
@@ -45,14 +55,14 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
 
     public string ObjectIdOf(AlertSpec s) => ObjectId(s.ObjectKey, s.Class is ObjectClass.Asteroid || s.Class.IsBogus() ? s.Visit.MjdUtc : engine.Options.StartMjd);
 
-    public AvroRecord Build(AlertSpec s, out string objectId, out long candid)
+    /// <summary>The alert record; <paramref name="history"/> is the visit's <see cref="SimulationEngine.History"/>.</summary>
+    public AvroRecord Build(AlertSpec s, List<Visit> history, out string objectId, out long candid)
     {
         var v = s.Visit;
         var rng = SimRandom.For(engine.Seed, 0x2A1E, (ulong)v.VisitId, (ulong)s.Index);
         int rcid = Rcid(v, s.RaDeg, s.DecDeg);
         candid = Candid(v, rcid, s.Index);
         objectId = ObjectIdOf(s);
-        var history = s.Object is null ? engine.History(v) : engine.History(v);
         var prv = new List<object?>();
         var fps = new List<object?>();
         int ndet = 1;
@@ -147,12 +157,9 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
             pixels = cut;
         }
         // FITS stores the first row at the bottom: our arrays are already in storage order.
-        byte[] fits = FitsWriter.WriteImage(new FitsImage(w, h, pixels), [FitsCard.Create("BUNIT", "DN")]);
-        using var ms = new MemoryStream(fits.Length);
-        using (var gz = new GZipStream(ms, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(fits);
         var r = RecordFiller.New(_cutout);
         r.Str("fileName", name);
-        r["stampData"] = ms.ToArray();
+        r["stampData"] = FitsWriter.WriteImage(new FitsImage(w, h, pixels), [FitsCard.Create("BUNIT", "DN")], gzip: true, CompressionLevel.Fastest);
         return r;
     }
 
@@ -160,7 +167,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     {
         var v = s.Visit;
         int n = _survey.StampSize;
-        double zp = Math.Pow(10, 0.4 * _survey.ZeroPoint), px = _survey.PixelScale;
+        double zp = _dnPerFlux, px = _survey.PixelScale;
         double seeingPx = v.SeeingArcsec / px, refSeeing = rng.Uniform(1.7, 2.3) / px;
         // Per-pixel noise from the depth: σ_psf = f5/5 over a noise-equivalent area of 2.27 FWHM² pixels (Gaussian PSF).
         double sigmaPsf = SimulationEngine.FluxOfMag(v.LimitingMag) / 5 * zp;
@@ -236,7 +243,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
     {
         var r = RecordFiller.New(_fp);
         int rcid = Rcid(h, s.RaDeg, s.DecDeg);
-        double zp = Math.Pow(10, 0.4 * _survey.ZeroPoint);
+        double zp = _dnPerFlux;
         r.Long("field", h.Field.Id);
         r.Long("rcid", rcid);
         r.Long("fid", h.Band + 1);
@@ -330,7 +337,8 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         r.Num("ranr", rnr);
         r.Num("decnr", dnr);
         r.Num("scorr", Math.Abs(m.Snr) * rng.Uniform(0.9, 1.1));
-        if (schema.IndexOf("rbversion") >= 0) r.Str("rbversion", "t17_f5_c3");
+        int rbVersion = ReferenceEquals(schema, _candidate) ? _candidateRbVersion : _prvRbVersion;
+        if (rbVersion >= 0) r[rbVersion] = "t17_f5_c3";
         r.Num("magzpsci", _survey.ZeroPoint + rng.Normal(0, 0.1));
         r.Num("magzpsciunc", 2e-5 * rng.Uniform(0.5, 3));
         r.Num("magzpscirms", rng.Uniform(0.02, 0.08));
@@ -383,20 +391,21 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
         double d2 = d1 + RandomDistance(ref rng, ps1Density), d3 = d2 + RandomDistance(ref rng, ps1Density);
         void Ps1(int k, double d, double sg, double mag)
         {
+            var f = _ps1[k - 1];
             if (d > 30)
             {
                 // No PS1 source within ZTF's 30" search radius: IPAC writes -999 throughout.
-                r.Long($"objectidps{k}", -999);
-                foreach (string f in (ReadOnlySpan<string>)["sgmag", "srmag", "simag", "szmag", "sgscore", "distpsnr"]) r.Num(f + k, -999);
+                r.Long(f[0], -999);
+                for (int i = 1; i < f.Length; i++) r.Num(f[i], -999);
                 return;
             }
-            r.Long($"objectidps{k}", 100_000_000_000_000_000 + (long)(SimRandom.Hash(engine.Seed, (ulong)s.ObjectKey, (ulong)k) % 90_000_000_000_000_000));
-            r.Num($"sgmag{k}", mag + 0.4);
-            r.Num($"srmag{k}", mag);
-            r.Num($"simag{k}", mag - 0.2);
-            r.Num($"szmag{k}", mag - 0.3);
-            r.Num($"sgscore{k}", sg);
-            r.Num($"distpsnr{k}", d);
+            r.Long(f[0], 100_000_000_000_000_000 + (long)(SimRandom.Hash(engine.Seed, (ulong)s.ObjectKey, (ulong)k) % 90_000_000_000_000_000));
+            r.Num(f[1], mag + 0.4);
+            r.Num(f[2], mag);
+            r.Num(f[3], mag - 0.2);
+            r.Num(f[4], mag - 0.3);
+            r.Num(f[5], sg);
+            r.Num(f[6], d);
         }
         Ps1(1, d1, sg1, m1);
         Ps1(2, d2, rng.Beta(2, 1), rng.Uniform(15, 22));

@@ -16,21 +16,20 @@ public sealed class AlertMessageCodec : IMessageCodec<Alert>
     /// <inheritdoc />
     public Alert Decode(byte[] value) => BrokerAlertCodec.Decode(value);
 
-    // One growing buffer per thread: an alert is written into it and copied out once at its exact size, instead of
-    // into a fresh writer that grows (copying) past 16 kB for every alert with cutouts.
-    [ThreadStatic]
-    private static AvroWriter? t_writer;
-
     /// <inheritdoc />
     public byte[] Encode(Alert value)
     {
-        var w = t_writer ??= new AvroWriter(1 << 17);
-        w.Reset();
-        BrokerAlertCodec.Encode(value, w);
-        byte[] bytes = w.ToArray();
-        // Do not keep an outsized buffer alive on this thread after an unusually large alert.
-        if (w.Length > 1 << 22) t_writer = null;
-        return bytes;
+        // Written into the thread's reusable buffer and copied out once at its exact size.
+        var w = AvroScratchWriter.Rent();
+        try
+        {
+            BrokerAlertCodec.Encode(value, w);
+            return w.ToArray();
+        }
+        finally
+        {
+            AvroScratchWriter.Return(w);
+        }
     }
 
     /// <inheritdoc />

@@ -28,12 +28,20 @@ public sealed class AvroDatumWriter
     /// <exception cref="AvroDataException">The value does not fit the schema (the message names the field).</exception>
     public void Write(AvroWriter output, object? value) => _root.Write(output, value, "");
 
-    /// <summary>The encoding of <paramref name="value"/> as a new array.</summary>
+    /// <summary>The encoding of <paramref name="value"/> as a new array of its exact size (written in the thread's <see cref="AvroScratchWriter"/>).</summary>
+    /// <exception cref="AvroDataException">The value does not fit the schema (the message names the field).</exception>
     public byte[] ToBytes(object? value)
     {
-        var w = new AvroWriter();
-        Write(w, value);
-        return w.ToArray();
+        var w = AvroScratchWriter.Rent();
+        try
+        {
+            Write(w, value);
+            return w.ToArray();
+        }
+        finally
+        {
+            AvroScratchWriter.Return(w);
+        }
     }
 
     private sealed class EncoderBuilder

@@ -80,22 +80,31 @@ public sealed class FitsWriter
     }
 
     /// <summary>Writes one image as a single-HDU FITS file.</summary>
+    /// <param name="image">The pixels.</param>
+    /// <param name="cards">Extra header cards after the mandatory ones.</param>
+    /// <param name="gzip">Whether to gzip the file.</param>
+    /// <param name="level">The gzip compression level (ZTF's stamps are small: <see cref="CompressionLevel.Fastest"/> costs a few per cent in size).</param>
     /// <exception cref="ArgumentException">A card uses a keyword the writer sets itself.</exception>
-    public static byte[] WriteImage(FitsImage image, IEnumerable<FitsCard>? cards = null, bool gzip = false) =>
-        new FitsWriter().AddImage(image, null, cards).ToBytes(gzip);
+    public static byte[] WriteImage(FitsImage image, IEnumerable<FitsCard>? cards = null, bool gzip = false, CompressionLevel level = CompressionLevel.Optimal) =>
+        new FitsWriter().AddImage(image, null, cards).ToBytes(gzip, level);
 
     /// <summary>The file as bytes.</summary>
+    /// <param name="gzip">Whether to gzip the file.</param>
+    /// <param name="level">The gzip compression level.</param>
     /// <exception cref="InvalidOperationException">No image was added.</exception>
-    public byte[] ToBytes(bool gzip = false)
+    public byte[] ToBytes(bool gzip = false, CompressionLevel level = CompressionLevel.Optimal)
     {
-        using var buffer = new MemoryStream();
-        WriteTo(buffer, gzip);
+        using var buffer = new MemoryStream(EstimatedLength());
+        WriteTo(buffer, gzip, level);
         return buffer.ToArray();
     }
 
     /// <summary>Writes the file to <paramref name="destination"/>, which stays open.</summary>
+    /// <param name="destination">Where the file goes.</param>
+    /// <param name="gzip">Whether to gzip the file.</param>
+    /// <param name="level">The gzip compression level.</param>
     /// <exception cref="InvalidOperationException">No image was added.</exception>
-    public void WriteTo(Stream destination, bool gzip = false)
+    public void WriteTo(Stream destination, bool gzip = false, CompressionLevel level = CompressionLevel.Optimal)
     {
         ArgumentNullException.ThrowIfNull(destination);
         if (_hdus.Count == 0) throw new InvalidOperationException("a FITS file needs at least one HDU; call AddImage first");
@@ -104,8 +113,26 @@ public sealed class FitsWriter
             WriteHdus(destination);
             return;
         }
-        using var compressor = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
-        WriteHdus(compressor);
+        // The finished file is compressed in one call, so the gzip bytes depend only on the file and the level, not on
+        // how the header and data writes happen to be split.
+        using var file = new MemoryStream(EstimatedLength());
+        WriteHdus(file);
+        using var compressor = new GZipStream(destination, level, leaveOpen: true);
+        compressor.Write(file.GetBuffer().AsSpan(0, (int)file.Length));
+    }
+
+    // The file's size, give or take a header block: each HDU's header (its cards and a few mandatory ones) and its
+    // padded data. Only a buffer's starting capacity.
+    private int EstimatedLength()
+    {
+        long total = 0;
+        foreach (var hdu in _hdus)
+        {
+            long data = (long)hdu.Width * hdu.Height * (hdu.Pixels64 is null ? 4 : 8);
+            total += ((hdu.Cards.Length + 10L) * FitsCard.Length + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize;
+            total += (data + FitsFile.BlockSize - 1) / FitsFile.BlockSize * FitsFile.BlockSize;
+        }
+        return (int)Math.Min(total, Array.MaxLength);
     }
 
     private void WriteHdus(Stream output)
