@@ -10,9 +10,12 @@ namespace Broker.Ingest;
 /// Survey alert bytes to Broker alert records: decode (ZTF container or Confluent-framed Rubin alert), map to the
 /// survey-neutral <see cref="Alert"/> (schema, coordinates and times checked by <see cref="SurveyAlertMapper"/>),
 /// check the cutouts, and drop exact duplicates of recently seen alert ids (counted, not silent). Anything wrong
-/// with the input is a dead letter with a reason.
+/// with the input is a dead letter with a reason; only a failing dependency (the schema registry) is transient.
+/// The duplicate window is the step's state (<see cref="IStepState"/>): an id joins it only when the runner keeps
+/// the batch's results, so a batch retried or re-run one alert at a time never counts an alert as a duplicate of
+/// itself.
 /// </summary>
-public sealed class IngestStep : IStep<byte[], Alert>
+public sealed class IngestStep : IStep<byte[], Alert>, IStepState
 {
     private readonly IngestOptions _options;
     private readonly ISchemaRegistry? _registry;
@@ -45,6 +48,15 @@ public sealed class IngestStep : IStep<byte[], Alert>
         return ValueTask.FromResult<IReadOnlyList<StepResult<Alert>>>(results);
     }
 
+    /// <inheritdoc />
+    public void BeginBatch() => _recent.BeginBatch();
+
+    /// <inheritdoc />
+    public void CommitBatch() => _recent.CommitBatch();
+
+    /// <inheritdoc />
+    public void RollbackBatch() => _recent.RollbackBatch();
+
     private StepResult<Alert> One(byte[] message)
     {
         AvroRecord record;
@@ -52,23 +64,25 @@ public sealed class IngestStep : IStep<byte[], Alert>
         {
             record = SurveyMessage.Decode(message, _registry);
         }
-        catch (Exception ex) when (ex is FormatException or AvroSchemaException or IOException or InvalidDataException)
-        {
-            return StepResult<Alert>.DeadLetter("undecodable: " + ex.Message);
-        }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (IsDependencyFailure(ex))
         {
             // The registry is a dependency: a failing one is transient, not the alert's fault.
             throw new StepException(FailureKind.Transient, "schema registry unreachable: " + ex.Message, ex);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not StepException)
+        {
+            // Whatever the bytes made the decoder throw is this message's fault, and only this message's: a dead
+            // letter with the reason, never a failure of the batch (issue 8).
+            return StepResult<Alert>.DeadLetter("undecodable: " + Describe(ex));
         }
         Alert alert;
         try
         {
             alert = SurveyAlertMapper.Map(record);
         }
-        catch (Exception ex) when (ex is FormatException or InvalidCastException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not StepException)
         {
-            return StepResult<Alert>.DeadLetter("invalid: " + ex.Message);
+            return StepResult<Alert>.DeadLetter("invalid: " + Describe(ex));
         }
         if (CheckCutouts(alert) is { } problem) return StepResult<Alert>.DeadLetter($"alert {alert.AlertId}: {problem}");
         if (!_recent.Add(alert.AlertId))
@@ -78,6 +92,17 @@ public sealed class IngestStep : IStep<byte[], Alert>
         }
         return StepResult<Alert>.Emit(alert);
     }
+
+    /// <summary>An exception that says a dependency failed (the registry's HTTP call), not the message.</summary>
+    private static bool IsDependencyFailure(Exception ex) =>
+        ex is HttpRequestException or TimeoutException || ex is TaskCanceledException { InnerException: TimeoutException };
+
+    /// <summary>
+    /// The reason text for an exception: the decoder's own exceptions carry messages written for people; anything
+    /// else is named by its type too, so an operator can tell a codec gap from damaged bytes.
+    /// </summary>
+    private static string Describe(Exception ex) =>
+        ex is FormatException or AvroSchemaException or InvalidDataException or FitsFormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
 
     private string? CheckCutouts(Alert alert)
     {
@@ -98,31 +123,87 @@ public sealed class IngestStep : IStep<byte[], Alert>
                 // The cutouts go downstream as they came; only whether they decode is checked here.
                 FitsFile.CheckFirstImage(bytes);
             }
-            catch (Exception ex) when (ex is FitsFormatException or FormatException or InvalidDataException or IOException or ArgumentException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                return $"{name} cutout is not a decodable FITS image: {ex.Message}";
+                return $"{name} cutout is not a decodable FITS image: {Describe(ex)}";
             }
         }
         return null;
     }
 }
 
-/// <summary>The most recent N alert ids, for duplicate suppression (insertion order; oldest forgotten first).</summary>
+/// <summary>
+/// The most recent N alert ids, for duplicate suppression (insertion order; oldest forgotten first). Between
+/// <see cref="BeginBatch"/> and <see cref="CommitBatch"/> new ids are pending: they count as seen within the batch
+/// (a repeat inside one batch is a duplicate), join the window on commit and are forgotten on rollback.
+/// </summary>
 internal sealed class RecentIds(int capacity)
 {
     private readonly HashSet<long> _set = new(Math.Min(capacity, 1 << 16));
     private readonly Queue<long> _order = new();
+    private readonly HashSet<long> _pending = [];
+    private readonly List<long> _pendingOrder = [];
+    private bool _inBatch;
 
-    /// <summary>Adds an id; false when it was already there.</summary>
+    /// <summary>Adds an id; false when it was already there (or already added in this batch).</summary>
     public bool Add(long id)
     {
         if (capacity <= 0) return true;
         lock (_set)
         {
-            if (!_set.Add(id)) return false;
-            _order.Enqueue(id);
-            if (_order.Count > capacity) _set.Remove(_order.Dequeue());
+            if (_set.Contains(id)) return false;
+            if (!_inBatch)
+            {
+                Keep(id);
+                return true;
+            }
+            if (!_pending.Add(id)) return false;
+            _pendingOrder.Add(id);
             return true;
         }
+    }
+
+    /// <summary>Starts a batch: ids added from now on are pending.</summary>
+    public void BeginBatch()
+    {
+        lock (_set)
+        {
+            ClearPending();
+            _inBatch = true;
+        }
+    }
+
+    /// <summary>The batch's ids join the window, in the order they were added.</summary>
+    public void CommitBatch()
+    {
+        lock (_set)
+        {
+            foreach (long id in _pendingOrder) Keep(id);
+            ClearPending();
+            _inBatch = false;
+        }
+    }
+
+    /// <summary>The batch's ids are forgotten.</summary>
+    public void RollbackBatch()
+    {
+        lock (_set)
+        {
+            ClearPending();
+            _inBatch = false;
+        }
+    }
+
+    private void Keep(long id)
+    {
+        if (!_set.Add(id)) return;
+        _order.Enqueue(id);
+        if (_order.Count > capacity) _set.Remove(_order.Dequeue());
+    }
+
+    private void ClearPending()
+    {
+        _pending.Clear();
+        _pendingOrder.Clear();
     }
 }

@@ -27,6 +27,39 @@ public static class BrokerHeaders
     /// <summary>Dead letters: its offset.</summary>
     public const string DeadLetterSourceOffset = "dlq.source.offset";
 
+    /// <summary>
+    /// Prefix of the input position a stage's output came from: <c>broker.source.ingest</c> = <c>partition:offset</c>
+    /// of the message in ingest's input topic. A restarted instance reads it back from the end of its output topic to
+    /// tell the outputs of a batch that was in flight at a crash (delivered, offsets not committed: a replay) from an
+    /// alert that arrives again as new input (a duplicate).
+    /// </summary>
+    public const string SourcePrefix = "broker.source.";
+
+    /// <summary>The header for the input position of a stage's output.</summary>
+    public static string SourceHeader(string stage) => SourcePrefix + stage;
+
+    /// <summary>UTF-8 bytes of <c>partition:offset</c>.</summary>
+    public static byte[] Position(int partition, long offset)
+    {
+        Span<byte> text = stackalloc byte[32];
+        Utf8Formatter.TryFormat(partition, text, out int n);
+        text[n++] = (byte)':';
+        Utf8Formatter.TryFormat(offset, text[n..], out int m);
+        return text[..(n + m)].ToArray();
+    }
+
+    /// <summary>Parses a <see cref="Position"/> header; null when absent or malformed.</summary>
+    public static (int Partition, long Offset)? ParsePosition(byte[]? value)
+    {
+        if (value is null) return null;
+        int colon = Array.IndexOf(value, (byte)':');
+        if (colon <= 0) return null;
+        if (!Utf8Parser.TryParse(value.AsSpan(0, colon), out int partition, out int a) || a != colon) return null;
+        var rest = value.AsSpan(colon + 1);
+        if (!Utf8Parser.TryParse(rest, out long offset, out int b) || b != rest.Length) return null;
+        return (partition, offset);
+    }
+
     /// <summary>The header for a stage's time stamp.</summary>
     public static string TimeHeader(string stage) => TimePrefix + stage;
 

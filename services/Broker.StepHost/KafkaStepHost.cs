@@ -27,8 +27,10 @@ public sealed class KafkaStepHost<TIn, TOut>
     private readonly ILogger _log;
     private readonly List<ConsumeResult<byte[], byte[]>> _batch = [];
     private readonly HashSet<TopicPartition> _assigned = [];
-    private readonly HashSet<string> _replayKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<(int Partition, long Offset)> _replayPositions = [];
+    private readonly HashSet<string> _outputKeys = new(StringComparer.Ordinal);
     private readonly string _timeHeader;
+    private readonly string _sourceHeader;
     private readonly byte[] _stepNameBytes;
     private InFlightBatch? _inFlight;
     private IConsumer<byte[], byte[]>? _consumer;
@@ -50,6 +52,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log = logger;
         Counters = new StepCounters(step.Name);
         _timeHeader = BrokerHeaders.TimeHeader(step.Name);
+        _sourceHeader = BrokerHeaders.SourceHeader(step.Name);
         _stepNameBytes = BrokerHeaders.Text(step.Name);
     }
 
@@ -98,7 +101,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _connected = true;
         _consumer = consumer;
         _producer = producer;
-        if (_options.DropReplayedOutputs) LoadReplayKeys(output, partitions[output]);
+        if (_options.DropReplayedOutputs) LoadReplayGuard(consumer, input, partitions[input], output, partitions[output]);
         consumer.Subscribe(input);
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
@@ -314,23 +317,32 @@ public sealed class KafkaStepHost<TIn, TOut>
         Counters.AddIn(batch.Length);
         // One time stamp (and one header value) per batch: every output of the batch is produced now.
         byte[] now = BrokerHeaders.Number(BrokerHeaders.NowMicros());
-        int replays = 0;
+        int replays = 0, copies = 0;
         for (int i = 0; i < batch.Length; i++)
         {
             var m = batch[i];
             var r = prepared[i];
             if (r.Outcome == StepOutcome.Emitted)
             {
-                if (_replayKeys.Count > 0 && r.Key is not null && RemoveReplayKey(r.Key))
+                if (_replayPositions.Count > 0 && _replayPositions.Remove((m.Partition.Value, m.Offset.Value)))
                 {
-                    // Already in the output topic: delivered by an instance that stopped before committing it.
+                    // This very input was processed by an instance that stopped before committing it, and its output
+                    // is in the output topic already: a replay. Not produced again.
                     replays++;
                     Counters.Count(StepOutcome.Duplicate);
                     Counters.AddReplayed(1);
                     continue;
                 }
+                if (_outputKeys.Count > 0 && r.Key is not null && ContainsOutputKey(r.Key))
+                {
+                    // The same alert, arriving again as a new input message (re-sent upstream): a true duplicate.
+                    copies++;
+                    Counters.Count(StepOutcome.Duplicate);
+                    continue;
+                }
                 var headers = ForwardedHeaders(m.Message.Headers);
                 headers.Add(_timeHeader, now);
+                headers.Add(_sourceHeader, BrokerHeaders.Position(m.Partition.Value, m.Offset.Value));
                 TopicWriter.Produce(producer, _options.OutputTopic, new Message<byte[], byte[]> { Key = r.Key!, Value = r.Value!, Headers = headers }, flight.Delivery);
                 Counters.Count(StepOutcome.Emitted);
                 continue;
@@ -352,8 +364,12 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
         if (replays > 0)
         {
-            _log.LogWarning("Step {Step}: {Replays} alerts of a replayed batch were already in {Output} (delivered before a restart, not committed); not produced again, counted as duplicates",
+            _log.LogWarning("Step {Step}: {Replays} outputs of a batch that was in flight when an earlier instance stopped (delivered to {Output}, input offsets not committed) were not produced again; counted as replays",
                 _step.Name, replays, _options.OutputTopic);
+        }
+        if (copies > 0 && _log.IsEnabled(LogLevel.Debug))
+        {
+            _log.LogDebug("Step {Step}: {Copies} alerts already in {Output} arrived again as new input; dropped as duplicates", _step.Name, copies, _options.OutputTopic);
         }
         // Start sending now rather than after linger.ms: the batch is complete.
         producer.Poll(TimeSpan.Zero);
@@ -444,25 +460,38 @@ public sealed class KafkaStepHost<TIn, TOut>
     }
 
     /// <summary>
-    /// Reads the keys of the last <see cref="StepHostOptions.BatchSize"/> messages of each output partition: the
-    /// outputs a previous instance may have delivered without committing its input offsets (one batch at most).
-    /// Outputs with these keys are counted as duplicates and not produced again (docs/kafka.md).
+    /// Reads the end of the output topic (the last <see cref="ReplayCheckDepth"/> messages of each partition) before
+    /// consuming, to find what an earlier instance delivered and did not commit. An output whose
+    /// <see cref="BrokerHeaders.SourceHeader"/> names an input position at or after the group's committed offset of
+    /// that partition came from a batch in flight when that instance stopped: if this instance consumes that same
+    /// position again, its output is a replay, counted and not produced again. Every key read is remembered too: an
+    /// output with one of these keys from any other input position is the same alert arriving again as new input,
+    /// a duplicate (docs/kafka.md, "Replays and duplicates").
     /// </summary>
-    private void LoadReplayKeys(string topic, int partitions)
+    private void LoadReplayGuard(IConsumer<byte[], byte[]> consumer, string input, int inputPartitions, string output, int outputPartitions)
     {
+        var timeout = TimeSpan.FromSeconds(_options.StartupTimeoutSeconds);
+        var committed = new Dictionary<int, long>();
+        var inputs = new List<TopicPartition>(inputPartitions);
+        for (int p = 0; p < inputPartitions; p++) inputs.Add(new TopicPartition(input, p));
+        foreach (var c in consumer.Committed(inputs, timeout))
+        {
+            // No committed offset: everything ever consumed from that partition is uncommitted.
+            committed[c.Partition.Value] = c.Offset.Value >= 0 ? c.Offset.Value : 0;
+        }
+
         var config = KafkaClients.ConsumerConfig(_kafka, "broker-replay-check-" + Guid.NewGuid().ToString("N"), "earliest");
         config.EnableAutoCommit = false;
         config.Set("log_level", "0");
         using var reader = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build(), "consumer");
-        var timeout = TimeSpan.FromSeconds(_options.StartupTimeoutSeconds);
         var ends = new Dictionary<int, long>();
         var assign = new List<TopicPartitionOffset>();
-        for (int p = 0; p < partitions; p++)
+        for (int p = 0; p < outputPartitions; p++)
         {
-            var w = reader.QueryWatermarkOffsets(new TopicPartition(topic, p), timeout);
+            var w = reader.QueryWatermarkOffsets(new TopicPartition(output, p), timeout);
             if (w.High.Value <= w.Low.Value) continue;
             ends[p] = w.High.Value;
-            assign.Add(new TopicPartitionOffset(topic, p, Math.Max(w.Low.Value, w.High.Value - _options.BatchSize)));
+            assign.Add(new TopicPartitionOffset(output, p, Math.Max(w.Low.Value, w.High.Value - ReplayCheckDepth)));
         }
         if (assign.Count == 0) return;
         reader.Assign(assign);
@@ -471,18 +500,31 @@ public sealed class KafkaStepHost<TIn, TOut>
         {
             var cr = reader.Consume(100);
             if (cr is null || cr.IsPartitionEOF) continue;
-            if (cr.Message.Key is { } key) _replayKeys.Add(Encoding.UTF8.GetString(key));
+            if (cr.Message.Key is { } key) _outputKeys.Add(Encoding.UTF8.GetString(key));
+            if (cr.Message.Headers is { } headers && headers.TryGetLastBytes(_sourceHeader, out var source)
+                && BrokerHeaders.ParsePosition(source) is { } position
+                && position.Offset >= committed.GetValueOrDefault(position.Partition, 0))
+            {
+                _replayPositions.Add(position);
+            }
             if (cr.Offset.Value + 1 >= ends.GetValueOrDefault(cr.Partition.Value, long.MaxValue)) ends.Remove(cr.Partition.Value);
         }
-        _log.LogInformation("Step {Step}: {Keys} keys at the end of {Output} checked against a replayed batch", _step.Name, _replayKeys.Count, topic);
+        _log.LogInformation("Step {Step}: {Keys} outputs at the end of {Output} read; {Uncommitted} of them came from input not yet committed and will not be produced again if replayed",
+            _step.Name, _outputKeys.Count, output, _replayPositions.Count);
     }
 
-    /// <summary>Whether an output's key is among the replay keys (and takes it out), without making a string of it.</summary>
-    private bool RemoveReplayKey(byte[] key)
+    /// <summary>
+    /// How far back the replay guard reads each output partition: two batches, so that outputs written by another
+    /// instance after the stopped one's last batch do not push that batch out of reach.
+    /// </summary>
+    private int ReplayCheckDepth => 2 * _options.BatchSize;
+
+    /// <summary>Whether an output's key is among the keys read from the output topic at start, without making a string of it.</summary>
+    private bool ContainsOutputKey(byte[] key)
     {
         Span<char> chars = key.Length <= 64 ? stackalloc char[64] : new char[key.Length];
         int n = Encoding.UTF8.GetChars(key, chars);
-        return _replayKeys.GetAlternateLookup<ReadOnlySpan<char>>().Remove(chars[..n]);
+        return _outputKeys.GetAlternateLookup<ReadOnlySpan<char>>().Contains(chars[..n]);
     }
 
     /// <summary>

@@ -20,6 +20,31 @@ public interface IStep<TIn, TOut>
     ValueTask<IReadOnlyList<StepResult<TOut>>> ExecuteAsync(IReadOnlyList<TIn> batch, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// What a step remembers between inputs (ingest's duplicate window; later a cache or a filter's quota), made safe
+/// for the runner's retries: <see cref="StepRunner"/> calls <see cref="BeginBatch"/> before every attempt at a batch
+/// (or at one input while it isolates a bad one), <see cref="CommitBatch"/> when the attempt returned results, and
+/// <see cref="RollbackBatch"/> when it threw. So a batch that is retried, or re-run one input at a time to find the
+/// poison one, runs against the state as it was before the batch, and nothing is lost or miscounted because an
+/// earlier attempt already remembered it (issue 8: the alerts handled before a poison message were counted as
+/// duplicates of themselves on the isolating re-run).
+/// </summary>
+/// <remarks>
+/// Changes made outside a batch (no <see cref="BeginBatch"/>) take effect at once. A step that keeps no state
+/// between inputs does not implement this.
+/// </remarks>
+public interface IStepState
+{
+    /// <summary>Starts recording changes: until <see cref="CommitBatch"/> they are pending.</summary>
+    void BeginBatch();
+
+    /// <summary>Keeps the changes made since <see cref="BeginBatch"/>.</summary>
+    void CommitBatch();
+
+    /// <summary>Forgets the changes made since <see cref="BeginBatch"/>: the state is as it was before it.</summary>
+    void RollbackBatch();
+}
+
 /// <summary>What a step did with one input.</summary>
 public enum StepOutcome
 {

@@ -99,35 +99,68 @@ public class KafkaStepHostTests
         Assert.Contains("session.timeout.ms", ex.Message);
     }
 
+    private static byte[] Text(int value) => Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static async Task<StepCountersSnapshot> RunUntil(string bootstrap, long inputs)
+    {
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(bootstrap), NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
+        await host.RunAsync(stop.Token);
+        return host.Counters.Snapshot();
+    }
+
     [Fact]
     public async Task Outputs_delivered_by_an_instance_that_died_before_committing_are_counted_as_replays_not_sent_again()
     {
         using var cluster = new MockCluster();
         foreach (var t in new[] { "in", "in.dlq", "out" }) cluster.CreateTopic(t, 3);
-        var values = Enumerable.Range(1, 120).Select(i => Encoding.UTF8.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
-        Produce(cluster.Bootstrap, "in", values);
+        Produce(cluster.Bootstrap, "in", Enumerable.Range(1, 120).Select(Text));
+        var positions = TestTopics.Read(cluster.Bootstrap, "in", l => l.Count >= 120, TimeSpan.FromSeconds(30))
+            .ToDictionary(m => Encoding.UTF8.GetString(m.Message.Value), m => BrokerHeaders.Position(m.Partition.Value, m.Offset.Value));
         // What a SIGKILLed instance leaves behind: the outputs of its first batch (ParityStep emits 10 x each even
-        // number, keyed by value: 20..400 for 2..40) delivered, and no offset committed.
+        // number, keyed by value: 20..400 for 2..40), each naming the input position it came from, delivered, and no
+        // offset committed.
         var delivered = new List<Message<byte[], byte[]>>();
         for (int i = 2; i <= 40; i += 2)
         {
-            var text = Encoding.UTF8.GetBytes((i * 10).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            delivered.Add(new Message<byte[], byte[]> { Key = text, Value = text });
+            var text = Text(i * 10);
+            var headers = new Headers { { BrokerHeaders.SourceHeader("parity"), positions[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] } };
+            delivered.Add(new Message<byte[], byte[]> { Key = text, Value = text, Headers = headers });
         }
         TestTopics.Produce(cluster.Bootstrap, "out", delivered);
 
-        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= 120) stop.Cancel(); };
-        await host.RunAsync(stop.Token);
-
-        var c = host.Counters.Snapshot();
+        var c = await RunUntil(cluster.Bootstrap, 120);
         Assert.Equal(120, c.In);
         Assert.Equal(20, c.Replayed);
+        Assert.Equal(20, c.Duplicates);
         Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
         var outputs = TestTopics.Read(cluster.Bootstrap, "out", l => l.Count >= 60, TimeSpan.FromSeconds(30));
         var keys = outputs.Select(m => Encoding.UTF8.GetString(m.Message.Key)).ToList();
         Assert.Equal(60, keys.Count);
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        // Every output names the input position it came from.
+        Assert.All(outputs, m => Assert.NotNull(BrokerHeaders.ParsePosition(m.Message.Headers.GetLastBytes(BrokerHeaders.SourceHeader("parity")))));
+    }
+
+    [Fact]
+    public async Task Alerts_sent_again_as_new_input_after_a_restart_are_duplicates_not_replays()
+    {
+        using var cluster = new MockCluster();
+        foreach (var t in new[] { "in", "in.dlq", "out" }) cluster.CreateTopic(t, 3);
+        Produce(cluster.Bootstrap, "in", Enumerable.Range(1, 60).Select(Text));
+        var first = await RunUntil(cluster.Bootstrap, 60);
+        Assert.Equal(30, first.Out);
+
+        // Upstream sends 2..20 again (new messages at new offsets) with 61..80: the copies are duplicates.
+        Produce(cluster.Bootstrap, "in", Enumerable.Range(1, 10).Select(i => Text(2 * i)).Concat(Enumerable.Range(61, 20).Select(Text)));
+        var second = await RunUntil(cluster.Bootstrap, 30);
+        Assert.Equal(30, second.In);
+        Assert.Equal(0, second.Replayed);
+        Assert.Equal(10, second.Duplicates);
+        Assert.Equal(10, second.Out);
+        var keys = TestTopics.Read(cluster.Bootstrap, "out", l => l.Count >= 40, TimeSpan.FromSeconds(30)).Select(m => Encoding.UTF8.GetString(m.Message.Key)).ToList();
+        Assert.Equal(40, keys.Count);
         Assert.Equal(keys.Count, keys.Distinct().Count());
     }
 

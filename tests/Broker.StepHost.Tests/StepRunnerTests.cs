@@ -43,8 +43,87 @@ internal sealed class FlakyStep(int failures, FailureKind kind = FailureKind.Tra
     }
 }
 
+/// <summary>
+/// Remembers every number it emitted (a repeat is a duplicate, as ingest's window does with alert ids) and keeps
+/// that memory as <see cref="IStepState"/>. 13 is poison: an exception of no Broker type, thrown halfway through a
+/// batch, after the numbers before it were remembered. With <c>transientOnce</c> the first call fails transiently
+/// halfway through, after remembering the first half.
+/// </summary>
+internal sealed class RememberingStep(bool transientOnce = false) : IStep<int, int>, IStepState
+{
+    private readonly HashSet<int> _seen = [];
+    private readonly List<int> _pending = [];
+    private bool _inBatch, _failedOnce;
+
+    public string Name => "remembering";
+
+    public ValueTask<IReadOnlyList<StepResult<int>>> ExecuteAsync(IReadOnlyList<int> batch, CancellationToken cancellationToken)
+    {
+        var results = new StepResult<int>[batch.Count];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (transientOnce && !_failedOnce && i == batch.Count / 2)
+            {
+                _failedOnce = true;
+                throw new StepException(FailureKind.Transient, "catalogue server busy");
+            }
+            int x = batch[i];
+            if (x == 13) throw new InvalidOperationException("13 is unlucky");
+            if (_seen.Contains(x) || _pending.Contains(x))
+            {
+                results[i] = StepResult<int>.Duplicate($"{x} again");
+                continue;
+            }
+            if (_inBatch) _pending.Add(x);
+            else _seen.Add(x);
+            results[i] = StepResult<int>.Emit(x);
+        }
+        return ValueTask.FromResult<IReadOnlyList<StepResult<int>>>(results);
+    }
+
+    public void BeginBatch()
+    {
+        _pending.Clear();
+        _inBatch = true;
+    }
+
+    public void CommitBatch()
+    {
+        _seen.UnionWith(_pending);
+        _pending.Clear();
+        _inBatch = false;
+    }
+
+    public void RollbackBatch()
+    {
+        _pending.Clear();
+        _inBatch = false;
+    }
+}
+
 public class StepRunnerTests
 {
+    [Fact]
+    public async Task Isolating_a_poison_input_runs_against_the_state_before_the_batch_so_no_good_input_becomes_a_duplicate()
+    {
+        var step = new RememberingStep();
+        var results = await StepRunner.ExecuteIsolatingAsync(step, [2, 4, 13, 6, 4], 0, null, CancellationToken.None);
+        Assert.Equal([StepOutcome.Emitted, StepOutcome.Emitted, StepOutcome.DeadLettered, StepOutcome.Emitted, StepOutcome.Duplicate], results.Select(r => r.Outcome));
+        Assert.Equal("InvalidOperationException: 13 is unlucky", results[2].Reason);
+
+        // What the batch kept is remembered for the next one; what the failed attempt saw was not kept twice.
+        var next = await StepRunner.ExecuteIsolatingAsync(step, [2, 8], 0, null, CancellationToken.None);
+        Assert.Equal([StepOutcome.Duplicate, StepOutcome.Emitted], next.Select(r => r.Outcome));
+    }
+
+    [Fact]
+    public async Task A_transient_retry_runs_against_the_state_before_the_failed_attempt()
+    {
+        var step = new RememberingStep(transientOnce: true);
+        var results = await StepRunner.ExecuteIsolatingAsync(step, [2, 4, 6, 8], 1, null, CancellationToken.None);
+        Assert.All(results, r => Assert.Equal(StepOutcome.Emitted, r.Outcome));
+    }
+
     [Fact]
     public async Task A_poison_alert_thrown_as_bad_input_is_dead_lettered_and_the_rest_of_the_batch_goes_on()
     {
