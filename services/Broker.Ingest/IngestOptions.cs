@@ -24,6 +24,12 @@ public sealed class IngestOptions
     /// <summary>URL of a Confluent-compatible schema registry (used when <see cref="SchemaFolder"/> is empty).</summary>
     public string? SchemaRegistryUrl { get; set; }
 
+    /// <summary>
+    /// How long one request to <see cref="SchemaRegistryUrl"/> may take before the registry counts as unavailable
+    /// (a transient failure: the host retries the batch with backoff, <c>StepHost:TransientRetries</c> times).
+    /// </summary>
+    public int SchemaRegistryTimeoutSeconds { get; set; } = 10;
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="StepHostConfigurationException">A value is out of range or a folder is missing.</exception>
     public void Validate()
@@ -32,6 +38,8 @@ public sealed class IngestOptions
             throw new StepHostConfigurationException($"invalid configuration: Ingest:DuplicateWindow {DuplicateWindow} is not in 0..10000000");
         if (!string.IsNullOrWhiteSpace(SchemaFolder) && !Directory.Exists(SchemaFolder))
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaFolder '{SchemaFolder}' does not exist");
+        if (SchemaRegistryTimeoutSeconds is < 1 or > 600)
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryTimeoutSeconds {SchemaRegistryTimeoutSeconds} is not in 1..600");
         if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl) && !Uri.TryCreate(SchemaRegistryUrl, UriKind.Absolute, out _))
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryUrl '{SchemaRegistryUrl}' is not an absolute URL");
     }
@@ -39,6 +47,6 @@ public sealed class IngestOptions
     /// <summary>The schema registry these options name, or null for none.</summary>
     public ISchemaRegistry? CreateRegistry() =>
         !string.IsNullOrWhiteSpace(SchemaFolder) ? new FolderSchemaRegistry(SchemaFolder)
-        : !string.IsNullOrWhiteSpace(SchemaRegistryUrl) ? new HttpSchemaRegistry(new Uri(SchemaRegistryUrl))
+        : !string.IsNullOrWhiteSpace(SchemaRegistryUrl) ? new ConfluentSchemaRegistry(SchemaRegistryUrl, TimeSpan.FromSeconds(SchemaRegistryTimeoutSeconds))
         : null;
 }

@@ -84,7 +84,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
         {
             return StepResult<Alert>.DeadLetter("invalid: " + Describe(ex));
         }
-        if (CheckCutouts(alert) is { } problem) return StepResult<Alert>.DeadLetter($"alert {alert.AlertId}: {problem}");
+        if (CheckCutouts(alert) is { } problem) return StepResult<Alert>.DeadLetter($"bad cutout: alert {alert.AlertId}: {problem}");
         if (!_recent.Add(alert.AlertId))
         {
             if (_log?.IsEnabled(LogLevel.Debug) == true) _log.LogDebug("Duplicate {AlertId} dropped", alert.AlertId);
@@ -93,9 +93,8 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
         return StepResult<Alert>.Emit(alert);
     }
 
-    /// <summary>An exception that says a dependency failed (the registry's HTTP call), not the message.</summary>
-    private static bool IsDependencyFailure(Exception ex) =>
-        ex is HttpRequestException or TimeoutException || ex is TaskCanceledException { InnerException: TimeoutException };
+    /// <summary>An exception that says a dependency failed (the schema registry), not the message.</summary>
+    private static bool IsDependencyFailure(Exception ex) => ex is SchemaRegistryUnavailableException or HttpRequestException;
 
     /// <summary>
     /// The reason text for an exception: the decoder's own exceptions carry messages written for people; anything

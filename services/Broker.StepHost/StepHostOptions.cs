@@ -33,8 +33,12 @@ public sealed class StepHostOptions
     /// <summary>How long start-up may take to reach the cluster and find the topics before failing, seconds.</summary>
     public int StartupTimeoutSeconds { get; set; } = 10;
 
-    /// <summary>Retries of a step failing with <see cref="FailureKind.Transient"/> before it becomes fatal.</summary>
-    public int TransientRetries { get; set; } = 5;
+    /// <summary>
+    /// Retries of a step failing with <see cref="FailureKind.Transient"/> before it becomes fatal. The waits double
+    /// from 100 ms up to 30 s (plus up to 50% jitter): the default 10 rides out about 80 s of a dependency's outage
+    /// (a schema registry restarting) before the process exits for its supervisor to restart.
+    /// </summary>
+    public int TransientRetries { get; set; } = 10;
 
     /// <summary>Where to write the health file (JSON, rewritten at least every few seconds); none when empty.</summary>
     public string? HealthFile { get; set; }
