@@ -85,10 +85,29 @@ internal static class AvroSchemaParser
         "logicalType", "order",
     };
 
+    /// <summary>Parses one schema text, defining its named types in <paramref name="names"/>.</summary>
+    /// <exception cref="AvroSchemaException">
+    /// The text is not JSON, or not a valid schema. Every failure is this one type, whatever the text holds: a schema
+    /// embedded in a damaged container file is bad input, never a crash (issue 8).
+    /// </exception>
     public static AvroSchema Parse(string json, AvroSchemaNames names)
     {
-        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        return ParseNode(doc.RootElement, names, enclosingNamespace: null);
+        try
+        {
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return ParseNode(doc.RootElement, names, enclosingNamespace: null);
+        }
+        catch (JsonException e)
+        {
+            throw new AvroSchemaException($"the schema is not valid JSON: {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // JsonElement's accessors throw InvalidOperationException for a value of the wrong kind (a field that is
+            // not an object, an order that is not a string), and a null symbol or alias ends as ArgumentNullException:
+            // valid JSON, but not a valid schema.
+            throw new AvroSchemaException($"the schema has a value of the wrong JSON kind: {e.Message}", e);
+        }
     }
 
     private static AvroSchema ParseNode(JsonElement node, AvroSchemaNames names, string? enclosingNamespace)
