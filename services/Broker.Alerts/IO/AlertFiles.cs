@@ -239,7 +239,7 @@ public static class AlertFiles
             : new MemoryStream(bytes.ToArray(), writable: false);
 
     /// <summary>True for a POSIX (ustar) or GNU tar archive: "ustar" at offset 257 of the first header.</summary>
-    internal static bool IsTar(ReadOnlySpan<byte> span) =>
+    public static bool IsTar(ReadOnlySpan<byte> span) =>
         span.Length >= TarBlock && span.Slice(257, 5).SequenceEqual("ustar"u8);
 
     private static bool Wanted(TarEntry entry) =>
