@@ -217,7 +217,7 @@ internal static class AvroSchemaParser
                     {
                         Default = defaultValue,
                         Aliases = f.TryGetProperty("aliases", out var fa) && fa.ValueKind == JsonValueKind.Array
-                            ? fa.EnumerateArray().Select(a => a.GetString()!).ToArray() : [],
+                            ? fa.EnumerateArray().Select(a => StringItem(a, $"an alias of field {record.FullName}.{fieldName}")).ToArray() : [],
                         Doc = Doc(f),
                         Order = order,
                         Properties = ExtraProperties(f),
@@ -231,7 +231,7 @@ internal static class AvroSchemaParser
                 var (name, space) = SplitName(node, enclosingNamespace);
                 if (!node.TryGetProperty("symbols", out var symbolsNode) || symbolsNode.ValueKind != JsonValueKind.Array)
                     throw new AvroSchemaException($"enum {name} has no 'symbols' array");
-                var symbols = symbolsNode.EnumerateArray().Select(s => s.GetString()!).ToArray();
+                var symbols = symbolsNode.EnumerateArray().Select(s => StringItem(s, $"a symbol of enum {name}")).ToArray();
                 string? defaultSymbol = node.TryGetProperty("default", out var ds) && ds.ValueKind == JsonValueKind.String ? ds.GetString() : null;
                 var e = new EnumSchema(name, space, symbols, defaultSymbol)
                 {
@@ -290,10 +290,13 @@ internal static class AvroSchemaParser
         if (!node.TryGetProperty("aliases", out var a) || a.ValueKind != JsonValueKind.Array) return [];
         return a.EnumerateArray().Select(x =>
         {
-            string alias = x.GetString()!;
+            string alias = StringItem(x, "an alias");
             return alias.Contains('.') || space is null ? alias : space + "." + alias;
         }).ToArray();
     }
+
+    private static string StringItem(JsonElement item, string what) =>
+        item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new AvroSchemaException($"{what} is a JSON {item.ValueKind}, not a string");
 
     private static string? Doc(JsonElement node) =>
         node.TryGetProperty("doc", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
