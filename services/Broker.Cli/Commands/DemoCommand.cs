@@ -79,9 +79,10 @@ internal static class DemoCommand
             Console.Out.Write(summary.Render());
             // Real files may be damaged; simulated and sample alerts are expected to be dead-lettered sometimes
             // (bogus detections, stripped cutouts), so only given paths are named one by one.
-            if (parse.GetValue(inputs.Paths) is { Length: > 0 }) bad.Report(summary);
+            bool given = parse.GetValue(inputs.Paths) is { Length: > 0 };
+            if (given) bad.Report(summary);
             AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));
-            return summary.InFlight == 0 ? 0 : 1;
+            return summary.InFlight == 0 && !(given && bad.Count > 0) ? 0 : 1;
         }));
         return command;
     }

@@ -35,7 +35,8 @@ internal static class DamagedCopies
             for (int seed = 0; seed < seeds; seed++)
             {
                 var copy = bytes.ToArray();
-                var random = new Random(HashCode.Combine(stem.Length, flips, seed, bytes.Length));
+                // A seed from the numbers alone (HashCode is randomised per process): the same copies in every run.
+                var random = new Random(flips * 7919 + seed * 104_729 + bytes.Length);
                 for (int i = 0; i < flips; i++) copy[random.Next(copy.Length)] ^= (byte)random.Next(1, 256);
                 yield return new Copy($"{stem}.flip{flips}.s{seed}", copy);
             }

@@ -92,6 +92,49 @@ public sealed class DamagedInputFuzzTests
         Assert.All(refused, m => Assert.Contains("more than the 20000 bytes one member may be", m.Error));
     }
 
+    [Fact]
+    public void A_file_over_2_GiB_is_refused_naming_the_limit_without_reading_it()
+    {
+        string dir = Directory.CreateTempSubdirectory("broker-large").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "huge.avro");
+            // Sparse: 3 GiB on paper, nothing on disk.
+            using (var f = File.Create(path)) f.SetLength(3L << 30);
+            var item = Assert.Single(new AlertFileReader().ReadFile(path));
+            Assert.Contains("3 GiB", item.Error);
+            Assert.Contains("--max-message-bytes", item.Error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_tar_gz_file_over_the_message_limit_is_streamed_from_disk_with_every_member()
+    {
+        string file = SharedData.Path("ztf/alerts/ampel-ztf/ztf_public_20180819_mod1000.tar.gz");
+        var streamed = AlertFiles.ReadFile(file, new AlertLimits { MaxMessageBytes = 100_000 }).ToList();
+        Assert.Equal(30, streamed.Count);
+        Assert.All(streamed, m => Assert.Null(m.Error));
+        Assert.Equal(AlertFiles.ReadFile(file).Select(m => m.Source).Order(StringComparer.Ordinal), streamed.Select(m => m.Source).Order(StringComparer.Ordinal));
+        // Cut short on disk: the members before the cut, then the damage naming the archive.
+        string dir = Directory.CreateTempSubdirectory("broker-cut").FullName;
+        try
+        {
+            string cut = Path.Combine(dir, "cut.tar.gz");
+            File.WriteAllBytes(cut, File.ReadAllBytes(file)[..700_000]);
+            var items = AlertFiles.ReadFile(cut, new AlertLimits { MaxMessageBytes = 100_000 }).ToList();
+            Assert.NotNull(items[^1].Error);
+            Assert.True(items.Count(m => m.Error is null) is > 5 and < 30);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Runs one copy through every reader; returns 1 when any of them reported damage.</summary>
     private static int CheckEveryReader(DamagedCopies.Copy copy)
     {
