@@ -63,7 +63,8 @@ public sealed class DamagedCorpusTests : IDisposable
         string zeros = Path.Combine(_corpus, "h_zeros.avro");
         using (var f = File.Create(zeros)) f.SetLength((64L << 20) + 512);
         _damaged.Add(zeros);
-        _corruptStamp = WriteCorruptStamp(reader);
+        _corruptStamp = Path.Combine(_corpus, "i_corrupt_stamp.avro");
+        DamagedCopies.WriteCorruptStamp(DamagedCopies.Originals[1], _corruptStamp);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -72,18 +73,6 @@ public sealed class DamagedCorpusTests : IDisposable
     {
         string path = Path.Combine(_corpus, name);
         File.WriteAllBytes(path, bytes);
-        return path;
-    }
-
-    private string WriteCorruptStamp(AlertFileReader reader)
-    {
-        var item = reader.ReadFile(SharedData.Path(DamagedCopies.Originals[1])).Single();
-        var science = (AvroRecord)item.Record!["cutoutScience"]!;
-        var stamp = ((byte[])science["stampData"]!).ToArray();
-        stamp.AsSpan(20, 40).Fill(0xAB);
-        science["stampData"] = stamp;
-        string path = Path.Combine(_corpus, "i_corrupt_stamp.avro");
-        using (var w = new AvroContainerWriter(File.Create(path), item.WriterSchema!)) w.Append(item.Record);
         return path;
     }
 

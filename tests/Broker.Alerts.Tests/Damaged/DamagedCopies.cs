@@ -1,4 +1,6 @@
 using System.IO.Compression;
+using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 
 namespace Broker.Alerts.Tests.Damaged;
@@ -56,6 +58,21 @@ internal static class DamagedCopies
         int at = copy.AsSpan(brace).IndexOf((byte)'[') + brace;
         copy[at] = (byte)'X';
         return new Copy(Path.GetFileNameWithoutExtension(original) + ".bad_schema_json", copy);
+    }
+
+    /// <summary>
+    /// A real ZTF alert (<paramref name="original"/>) rewritten with 40 bytes of its gzipped science stamp overwritten:
+    /// the container decodes, the cutout does not.
+    /// </summary>
+    public static void WriteCorruptStamp(string original, string path)
+    {
+        var item = new AlertFileReader().ReadFile(SharedData.Path(original)).Single();
+        var science = (AvroRecord)item.Record!["cutoutScience"]!;
+        var stamp = ((byte[])science["stampData"]!).ToArray();
+        stamp.AsSpan(20, 40).Fill(0xAB);
+        science["stampData"] = stamp;
+        using var w = new AvroContainerWriter(File.Create(path), item.WriterSchema!);
+        w.Append(item.Record);
     }
 
     /// <summary>Gzip of zeros that inflates to <paramref name="inflated"/> bytes, written by streaming zeros through GZipStream.</summary>
