@@ -24,9 +24,12 @@ public sealed class AvroContainerReader
     private readonly ReadOnlyMemory<byte> _sync;
     private Dictionary<string, byte[]>? _metadata;
 
-    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, int metadataEnd)
+    private readonly int _maxBlockBytes;
+
+    private AvroContainerReader(ReadOnlyMemory<byte> file, AvroSchema schema, string codec, int metadataEnd, int maxBlockBytes)
     {
         _file = file;
+        _maxBlockBytes = maxBlockBytes;
         WriterSchema = schema;
         Codec = codec;
         _metadataEnd = metadataEnd;
@@ -47,10 +50,16 @@ public sealed class AvroContainerReader
     public static bool IsContainer(ReadOnlySpan<byte> data) => data.StartsWith(Magic);
 
     /// <summary>Reads the header of a container file held in memory.</summary>
+    /// <param name="file">The whole file.</param>
+    /// <param name="maxBlockBytes">
+    /// The most bytes one compressed block may decompress to (default <see cref="IO.AlertLimits.DefaultBytes"/>); a
+    /// larger one is refused as corrupt, so a deflate or snappy bomb costs no more than this.
+    /// </param>
     /// <exception cref="AvroDataException">Not a container file, or a corrupt header.</exception>
-    /// <exception cref="AvroSchemaException">The embedded schema is not valid.</exception>
-    public static AvroContainerReader Open(ReadOnlyMemory<byte> file)
+    /// <exception cref="AvroSchemaException">The embedded schema is not valid (not JSON, or not a schema).</exception>
+    public static AvroContainerReader Open(ReadOnlyMemory<byte> file, int maxBlockBytes = IO.AlertLimits.DefaultBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBlockBytes);
         var r = new AvroReader(file.Span);
         if (file.Length < 4 || !file.Span.StartsWith(Magic))
             throw new AvroDataException("not an Avro container file (wrong magic; expected 'Obj' 0x01)");
@@ -82,7 +91,7 @@ public sealed class AvroContainerReader
             : codecBytes.SequenceEqual("snappy"u8) ? "snappy"
             : throw new AvroDataException($"unsupported container codec '{Encoding.UTF8.GetString(codecBytes)}'");
         var schema = ParseCached(schemaBytes);
-        return new AvroContainerReader(file, schema, codec, metadataEnd);
+        return new AvroContainerReader(file, schema, codec, metadataEnd, maxBlockBytes);
     }
 
     // A metadata key is an Avro string: it must be valid UTF-8 even when it is only compared, never decoded.
@@ -284,12 +293,29 @@ public sealed class AvroContainerReader
                     using var input = new MemoryStream(raw.ToArray(), writable: false);
                     using var deflate = new DeflateStream(input, CompressionMode.Decompress);
                     using var output = new MemoryStream(raw.Length * 4);
-                    deflate.CopyTo(output);
+                    var chunk = new byte[1 << 16];
+                    int n;
+                    while ((n = deflate.Read(chunk, 0, chunk.Length)) > 0)
+                    {
+                        if (output.Length + n > _maxBlockBytes) throw BlockTooLarge(pos);
+                        output.Write(chunk, 0, n);
+                    }
                     return output.GetBuffer().AsMemory(0, (int)output.Length);
                 }
                 default:
                 {
                     if (raw.Length < 4) throw new AvroDataException("snappy block shorter than its checksum");
+                    // The snappy stream starts with its uncompressed length (a varint); check it before the decoder
+                    // allocates that much.
+                    var header = new AvroReader(raw.Span);
+                    ulong declared = 0;
+                    for (int shift = 0; shift < 35; shift += 7)
+                    {
+                        byte b = header.ReadRaw(1)[0];
+                        declared |= (ulong)(b & 0x7f) << shift;
+                        if (b < 0x80) break;
+                    }
+                    if (declared > (ulong)_maxBlockBytes) throw BlockTooLarge(pos);
                     var data = IronSnappy.Snappy.Decode(raw.Span[..^4]);
                     uint expected = BinaryPrimitives.ReadUInt32BigEndian(raw.Span[^4..]);
                     if (Crc32.Compute(data) != expected) throw new AvroDataException("snappy block checksum mismatch");
@@ -297,11 +323,14 @@ public sealed class AvroContainerReader
                 }
             }
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or IndexOutOfRangeException)
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or IndexOutOfRangeException or OverflowException or InvalidOperationException)
         {
             throw new AvroDataException($"block at byte {pos} does not decompress with codec '{Codec}': {e.Message}", e);
         }
     }
+
+    private AvroDataException BlockTooLarge(int pos) =>
+        new($"block at byte {pos} decompresses to more than {IO.AlertLimits.Describe(_maxBlockBytes)} (--max-inflated-bytes); refusing it");
 }
 
 /// <summary>Writes Avro Object Container Files with the null, deflate or snappy codec.</summary>

@@ -85,10 +85,29 @@ internal static class AvroSchemaParser
         "logicalType", "order",
     };
 
+    /// <summary>Parses one schema text, defining its named types in <paramref name="names"/>.</summary>
+    /// <exception cref="AvroSchemaException">
+    /// The text is not JSON, or not a valid schema. Every failure is this one type, whatever the text holds: a schema
+    /// embedded in a damaged container file is bad input, never a crash (issue 8).
+    /// </exception>
     public static AvroSchema Parse(string json, AvroSchemaNames names)
     {
-        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        return ParseNode(doc.RootElement, names, enclosingNamespace: null);
+        try
+        {
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return ParseNode(doc.RootElement, names, enclosingNamespace: null);
+        }
+        catch (JsonException e)
+        {
+            throw new AvroSchemaException($"the schema is not valid JSON: {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // JsonElement's accessors throw InvalidOperationException for a value of the wrong kind (a field that is
+            // not an object, an order that is not a string), and a null symbol or alias ends as ArgumentNullException:
+            // valid JSON, but not a valid schema.
+            throw new AvroSchemaException($"the schema has a value of the wrong JSON kind: {e.Message}", e);
+        }
     }
 
     private static AvroSchema ParseNode(JsonElement node, AvroSchemaNames names, string? enclosingNamespace)
@@ -198,7 +217,7 @@ internal static class AvroSchemaParser
                     {
                         Default = defaultValue,
                         Aliases = f.TryGetProperty("aliases", out var fa) && fa.ValueKind == JsonValueKind.Array
-                            ? fa.EnumerateArray().Select(a => a.GetString()!).ToArray() : [],
+                            ? fa.EnumerateArray().Select(a => StringItem(a, $"an alias of field {record.FullName}.{fieldName}")).ToArray() : [],
                         Doc = Doc(f),
                         Order = order,
                         Properties = ExtraProperties(f),
@@ -212,7 +231,7 @@ internal static class AvroSchemaParser
                 var (name, space) = SplitName(node, enclosingNamespace);
                 if (!node.TryGetProperty("symbols", out var symbolsNode) || symbolsNode.ValueKind != JsonValueKind.Array)
                     throw new AvroSchemaException($"enum {name} has no 'symbols' array");
-                var symbols = symbolsNode.EnumerateArray().Select(s => s.GetString()!).ToArray();
+                var symbols = symbolsNode.EnumerateArray().Select(s => StringItem(s, $"a symbol of enum {name}")).ToArray();
                 string? defaultSymbol = node.TryGetProperty("default", out var ds) && ds.ValueKind == JsonValueKind.String ? ds.GetString() : null;
                 var e = new EnumSchema(name, space, symbols, defaultSymbol)
                 {
@@ -271,10 +290,13 @@ internal static class AvroSchemaParser
         if (!node.TryGetProperty("aliases", out var a) || a.ValueKind != JsonValueKind.Array) return [];
         return a.EnumerateArray().Select(x =>
         {
-            string alias = x.GetString()!;
+            string alias = StringItem(x, "an alias");
             return alias.Contains('.') || space is null ? alias : space + "." + alias;
         }).ToArray();
     }
+
+    private static string StringItem(JsonElement item, string what) =>
+        item.ValueKind == JsonValueKind.String ? item.GetString()! : throw new AvroSchemaException($"{what} is a JSON {item.ValueKind}, not a string");
 
     private static string? Doc(JsonElement node) =>
         node.TryGetProperty("doc", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;

@@ -15,8 +15,12 @@ public sealed class FitsFile
     /// <summary>FITS logical record length: headers and data are padded to multiples of 2880 bytes (§3.1).</summary>
     public const int BlockSize = 2880;
 
-    /// <summary>Gzip input that inflates to more than this is refused: cutouts are kilobytes, so more is a gzip bomb.</summary>
-    public const int MaxDecompressedBytes = 256 << 20;
+    /// <summary>
+    /// Gzip input that inflates to more than this is refused: cutouts are kilobytes (a ZTF stamp inflates to 20 kB,
+    /// a Rubin 3-HDU cutout to under 1 MB), so more is a gzip bomb. The same bound as every other gzip Broker reads
+    /// (<see cref="AlertLimits.DefaultBytes"/>).
+    /// </summary>
+    public const int MaxDecompressedBytes = AlertLimits.DefaultBytes;
 
     // The NaN that BLANK pixels become: the positive quiet NaN 0x7FC00000 that numpy's np.nan casts to, rather
     // than .NET's float.NaN (0xFFC00000), so that undefined pixels are bit-identical to astropy's.
@@ -103,7 +107,7 @@ public sealed class FitsFile
         }
         catch (GzipLimitException)
         {
-            throw new FitsFormatException($"gzipped FITS inflates to more than {MaxDecompressedBytes} bytes; refusing it");
+            throw new FitsFormatException($"gzipped FITS inflates to more than {AlertLimits.Describe(MaxDecompressedBytes)}; refusing it (a gzip bomb?)");
         }
         catch (InvalidDataException e)
         {

@@ -36,8 +36,10 @@ public sealed record AlertFileItem(
 /// every other reader of alert files. Bad input never throws: each problem becomes an item with an
 /// <see cref="AlertFileItem.Error"/> naming the file, and reading goes on.
 /// </summary>
-public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema? readerSchema = null)
+public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema? readerSchema = null, AlertLimits? limits = null)
 {
+    private readonly AlertLimits _limits = limits ?? AlertLimits.Default;
+
     /// <summary>Every item from every path, in order.</summary>
     public IEnumerable<AlertFileItem> Read(IEnumerable<string> paths)
     {
@@ -47,32 +49,15 @@ public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema
         }
     }
 
-    /// <summary>Every item in one file.</summary>
-    public IEnumerable<AlertFileItem> ReadFile(string path)
-    {
-        byte[] bytes;
-        string? error = null;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            bytes = [];
-            error = e is FileNotFoundException or DirectoryNotFoundException ? "no such file or folder" : e.Message;
-        }
-        if (error is not null)
-        {
-            yield return Fail(path, 0, "", error);
-            yield break;
-        }
-        foreach (var item in ReadBytes(path, bytes)) yield return item;
-    }
+    /// <summary>Every item in one file (read within the reader's <see cref="AlertLimits"/>, as <see cref="AlertFiles.ReadFile"/> says).</summary>
+    public IEnumerable<AlertFileItem> ReadFile(string path) => Items(AlertFiles.ReadFile(path, _limits));
 
     /// <summary>Every item in an in-memory file or message.</summary>
-    public IEnumerable<AlertFileItem> ReadBytes(string source, ReadOnlyMemory<byte> bytes)
+    public IEnumerable<AlertFileItem> ReadBytes(string source, ReadOnlyMemory<byte> bytes) => Items(AlertFiles.Unpack(source, bytes, _limits));
+
+    private IEnumerable<AlertFileItem> Items(IEnumerable<RawAlertMessage> messages)
     {
-        foreach (var raw in AlertFiles.Unpack(source, bytes))
+        foreach (var raw in messages)
         {
             if (raw.Error is not null)
             {
@@ -99,7 +84,7 @@ public sealed class AlertFileReader(ISchemaRegistry? registry = null, AvroSchema
         AvroDatumReader datumReader;
         try
         {
-            container = AvroContainerReader.Open(bytes);
+            container = AvroContainerReader.Open(bytes, _limits.MaxInflatedBytes);
             datumReader = AvroDatumReader.For(container.WriterSchema, readerSchema);
         }
         catch (Exception e) when (e is FormatException)

@@ -1,4 +1,6 @@
 using System.Formats.Tar;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace Broker.Alerts.IO;
 
@@ -66,64 +68,194 @@ public static class AlertFiles
         }
     }
 
-    /// <summary>Every raw message of every path, in order: <see cref="Files"/>, each read and <see cref="Unpack"/>ed.</summary>
-    /// <exception cref="FileNotFoundException">A path is neither a file nor a folder.</exception>
-    /// <exception cref="IOException">A file cannot be read.</exception>
-    /// <exception cref="UnauthorizedAccessException">A file cannot be read.</exception>
-    public static IEnumerable<RawAlertMessage> Read(IEnumerable<string> paths)
+    /// <summary>
+    /// Every raw message of every path, in order: <see cref="Files"/>, each read as <see cref="ReadFile"/> says.
+    /// Never throws for a file: one that is missing or unreadable is an item with <see cref="RawAlertMessage.Error"/>.
+    /// </summary>
+    public static IEnumerable<RawAlertMessage> Read(IEnumerable<string> paths, AlertLimits? limits = null)
     {
         foreach (var file in Files(paths))
         {
-            byte[] bytes;
-            try
-            {
-                bytes = File.ReadAllBytes(file);
-            }
-            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-            {
-                throw new FileNotFoundException($"no such file or folder: {file}", file, e);
-            }
-            foreach (var m in Unpack(file, bytes)) yield return m;
+            foreach (var m in ReadFile(file, limits)) yield return m;
         }
     }
+
+    /// <summary>
+    /// The raw messages of one file. A file up to <see cref="AlertLimits.MaxMessageBytes"/> is read whole and
+    /// <see cref="Unpack"/>ed; a larger gzip or tar file is streamed, member by member in archive order, each member
+    /// within <see cref="AlertLimits.MaxInflatedBytes"/>; any other larger file is refused, naming the limit (so a
+    /// file of several GiB costs no more memory than a small one). Damage never throws: it is an item with
+    /// <see cref="RawAlertMessage.Error"/> (for a streamed file, without bytes).
+    /// </summary>
+    public static IEnumerable<RawAlertMessage> ReadFile(string file, AlertLimits? limits = null)
+    {
+        limits ??= AlertLimits.Default;
+        var (stream, error) = Open(file);
+        if (stream is null)
+        {
+            yield return new RawAlertMessage(file, 0, default, error);
+            yield break;
+        }
+        using (stream)
+        {
+            long length = stream.Length;
+            if (length <= limits.MaxMessageBytes)
+            {
+                var bytes = Guarded(() => { var b = new byte[length]; stream.ReadExactly(b); return b; }, out error);
+                IEnumerable<RawAlertMessage> items = bytes is null ? [new RawAlertMessage(file, 0, default, error)] : Unpack(file, bytes, limits);
+                foreach (var m in items) yield return m;
+                yield break;
+            }
+            foreach (var m in StreamLarge(file, stream, length, limits)) yield return m;
+        }
+    }
+
+    private static (FileStream? Stream, string? Error) Open(string file)
+    {
+        try
+        {
+            return (new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16), null);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (null, "no such file or folder");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"cannot read the file: {e.Message}");
+        }
+    }
+
+    /// <summary>Runs a read; the exceptions damaged or unreadable bytes raise become <paramref name="error"/>.</summary>
+    private static T? Guarded<T>(Func<T> read, out string? error) where T : class
+    {
+        try
+        {
+            error = null;
+            return read();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+            return null;
+        }
+    }
+
+    private static IEnumerable<RawAlertMessage> StreamLarge(string file, FileStream stream, long length, AlertLimits limits)
+    {
+        var input = new ForwardStream(stream);
+        var head = Guarded(() => input.Peek(TarBlock), out string? error);
+        if (head is not null && Gzip.IsGzip(head))
+        {
+            var inflated = new ForwardStream(new GZipStream(input, CompressionMode.Decompress), gzip: true);
+            head = Guarded(() => inflated.Peek(TarBlock), out error);
+            if (head is not null && IsTar(head)) return UnpackTarStream(file, inflated, limits, 0);
+            if (head is not null)
+            {
+                var message = Guarded(() => ReadBounded(inflated, limits), out error);
+                if (message is not null) return Unpack(file, message, limits);
+            }
+        }
+        else if (head is not null && IsTar(head))
+        {
+            return UnpackTarStream(file, input, limits, 0);
+        }
+        else if (head is not null)
+        {
+            error = $"the file is {AlertLimits.Describe(length)}, more than the {AlertLimits.Describe(limits.MaxMessageBytes)} one message may be " +
+                    "(--max-message-bytes); only gzip and tar files are read in parts";
+        }
+        return [new RawAlertMessage(file, 0, default, error)];
+    }
+
+    /// <summary>The inflated stream's bytes.</summary>
+    /// <exception cref="InvalidDataException">There are more than <see cref="AlertLimits.MaxInflatedBytes"/>.</exception>
+    private static byte[] ReadBounded(Stream stream, AlertLimits limits)
+    {
+        int limit = limits.MaxInflatedBytes;
+        using var buffer = new MemoryStream();
+        var chunk = new byte[1 << 16];
+        while (true)
+        {
+            int n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit + 1L - buffer.Length));
+            if (n == 0) return buffer.ToArray();
+            buffer.Write(chunk, 0, n);
+            if (buffer.Length > limit) throw new InvalidDataException(InflatedTooLarge(limits));
+        }
+    }
+
+    private static string InflatedTooLarge(AlertLimits limits) =>
+        $"gzip inflates to more than {AlertLimits.Describe(limits.MaxInflatedBytes)} (--max-inflated-bytes); refusing it (a gzip bomb?)";
+
+    // Gzip in tar in gzip ... is unpacked at any real depth; this bounds a crafted nest, each level of which may
+    // inflate to the limit.
+    private const int MaxNesting = 8;
 
     /// <summary>
     /// The raw messages in one file's bytes: gzip is inflated and tar archives are opened, by their magic bytes and
     /// at any depth (members in ordinal name order, without <see cref="SkippedExtensions"/>); anything else is one
     /// message as it is. Bad input never throws: damage is an item with <see cref="RawAlertMessage.Error"/>, after
-    /// whatever could be read. An archive that ends without its closing zero blocks is not damaged.
+    /// whatever could be read. An archive that ends without its closing zero blocks is not damaged. Gzip that
+    /// inflates to more than <see cref="AlertLimits.MaxInflatedBytes"/> is refused, unless it holds a tar archive:
+    /// that is streamed in archive order, each member within the limit.
     /// </summary>
-    public static IEnumerable<RawAlertMessage> Unpack(string source, ReadOnlyMemory<byte> bytes)
+    public static IEnumerable<RawAlertMessage> Unpack(string source, ReadOnlyMemory<byte> bytes, AlertLimits? limits = null) =>
+        UnpackAt(source, bytes, limits ?? AlertLimits.Default, 0);
+
+    private static IEnumerable<RawAlertMessage> UnpackAt(string source, ReadOnlyMemory<byte> bytes, AlertLimits limits, int depth)
     {
         var span = bytes.Span;
-        if (Gzip.IsGzip(span))
+        bool gzip = Gzip.IsGzip(span);
+        if ((gzip || IsTar(span)) && depth >= MaxNesting)
+            return [new RawAlertMessage(source, 0, bytes, $"gzip and tar nested more than {MaxNesting} deep; refusing it")];
+        if (gzip)
         {
             byte[] inflated;
             try
             {
-                inflated = Gzip.Inflate(span);
+                inflated = Gzip.Inflate(span, limits.MaxInflatedBytes);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException)
+            catch (GzipLimitException)
+            {
+                var tar = new ForwardStream(new GZipStream(AsStream(bytes), CompressionMode.Decompress), gzip: true);
+                var head = Guarded(() => tar.Peek(TarBlock), out _);
+                return head is not null && IsTar(head)
+                    ? UnpackTarStream(source, tar, limits, depth + 1)
+                    : [new RawAlertMessage(source, 0, bytes, InflatedTooLarge(limits))];
+            }
+            catch (InvalidDataException e)
             {
                 return [new RawAlertMessage(source, 0, bytes, $"corrupt gzip: {e.Message}")];
             }
-            return Unpack(source, inflated);
+            return UnpackAt(source, inflated, limits, depth + 1);
         }
-        if (IsTar(span)) return UnpackTar(source, bytes);
+        if (IsTar(span)) return UnpackTar(source, bytes, limits, depth + 1);
         return [new RawAlertMessage(source, 0, bytes)];
     }
 
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
     /// <summary>True for a POSIX (ustar) or GNU tar archive: "ustar" at offset 257 of the first header.</summary>
-    private static bool IsTar(ReadOnlySpan<byte> span) =>
+    public static bool IsTar(ReadOnlySpan<byte> span) =>
         span.Length >= TarBlock && span.Slice(257, 5).SequenceEqual("ustar"u8);
 
-    private static IEnumerable<RawAlertMessage> UnpackTar(string source, ReadOnlyMemory<byte> tar)
+    private static bool Wanted(TarEntry entry) =>
+        entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && entry.DataStream is not null && !IsSkipped(entry.Name);
+
+    private static string MemberTooLarge(TarEntry entry, AlertLimits limits) =>
+        $"tar member {entry.Name} is {AlertLimits.Describe(entry.Length)}, more than the {AlertLimits.Describe(limits.MaxInflatedBytes)} one member may be (--max-inflated-bytes)";
+
+    private static IEnumerable<RawAlertMessage> UnpackTar(string source, ReadOnlyMemory<byte> tar, AlertLimits limits, int depth)
     {
         var members = new List<(string Name, byte[] Data)>();
+        var refused = new List<RawAlertMessage>();
         RawAlertMessage? damage = null;
         // Where the next header starts: past the last entry's data, padded to whole blocks.
         long next = 0;
-        using (var stream = new ForwardStream(tar))
+        using (var stream = new ForwardStream(AsStream(tar)))
         {
             try
             {
@@ -133,7 +265,6 @@ public static class AlertFiles
                     // The reader has consumed the headers and nothing more: the entry's data starts here.
                     long start = stream.Position;
                     next = start + (entry.Length + TarBlock - 1) / TarBlock * TarBlock;
-                    bool wanted = entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && entry.DataStream is not null && !IsSkipped(entry.Name);
                     if (start + entry.Length > tar.Length)
                     {
                         // .NET's reader hands out the short data without complaint; the archive was cut off here.
@@ -141,7 +272,12 @@ public static class AlertFiles
                             $"truncated tar archive: member {entry.Name} ends after {Math.Max(0, tar.Length - start)} of its {entry.Length} bytes");
                         break;
                     }
-                    if (!wanted) continue;
+                    if (!Wanted(entry)) continue;
+                    if (entry.Length > limits.MaxInflatedBytes)
+                    {
+                        refused.Add(new RawAlertMessage($"{source}::{entry.Name}", 0, default, MemberTooLarge(entry, limits)));
+                        continue;
+                    }
                     var data = new byte[entry.Length];
                     entry.DataStream!.ReadExactly(data);
                     members.Add((entry.Name, data));
@@ -160,20 +296,82 @@ public static class AlertFiles
         }
         foreach (var (name, data) in members.OrderBy(m => m.Name, StringComparer.Ordinal))
         {
-            foreach (var m in Unpack($"{source}::{name}", data)) yield return m;
+            foreach (var m in UnpackAt($"{source}::{name}", data, limits, depth)) yield return m;
         }
+        foreach (var r in refused) yield return r;
         if (damage is { } d) yield return d;
     }
 
     /// <summary>
-    /// The bytes as a forward-only stream whose <see cref="Position"/> says how much was read. Not seekable on
-    /// purpose: .NET's tar reader then reads headers and data strictly in order, so the position after
-    /// <see cref="TarReader.GetNextEntry"/> is where the entry's data starts, and data cut off is seen as such
-    /// (over a seekable stream it seeks past the data, even past the end, without a word).
+    /// A tar archive too large to hold, read from a stream member by member in archive order; each member is held
+    /// (within <see cref="AlertLimits.MaxInflatedBytes"/>) only while it is unpacked. Damage carries no bytes.
     /// </summary>
-    private sealed class ForwardStream(ReadOnlyMemory<byte> bytes) : Stream
+    private static IEnumerable<RawAlertMessage> UnpackTarStream(string source, ForwardStream stream, AlertLimits limits, int depth)
     {
-        private int _position;
+        using var owned = stream;
+        using var reader = new TarReader(stream, leaveOpen: true);
+        int read = 0;
+        while (true)
+        {
+            var (entry, error) = NextEntry(reader);
+            if (error is not null)
+            {
+                yield return new RawAlertMessage(source, read, default, $"corrupt tar archive after {read} members: {error}");
+                yield break;
+            }
+            if (entry is null) yield break;
+            if (!Wanted(entry)) continue;
+            string name = $"{source}::{entry.Name}";
+            if (entry.Length > limits.MaxInflatedBytes)
+            {
+                yield return new RawAlertMessage(name, 0, default, MemberTooLarge(entry, limits));
+                continue;
+            }
+            var data = Guarded(() =>
+            {
+                var b = new byte[entry.Length];
+                int n = entry.DataStream!.ReadAtLeast(b, b.Length, throwOnEndOfStream: false);
+                return n == b.Length ? b : throw new EndOfStreamException($"truncated tar archive: member {entry.Name} ends after {n} of its {entry.Length} bytes");
+            }, out error);
+            if (data is null)
+            {
+                yield return new RawAlertMessage(name, 0, default, error);
+                yield break;
+            }
+            read++;
+            foreach (var m in UnpackAt(name, data, limits, depth)) yield return m;
+        }
+    }
+
+    private static (TarEntry? Entry, string? Error) NextEntry(TarReader reader)
+    {
+        try
+        {
+            return (reader.GetNextEntry(), null);
+        }
+        catch (EndOfStreamException)
+        {
+            // The archive ends without (all of) its closing zero blocks, as the ZTF public tarballs do.
+            return (null, null);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or ArgumentException or OverflowException)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// A stream read forward only, whose <see cref="Position"/> says how much was read, and whose first bytes can be
+    /// peeked at without losing them. Not seekable on purpose: .NET's tar reader then reads headers and data strictly
+    /// in order, so the position after <see cref="TarReader.GetNextEntry"/> is where the entry's data starts, and data
+    /// cut off is seen as such (over a seekable stream it seeks past the data, even past the end, without a word).
+    /// With <c>gzip</c>, the inner stream is a <see cref="GZipStream"/> and its errors say so.
+    /// </summary>
+    private sealed class ForwardStream(Stream inner, bool gzip = false) : Stream
+    {
+        private long _position;
+        private byte[] _peeked = [];
+        private int _peekedAt;
 
         public override bool CanRead => true;
         public override bool CanSeek => false;
@@ -186,12 +384,42 @@ public static class AlertFiles
             set => throw new NotSupportedException();
         }
 
+        /// <summary>Up to <paramref name="count"/> first bytes (fewer at the end), read again by the next reads. Only before any read.</summary>
+        public byte[] Peek(int count)
+        {
+            var head = new byte[count];
+            int n = ReadInner(head);
+            _peeked = head[..n];
+            return _peeked;
+        }
+
         public override int Read(Span<byte> buffer)
         {
-            int n = Math.Min(buffer.Length, bytes.Length - _position);
-            bytes.Span.Slice(_position, n).CopyTo(buffer);
+            int n;
+            if (_peekedAt < _peeked.Length)
+            {
+                n = Math.Min(buffer.Length, _peeked.Length - _peekedAt);
+                _peeked.AsSpan(_peekedAt, n).CopyTo(buffer);
+                _peekedAt += n;
+            }
+            else
+            {
+                n = ReadInner(buffer);
+            }
             _position += n;
             return n;
+        }
+
+        private int ReadInner(Span<byte> buffer)
+        {
+            try
+            {
+                return inner.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            }
+            catch (InvalidDataException e) when (gzip)
+            {
+                throw new InvalidDataException($"corrupt gzip: {e.Message}", e);
+            }
         }
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -199,5 +427,11 @@ public static class AlertFiles
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

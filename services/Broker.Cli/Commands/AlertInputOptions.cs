@@ -28,6 +28,18 @@ internal sealed class AlertInputOptions
         Description = "Decode through this reader schema (.avsc; other .avsc files in its folder resolve its references).",
     };
 
+    public Option<int> MaxInflatedBytes { get; } = new("--max-inflated-bytes")
+    {
+        Description = "Refuse (as bad input, naming the file) a gzip stream, tar member or Avro block that inflates to more than this many bytes.",
+        DefaultValueFactory = _ => AlertLimits.DefaultBytes,
+    };
+
+    public Option<int> MaxMessageBytes { get; } = new("--max-message-bytes")
+    {
+        Description = "Refuse (as bad input, naming the file) a file or message read whole that is longer than this many bytes (gzip and tar files are streamed).",
+        DefaultValueFactory = _ => AlertLimits.DefaultBytes,
+    };
+
     /// <summary>Adds the options to a verb; <paramref name="readerSchema"/> only for verbs that decode through one.</summary>
     public void AddTo(Command command, bool pathsOptional = false, bool readerSchema = true)
     {
@@ -36,7 +48,22 @@ internal sealed class AlertInputOptions
         command.Options.Add(Schemas);
         command.Options.Add(SchemaRegistry);
         if (readerSchema) command.Options.Add(ReaderSchema);
+        command.Options.Add(MaxInflatedBytes);
+        command.Options.Add(MaxMessageBytes);
     }
+
+    /// <summary>What one input may cost, from <c>--max-inflated-bytes</c> and <c>--max-message-bytes</c>.</summary>
+    /// <exception cref="CliUsageException">A limit is not positive.</exception>
+    public AlertLimits Limits(ParseResult parse)
+    {
+        int inflated = parse.GetValue(MaxInflatedBytes), message = parse.GetValue(MaxMessageBytes);
+        if (inflated < 1) throw new CliUsageException("--max-inflated-bytes must be at least 1");
+        if (message < 1) throw new CliUsageException("--max-message-bytes must be at least 1");
+        return new AlertLimits { MaxInflatedBytes = inflated, MaxMessageBytes = message };
+    }
+
+    /// <summary>The one line a verb writes to standard error for a damaged input.</summary>
+    public static void ReportBadInput(string source, string reason) => Console.Error.WriteLine($"error: {source}: {reason}");
 
     /// <summary>The paths given, each checked to exist.</summary>
     /// <exception cref="CliUsageException">A path is neither a file nor a folder.</exception>
@@ -53,7 +80,7 @@ internal sealed class AlertInputOptions
     /// <summary>Builds the file reader the options describe.</summary>
     /// <exception cref="CliUsageException">A schema folder, registry URL or reader schema is unusable.</exception>
     public AlertFileReader CreateReader(ParseResult parse) =>
-        new(CreateRegistry(parse), LoadReaderSchema(parse.GetValue(ReaderSchema)));
+        new(CreateRegistry(parse), LoadReaderSchema(parse.GetValue(ReaderSchema)), Limits(parse));
 
     /// <summary>The schema registry the options name, or null.</summary>
     /// <exception cref="CliUsageException">Both were given, the folder is missing, or the URL is not http(s).</exception>

@@ -32,7 +32,7 @@ internal static class DecodeCommand
                     failed++;
                     json.Flush();
                     stdout.Flush();
-                    Console.Error.WriteLine($"error: {item.Source}: {item.Error}");
+                    AlertInputOptions.ReportBadInput(item.Source, item.Error!);
                     continue;
                 }
                 AvroJson.Write(json, item.Record, item.Record.Schema);

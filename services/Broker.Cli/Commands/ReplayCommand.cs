@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Broker.Alerts.IO;
 using Broker.Ingest;
 using Broker.Simulation;
 using Broker.StepHost;
@@ -34,15 +35,25 @@ internal static class ReplayCommand
             var paths = inputs.ExistingPaths(parse);
             KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
             // Once: streamed. More often: read, split and keyed once, held in memory, and sent that many times.
-            IEnumerable<SourceMessage> messages = SurveyFiles.Read(paths, registry);
+            // Damaged inputs are named as they are read; those with bytes are sent as the survey would have sent them
+            // (ingest dead-letters them), those without (unreadable, over a limit) are not sent. Reading never throws
+            // for a damaged file, so the producer is never left with messages queued.
+            long unsent = 0;
+            void OnBadInput(RawAlertMessage bad)
+            {
+                if (bad.Bytes.IsEmpty) unsent++;
+                AlertInputOptions.ReportBadInput(bad.Source, bad.Error + (bad.Bytes.IsEmpty ? " (not sent)" : " (sent without a key)"));
+            }
+            IEnumerable<SourceMessage> messages = SurveyFiles.Read(paths, registry, withKeys: true, inputs.Limits(parse), OnBadInput);
             if (times > 1)
             {
                 var once = messages.ToList();
                 messages = Enumerable.Range(0, times).SelectMany(_ => once);
             }
             var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct);
-            Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : ""));
-            return Task.FromResult(0);
+            Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : "")
+                + (unsent > 0 ? $"; {unsent} inputs not sent" : ""));
+            return Task.FromResult(keyless + unsent > 0 ? 1 : 0);
         }));
         return command;
     }

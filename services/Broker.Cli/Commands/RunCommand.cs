@@ -27,8 +27,11 @@ internal static class RunCommand
         {
             if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
             var paths = inputs.ExistingPaths(parse);
+            var bad = new BadInputReport();
             var options = new BrokerRunOptions
             {
+                Limits = inputs.Limits(parse),
+                OnBadInput = bad.Report,
                 Registry = inputs.CreateRegistry(parse),
                 OutputDirectory = parse.GetValue(output),
                 Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
@@ -46,6 +49,7 @@ internal static class RunCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             var summary = await RunWithProgressAsync(paths, options, stopping.Token);
             Console.Out.Write(summary.Render());
+            bad.Report(summary);
             var checkpoint = RunCheckpoint.Load(options.OutputDirectory!);
             if (checkpoint is not null)
             {
@@ -54,7 +58,7 @@ internal static class RunCommand
                     ? $"Wrote {summary.Written} alerts{(checkpoint.Resumed ? $" (run {checkpoint.Runs}, resumed after {checkpoint.Done - summary.Read} messages done before)" : "")}; all output: {where}."
                     : $"Stopped after {checkpoint.Done} messages; run the same command again to resume (output so far: {where}).");
             }
-            return summary.Stopped ? 130 : 0;
+            return summary.Stopped ? 130 : bad.Count > 0 ? 1 : 0;
         }));
         return command;
     }
@@ -64,7 +68,7 @@ internal static class RunCommand
     {
         if (Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
             return await BrokerChain.RunAsync(paths, options, null, ct);
-        long total = BrokerChain.CountMessages(paths);
+        long total = BrokerChain.CountMessages(paths, options.Limits);
         RunSummary? summary = null;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         await console.Progress().AutoClear(true).StartAsync(async context =>
@@ -75,5 +79,37 @@ internal static class RunCommand
             task.Value = task.MaxValue;
         });
         return summary!;
+    }
+}
+
+/// <summary>
+/// Names every damaged input of a run on standard error, one line each: damage found while reading the files as it
+/// is found (with the real cause: a corrupt gzip, a member over a limit), then each dead letter of a source not
+/// already named. The summary and <c>dead-letters.jsonl</c> still hold every dead letter.
+/// </summary>
+internal sealed class BadInputReport
+{
+    private readonly HashSet<string> _named = new(StringComparer.Ordinal);
+
+    /// <summary>How many inputs were bad: damaged files and dead letters together, each counted once.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Names damage found while reading (see <see cref="BrokerRunOptions.OnBadInput"/>).</summary>
+    public void Report(Broker.Alerts.IO.RawAlertMessage damage)
+    {
+        AlertInputOptions.ReportBadInput(damage.Source, damage.Error!);
+        _named.Add(damage.Source);
+        // Damage with bytes also reaches ingest and comes back as a dead letter, counted there.
+        if (damage.Bytes.IsEmpty) Count++;
+    }
+
+    /// <summary>Names the dead letters of a finished run whose source was not named while reading.</summary>
+    public void Report(RunSummary summary)
+    {
+        foreach (var d in summary.DeadLetters)
+        {
+            Count++;
+            if (!_named.Contains(d.Source)) AlertInputOptions.ReportBadInput(d.Source, $"record {d.Index}: {d.Reason}");
+        }
     }
 }

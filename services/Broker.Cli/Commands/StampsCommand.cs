@@ -36,7 +36,7 @@ internal static class StampsCommand
                 if (item.Record is null)
                 {
                     failed++;
-                    Console.Error.WriteLine($"error: {item.Source}: {item.Error}");
+                    AlertInputOptions.ReportBadInput(item.Source, item.Error!);
                     continue;
                 }
                 long id;
@@ -44,10 +44,11 @@ internal static class StampsCommand
                 {
                     id = SurveyAlertMapper.AlertIdOf(item.Record);
                 }
-                catch (AlertValidationException e)
+                catch (FormatException e)
                 {
+                    // AlertValidationException, or a record of another shape than an alert's.
                     failed++;
-                    Console.Error.WriteLine($"error: {item.Source}: record {item.Index}: {e.Message}");
+                    AlertInputOptions.ReportBadInput(item.Source, $"record {item.Index}: {e.Message}");
                     continue;
                 }
                 foreach (var (kind, bytes) in SurveyAlertMapper.CutoutsOf(item.Record))
@@ -60,7 +61,7 @@ internal static class StampsCommand
                     catch (FitsFormatException e)
                     {
                         failed++;
-                        Console.Error.WriteLine($"error: {item.Source}: record {item.Index} (alert {id}): cutout {kind}: {e.Message}");
+                        AlertInputOptions.ReportBadInput(item.Source, $"record {item.Index} (alert {id}): cutout {kind}: {e.Message}");
                         continue;
                     }
                     string name = $"{id}_{kind}";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Ingest;
 using Broker.StepHost;
@@ -29,6 +30,12 @@ internal sealed class BrokerRunOptions
 
     /// <summary>Told of each output alert, in one thread, as it is written (for a summary of what came out).</summary>
     public Action<Alert>? OnAlert { get; init; }
+
+    /// <summary>What one input file, member or message may cost.</summary>
+    public AlertLimits Limits { get; init; } = AlertLimits.Default;
+
+    /// <summary>Told of damage found while reading the files (see <see cref="SurveyFiles.Read"/>): what has no bytes never reaches a step.</summary>
+    public Action<RawAlertMessage>? OnBadInput { get; init; }
 }
 
 /// <summary>
@@ -44,7 +51,7 @@ internal static class BrokerChain
     ];
 
     /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once, splits nothing).</summary>
-    public static long CountMessages(IReadOnlyList<string> paths) => SurveyFiles.Count(paths);
+    public static long CountMessages(IReadOnlyList<string> paths, AlertLimits? limits = null) => SurveyFiles.Count(paths, limits);
 
     /// <summary>
     /// Runs the chain over every alert in <paramref name="paths"/> (files, folders, .tar.gz) and, when
@@ -66,7 +73,7 @@ internal static class BrokerChain
         var pipeline = new InProcessPipeline(Stages(options), options.Runner);
         AvroContainerWriter? writer = null;
         RunCheckpoint? checkpoint = null;
-        var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false);
+        var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false, options.Limits, options.OnBadInput);
         if (options.OutputDirectory is { } dir)
         {
             Directory.CreateDirectory(dir);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
+using Broker.Alerts.Tests.Damaged;
 using Broker.Alerts.Tests.TestSupport;
 
 namespace Broker.Alerts.Tests.Cli;
@@ -55,14 +56,8 @@ public sealed class BadInputTests : IDisposable
     [OracleFact]
     public void A_corrupt_gzip_stamp_is_named_by_file_record_alert_and_cutout()
     {
-        var item = new AlertFileReader().ReadFile(Ztf("697251920815010004.avro")).Single();
-        var record = item.Record!;
-        var science = (AvroRecord)record["cutoutScience"]!;
-        var stamp = ((byte[])science["stampData"]!).ToArray();
-        stamp.AsSpan(20, 40).Fill(0xAB);
-        science["stampData"] = stamp;
         string path = Path.Combine(_dir, "corrupt_stamp.avro");
-        using (var w = new AvroContainerWriter(File.Create(path), item.WriterSchema!)) w.Append(record);
+        DamagedCopies.WriteCorruptStamp("ztf/alerts/fink-alert-simulator_20181129_v3.2/697251920815010004.avro", path);
 
         var result = BrokerProcess.Run("stamps", path, "--npy", Path.Combine(_dir, "npy"));
 

@@ -5,7 +5,8 @@ namespace Broker.Alerts.Tests.Cli;
 /// <summary>Runs the built <c>broker</c> CLI (copied beside the tests) as a child process.</summary>
 internal static class BrokerProcess
 {
-    public sealed record Result(int ExitCode, string StandardOutput, string StandardError)
+    /// <param name="PeakRssBytes">The child's peak resident set size (VmHWM from /proc, polled while it ran; the last value read before it exited).</param>
+    public sealed record Result(int ExitCode, string StandardOutput, string StandardError, long PeakRssBytes = 0)
     {
         public string[] ErrorLines => StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         public string[] OutputLines => StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -24,11 +25,35 @@ internal static class BrokerProcess
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        long peak = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (!p.WaitForExit(TimeSpan.FromMilliseconds(10)))
         {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"broker {string.Join(' ', args)} did not finish in 5 minutes");
+            peak = Math.Max(peak, PeakRss(p.Id));
+            if (DateTime.UtcNow > deadline)
+            {
+                p.Kill(entireProcessTree: true);
+                throw new TimeoutException($"broker {string.Join(' ', args)} did not finish in 5 minutes");
+            }
         }
-        return new Result(p.ExitCode, stdout.Result, stderr.Result);
+        return new Result(p.ExitCode, stdout.Result, stderr.Result, peak);
+    }
+
+    /// <summary>VmHWM of a live process in bytes, or 0 once it is gone.</summary>
+    private static long PeakRss(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+            // The process has exited between two polls.
+        }
+        return 0;
     }
 }
