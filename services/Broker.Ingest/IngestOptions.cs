@@ -1,3 +1,4 @@
+using Broker.Alerts.IO;
 using Broker.Alerts.Avro;
 using Broker.StepHost;
 
@@ -30,6 +31,15 @@ public sealed class IngestOptions
     /// </summary>
     public int SchemaRegistryTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>Messages longer than this are dead-lettered unread (a bound on what one input may cost; default 64 MiB).</summary>
+    public int MaxMessageBytes { get; set; } = AlertLimits.DefaultBytes;
+
+    /// <summary>Gzip or tar inside a message that would inflate to more than this is dead-lettered (a gzip bomb; default 64 MiB).</summary>
+    public int MaxInflatedBytes { get; set; } = AlertLimits.DefaultBytes;
+
+    /// <summary>The bounds on one message these options set.</summary>
+    public AlertLimits Limits => new() { MaxMessageBytes = MaxMessageBytes, MaxInflatedBytes = MaxInflatedBytes };
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="StepHostConfigurationException">A value is out of range or a folder is missing.</exception>
     public void Validate()
@@ -38,6 +48,10 @@ public sealed class IngestOptions
             throw new StepHostConfigurationException($"invalid configuration: Ingest:DuplicateWindow {DuplicateWindow} is not in 0..10000000");
         if (!string.IsNullOrWhiteSpace(SchemaFolder) && !Directory.Exists(SchemaFolder))
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaFolder '{SchemaFolder}' does not exist");
+        if (MaxMessageBytes < 1)
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:MaxMessageBytes {MaxMessageBytes} is not a positive number of bytes");
+        if (MaxInflatedBytes < 1)
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:MaxInflatedBytes {MaxInflatedBytes} is not a positive number of bytes");
         if (SchemaRegistryTimeoutSeconds is < 1 or > 600)
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryTimeoutSeconds {SchemaRegistryTimeoutSeconds} is not in 1..600");
         if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl) && !Uri.TryCreate(SchemaRegistryUrl, UriKind.Absolute, out _))

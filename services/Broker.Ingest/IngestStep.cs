@@ -1,5 +1,6 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.Fits;
+using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.StepHost;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
     private readonly IngestOptions _options;
     private readonly ISchemaRegistry? _registry;
     private readonly RecentIds _recent;
+    private readonly AlertLimits _limits;
     private readonly ILogger? _log;
 
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
@@ -34,6 +36,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
         _options = options;
         _registry = registry ?? options.CreateRegistry();
         _recent = new RecentIds(options.DuplicateWindow);
+        _limits = options.Limits;
         _log = logger;
     }
 
@@ -62,7 +65,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
         AvroRecord record;
         try
         {
-            record = SurveyMessage.Decode(message, _registry);
+            record = SurveyMessage.Decode(message, _registry, _limits);
         }
         catch (Exception ex) when (IsDependencyFailure(ex))
         {
