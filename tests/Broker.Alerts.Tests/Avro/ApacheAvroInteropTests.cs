@@ -111,6 +111,35 @@ public sealed class ApacheAvroInteropTests
         Assert.Equal(ZtfRecords + RubinRecords, alerts);
     }
 
+    [OracleFact]
+    public void The_value_comparison_finds_one_changed_nested_double_a_long_read_as_int_and_a_shortened_array()
+    {
+        // The comparisons above pass only if this one can fail: one real packet, then three small corruptions.
+        var raw = AlertFiles.Read([SharedData.Path("ztf/alerts/pittgoogle-client")]).First();
+        var ours = AvroContainerReader.Open(raw.Bytes).Records().Single();
+        GenericRecord Theirs()
+        {
+            using var file = DataFileReader<GenericRecord>.OpenReader(new MemoryStream(raw.Bytes.ToArray()));
+            return file.Next();
+        }
+        AvroValueComparer.AssertSame(ours, Theirs(), "unchanged");
+
+        var changedDouble = Theirs();
+        var candidate = (GenericRecord)changedDouble["candidate"];
+        candidate.Add("ra", BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits((double)candidate["ra"]) + 1));
+        Assert.Contains("candidate.ra", Assert.ThrowsAny<Exception>(() => AvroValueComparer.AssertSame(ours, changedDouble, "x")).Message);
+
+        var changedType = Theirs();
+        changedType.Add("candid", (int)(long)changedType["candid"]);
+        Assert.Contains(".candid", Assert.ThrowsAny<Exception>(() => AvroValueComparer.AssertSame(ours, changedType, "x")).Message);
+
+        var shortened = Theirs();
+        var history = (IList)shortened["prv_candidates"];
+        Assert.NotEmpty(history);
+        shortened.Add("prv_candidates", history.Cast<object>().Skip(1).ToArray());
+        Assert.Contains(".prv_candidates", Assert.ThrowsAny<Exception>(() => AvroValueComparer.AssertSame(ours, shortened, "x")).Message);
+    }
+
     /// <summary>Every <c>schemas/broker/broker.alert.v*.avsc</c>, parsed by both libraries.</summary>
     private static List<(string File, AvroSchema Ours, ApacheSchema Theirs)> BrokerSchemaVersions() =>
         Directory.GetFiles(SharedData.RepositoryPath("schemas/broker"), "broker.alert.v*.avsc")
