@@ -26,13 +26,14 @@ public sealed class ApacheAvroInteropTests
 
     /// <summary>
     /// How many ZTF records Apache.Avro 1.12.2 resolves through the official ZTF 4.02 reader schema, measured here:
-    /// the IPAC packets of schema 3.3 to 4.02. It refuses the 342 that Fink re-serialised with Spark.
+    /// IPAC packets whose writers carry every 4.02 field that has no default. It refuses the 342 that Fink
+    /// re-serialised with Spark.
     /// </summary>
     private const int ApacheResolvesThroughZtf402 = 44;
 
     /// <summary>
     /// How many Broker's codec resolves through the same reader schema: those 44 and the 342 Spark-rewritten ones.
-    /// The other 241 (schemas 2.0 to 3.2) lack 4.02 fields without defaults, so no conforming reader resolves them.
+    /// The other 241, with older writer schemas, lack 4.02 fields without defaults, so no conforming reader resolves them.
     /// </summary>
     private const int BrokerResolvesThroughZtf402 = 386;
 
@@ -166,7 +167,7 @@ public sealed class ApacheAvroInteropTests
             }
             catch (AvroResolutionException e)
             {
-                // Schemas 2.0 to 3.2 lack 4.02 fields that have no default, which the specification forbids
+                // Older writer schemas lack 4.02 fields that have no default, which the specification forbids
                 // resolving; Broker's refusal names the field, and that field really is absent from the writer.
                 var m = Regex.Match(e.Message, @"reader field '(\w+)' of ([\w.]+) is missing from writer");
                 Assert.True(m.Success, $"{raw.Source}: {e.Message}");
