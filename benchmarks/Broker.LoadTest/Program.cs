@@ -20,6 +20,8 @@ using Broker.StepHost;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 
+// librdkafka.redist's library, before any Kafka call and in every mode (KafkaNative says why).
+Console.Error.WriteLine($"librdkafka {KafkaNative.Load()} ({KafkaNative.Path ?? "runtime probing"})");
 if (args.Length > 0 && args[0] == "--mock-cluster")
 {
     // Child mode: a mock cluster with the topology, its bootstrap on stdout; then each line "replay DATA_DIR COPIES"

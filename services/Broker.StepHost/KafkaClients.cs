@@ -93,6 +93,8 @@ public static class KafkaClients
     /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>
     public static T Build<T>(Func<T> build, string what)
     {
+        // Outside the catch below: a missing or old librdkafka has its own message, not "invalid setting".
+        KafkaNative.Load();
         try
         {
             return build();

@@ -15,14 +15,18 @@ namespace Broker.StepHost;
 /// </summary>
 public sealed partial class MockCluster : IDisposable
 {
-    private const string Lib = "librdkafka.so.1";
+    // The same library as the clients' (KafkaNative's resolver maps this name): a mock cluster from a second
+    // librdkafka would put two copies of the library, with two sets of global state, into one process.
+    private const string Lib = KafkaNative.LibraryName;
     private IntPtr _rk;
     private IntPtr _cluster;
 
     /// <summary>Starts a cluster of <paramref name="brokers"/> brokers.</summary>
     /// <exception cref="InvalidOperationException">librdkafka could not create it.</exception>
+    /// <exception cref="StepHostConfigurationException">librdkafka.redist's library is missing or too old (<see cref="KafkaNative.Load"/>).</exception>
     public MockCluster(int brokers = 1)
     {
+        KafkaNative.Load();
         var errstr = new byte[512];
         IntPtr conf = rd_kafka_conf_new();
         // Quiet: the mock cluster's own handle has nothing to say to a user.

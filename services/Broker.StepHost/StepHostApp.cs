@@ -126,6 +126,7 @@ public static class StepHostApp
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         try
         {
+            KafkaNative.Load();
             await run(configuration, loggerFactory, cts.Token).ConfigureAwait(false);
             return ExitCodes.Ok;
         }

@@ -12,8 +12,6 @@ internal static partial class TestCommand
     /// <summary>Debian packages the test suite uses, and why.</summary>
     internal static readonly (string Package, string Why)[] DebianPackages =
     [
-        ("librdkafka1", "Kafka client library (Confluent.Kafka 1.9.3 runs on it) and its mock cluster for integration tests"),
-        ("librdkafka-dev", "the librdkafka.so symlink Confluent.Kafka loads"),
         ("python3-avro", "reference Avro implementation: the oracle for decoding every sample alert"),
         ("avro-bin", "avro-c's avrocat, a second reference decoder and the speed yardstick"),
         ("python3-astropy", "reference FITS reader: the oracle for every cutout"),
