@@ -16,7 +16,7 @@ namespace Broker.Ingest;
 /// Anything else (connection refused, timeout, 5xx, an authentication refusal) is the registry's:
 /// <see cref="SchemaRegistryUnavailableException"/>, which ingest reports as a transient failure, so the host retries
 /// the batch with backoff and exits non-zero when the retries are spent, and no alert is lost or dead-lettered.
-/// The client's own retries are off so that one policy (the host's, logged) governs.
+/// The client's own retries are kept to one quick retry so that one policy (the host's, logged) governs.
 /// </remarks>
 public sealed class ConfluentSchemaRegistry : ISchemaRegistry, IDisposable
 {
@@ -34,7 +34,11 @@ public sealed class ConfluentSchemaRegistry : ISchemaRegistry, IDisposable
         {
             Url = url,
             RequestTimeoutMs = (int)timeout.TotalMilliseconds,
-            MaxRetries = 0,
+            // MaxRetries = 0 makes Confluent.SchemaRegistry 2.16 throw NullReferenceException before any request
+            // (RestService.ExecuteOnOneInstanceAsync never runs its loop): one quick retry instead.
+            MaxRetries = 1,
+            RetriesWaitMs = 100,
+            RetriesMaxWaitMs = 100,
         });
     }
 
