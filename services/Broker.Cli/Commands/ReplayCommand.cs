@@ -40,7 +40,7 @@ internal static class ReplayCommand
                 var once = messages.ToList();
                 messages = Enumerable.Range(0, times).SelectMany(_ => once);
             }
-            var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct);
+            var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct, CliRun.KafkaLog);
             Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : ""));
             return Task.FromResult(0);
         }));

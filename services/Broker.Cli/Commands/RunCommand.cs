@@ -30,7 +30,7 @@ internal static class RunCommand
             var options = new BrokerRunOptions
             {
                 Registry = inputs.CreateRegistry(parse),
-                OutputDirectory = parse.GetValue(output),
+                OutputDirectory = CliRun.OutputFolder("--out", parse.GetValue(output)!),
                 Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
                 Resume = !parse.GetValue(restart),
