@@ -107,6 +107,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         long nextMetrics = Environment.TickCount64 + _options.MetricsIntervalSeconds * 1000L;
         try
         {
+            RefreshLag(consumer);
             health.Write(RunningStatus, force: true);
             while (!stop.IsCancellationRequested && _fatal is null)
             {
