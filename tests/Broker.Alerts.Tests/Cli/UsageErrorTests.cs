@@ -34,7 +34,8 @@ public sealed class UsageErrorTests : IDisposable
     {
         Assert.Contains("--batch-size must be between 1 and 100000",
             AssertOneLineUsageError(BrokerProcess.Run("run", OneAlert, "--out", Path.Combine(_dir, "out"), "--batch-size", "0")));
-        Assert.Contains("--no-such-option", AssertOneLineUsageError(BrokerProcess.Run("decode", OneAlert, "--no-such-option")));
+        Assert.Contains("--no-such-option", AssertOneLineUsageError(BrokerProcess.Run("dev-kafka", "--no-such-option")));
+        Assert.Contains("--out", AssertOneLineUsageError(BrokerProcess.Run("subscribe", "broker.ingested")));
         Assert.Contains("(see broker --help)", AssertOneLineUsageError(BrokerProcess.Run("no-such-verb")));
     }
 
