@@ -364,7 +364,7 @@ Dictionary<string, double> passthroughThreads = [];
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
-    using var reader = new ConsumerBuilder<byte[], byte[]>(config).Build();
+    using var reader = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler(KafkaClients.LogTo(NullLogger.Instance)).Build();
     reader.Subscribe(BrokerTopics.Ingested);
     // Join the group before the wave starts (the mock delays a first join by ~3 s).
     while (reader.Assignment.Count == 0) reader.Consume(100);
@@ -481,7 +481,7 @@ static List<SourceMessage> ReadAlerts(string data) =>
 
 static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int partitions)
 {
-    using var consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClients.ConsumerConfig(kafka, group)).Build();
+    using var consumer = new ConsumerBuilder<byte[], byte[]>(KafkaClients.ConsumerConfig(kafka, group)).SetLogHandler(KafkaClients.LogTo(NullLogger.Instance)).Build();
     var ends = Enumerable.Range(0, partitions)
         .Select(p => new TopicPartitionOffset(topic, p, consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High))
         .ToList();

@@ -14,4 +14,8 @@ catch (StepHostConfigurationException e)
 }
 var root = new RootCommand("Broker: a Kafka-based streaming alert broker for time-domain astronomy (ZTF, Rubin/LSST).");
 foreach (var command in BrokerCommands.All()) root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// Every usage error is one line and exit code 2, whether the parser finds it (an unparseable --batch-size) or a
+// verb does (a --batch-size out of range); System.CommandLine's own answer is the whole help and exit code 1.
+if (parse.Errors.Count > 0) return CliRun.UsageError(parse);
+return await parse.InvokeAsync();

@@ -46,8 +46,8 @@ public sealed class IngestOptions
     {
         if (DuplicateWindow is < 0 or > 10_000_000)
             throw new StepHostConfigurationException($"invalid configuration: Ingest:DuplicateWindow {DuplicateWindow} is not in 0..10000000");
-        if (!string.IsNullOrWhiteSpace(SchemaFolder) && !Directory.Exists(SchemaFolder))
-            throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaFolder '{SchemaFolder}' does not exist");
+        if (!string.IsNullOrWhiteSpace(SchemaFolder) && SchemaFolderProblem(SchemaFolder) is { } problem)
+            throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaFolder '{SchemaFolder}' {problem}");
         if (MaxMessageBytes < 1)
             throw new StepHostConfigurationException($"invalid configuration: Ingest:MaxMessageBytes {MaxMessageBytes} is not a positive number of bytes");
         if (MaxInflatedBytes < 1)
@@ -57,6 +57,25 @@ public sealed class IngestOptions
         if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl) && !Uri.TryCreate(SchemaRegistryUrl, UriKind.Absolute, out _))
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryUrl '{SchemaRegistryUrl}' is not an absolute URL");
     }
+
+    /// <summary>
+    /// Why the schema source these options name would dead-letter every Confluent-framed (Rubin) alert: none is
+    /// configured, or the folder holds no schema file; null when there is one. ZTF alerts carry their own schema.
+    /// </summary>
+    public string? SchemaSourceWarning()
+    {
+        if (!string.IsNullOrWhiteSpace(SchemaFolder))
+            return HasSchemaFiles(SchemaFolder) ? null : $"schema folder '{SchemaFolder}' holds no .avsc file: every Confluent-framed (Rubin) alert will be dead-lettered";
+        if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl)) return null;
+        return "no schema source for Confluent-framed (Rubin) alerts (set Ingest:SchemaFolder or Ingest:SchemaRegistryUrl): every Rubin alert will be dead-lettered; ZTF alerts carry their own schema";
+    }
+
+    /// <summary>What makes <paramref name="folder"/> unusable as a schema folder ("is a file, not a folder", "does not exist"), or null.</summary>
+    public static string? SchemaFolderProblem(string folder) =>
+        Directory.Exists(folder) ? null : File.Exists(folder) ? "is a file, not a folder" : "does not exist";
+
+    /// <summary>Whether an existing folder holds any <c>.avsc</c> file, at any depth (where <see cref="FolderSchemaRegistry"/> looks).</summary>
+    public static bool HasSchemaFiles(string folder) => Directory.EnumerateFiles(folder, "*.avsc", SearchOption.AllDirectories).Any();
 
     /// <summary>The schema registry these options name, or null for none.</summary>
     public ISchemaRegistry? CreateRegistry() =>

@@ -25,9 +25,12 @@ public static class IngestService
     /// <exception cref="StepHostConfigurationException">Bad configuration.</exception>
     public static KafkaStepHost<byte[], Alert> CreateHost(IConfiguration configuration, ILoggerFactory loggers)
     {
+        StepHostApp.CheckSections(configuration, IngestOptions.Section);
         var hostOptions = StepHostApp.Options<StepHostOptions>(configuration, StepHostOptions.Section);
         var ingestOptions = StepHostApp.Options<IngestOptions>(configuration, IngestOptions.Section);
         ingestOptions.Validate();
+        if (ingestOptions.SchemaSourceWarning() is { } warning)
+            loggers.CreateLogger("Broker.Ingest").LogWarning("Ingest starts with a schema problem: {Warning}", warning);
         var step = new IngestStep(ingestOptions, null, loggers.CreateLogger<IngestStep>());
         return new KafkaStepHost<byte[], Alert>(step, RawBytesCodec.Instance, AlertMessageCodec.Instance, hostOptions,
             StepHostApp.KafkaSettings(configuration), loggers.CreateLogger("Broker.StepHost." + IngestStep.StepName));

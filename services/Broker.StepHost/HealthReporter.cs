@@ -1,28 +1,67 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace Broker.StepHost;
 
 /// <summary>
-/// Writes the health file: a small JSON document (status, time, counters, lag, dead-letter reasons) rewritten atomically at most once a
-/// second while the host runs. A liveness probe checks that <c>updated</c> is recent and <c>status</c> is
-/// <c>running</c>.
+/// Writes the health file: a small JSON document (status, time, partitions held, counters, lag, dead-letter reasons)
+/// rewritten atomically at most once a second while the host runs. A liveness probe checks that <c>updated</c> is
+/// recent and <c>status</c> is <c>running</c> or <c>unassigned</c> (alive, holding no partitions).
 /// </summary>
-internal sealed class HealthReporter(string? path, StepCounters counters)
+internal sealed class HealthReporter
 {
+    private readonly string? _path;
+    private readonly StepCounters _counters;
+    private readonly Func<int> _partitions;
+    private readonly ILogger _log;
     private long _last;
+    private bool _failing;
 
+    private HealthReporter(string? path, StepCounters counters, Func<int> partitions, ILogger log)
+    {
+        _path = string.IsNullOrWhiteSpace(path) ? null : path;
+        _counters = counters;
+        _partitions = partitions;
+        _log = log;
+    }
+
+    /// <summary>
+    /// A reporter for <paramref name="path"/> (none when empty) that has written <c>starting</c> to it: a path that
+    /// cannot be written is bad configuration, found at start rather than by a probe that never sees a file.
+    /// </summary>
+    /// <exception cref="StepHostConfigurationException">The file cannot be written (missing folder, a folder, no permission).</exception>
+    public static HealthReporter Open(string? path, StepCounters counters, Func<int> partitions, ILogger log)
+    {
+        var reporter = new HealthReporter(path, counters, partitions, log);
+        if (reporter._path is { } p && reporter.TryWrite("starting") is { } reason)
+            throw new StepHostConfigurationException($"invalid configuration: StepHost:HealthFile '{p}' cannot be written: {reason}");
+        return reporter;
+    }
+
+    /// <summary>Rewrites the file with <paramref name="status"/>, at most once a second unless forced.</summary>
     public void Write(string status, bool force = false)
     {
-        if (string.IsNullOrWhiteSpace(path)) return;
+        if (_path is null) return;
         long now = Environment.TickCount64;
         if (!force && now - _last < 1000) return;
         _last = now;
-        var s = counters.Snapshot();
+        string? reason = TryWrite(status);
+        // The health file is advisory: a full disk must not stop the stream, but the operator is told once.
+        if (reason is not null && !_failing) _log.LogWarning("Health file {Path} cannot be written: {Reason}", _path, reason);
+        else if (reason is null && _failing) _log.LogInformation("Health file {Path} written again", _path);
+        _failing = reason is not null;
+    }
+
+    /// <summary>Writes the document; the reason it could not be written, or null.</summary>
+    private string? TryWrite(string status)
+    {
+        var s = _counters.Snapshot();
         var doc = new
         {
             status,
             updated = DateTimeOffset.UtcNow,
             step = s.Step,
+            partitions = _partitions(),
             @in = s.In,
             @out = s.Out,
             deadLettered = s.DeadLettered,
@@ -33,17 +72,18 @@ internal sealed class HealthReporter(string? path, StepCounters counters)
             batches = s.Batches,
             lastBatchMs = s.LastBatchMs,
             meanBatchMs = s.MeanBatchMs,
-            deadLetterReasons = counters.DeadLetterReasons,
+            deadLetterReasons = _counters.DeadLetterReasons,
         };
         try
         {
-            string tmp = path + ".tmp";
+            string tmp = _path + ".tmp";
             File.WriteAllText(tmp, JsonSerializer.Serialize(doc));
-            File.Move(tmp, path, overwrite: true);
+            File.Move(tmp, _path!, overwrite: true);
+            return null;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The health file is advisory; a full disk must not stop the stream.
+            return ex.Message;
         }
     }
 }

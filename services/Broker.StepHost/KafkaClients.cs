@@ -1,4 +1,6 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.StepHost;
 
@@ -80,11 +82,24 @@ public static class KafkaClients
         }
     }
 
-    /// <summary>A producer of raw keys and values.</summary>
-    /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>
-    public static IProducer<byte[], byte[]> Producer(KafkaSettings settings, Action<IProducer<byte[], byte[]>, Error>? onError = null)
+    /// <summary>
+    /// A log handler that routes librdkafka's own log lines through <paramref name="logger"/>; without one, librdkafka
+    /// prints them raw on standard error (<c>%3|...|FAIL|rdkafka#producer-1| ...</c>), for instance before the
+    /// start-up check has said in one line that the cluster is unreachable. librdkafka's warnings
+    /// (<c>CONFWARN</c>: a setting ignored) are Warnings; everything else is Debug, errors included, because they
+    /// also reach the client's error handler or surface as a failed call, which say them once and in context.
+    /// </summary>
+    public static Action<IClient, LogMessage> LogTo(ILogger logger) => (_, m) =>
     {
-        var builder = new ProducerBuilder<byte[], byte[]>(ProducerConfig(settings));
+        var level = m.Level == SyslogLevel.Warning ? LogLevel.Warning : LogLevel.Debug;
+        if (logger.IsEnabled(level)) logger.Log(level, "librdkafka {Facility} {Client}: {Message}", m.Facility, m.Name, m.Message);
+    };
+
+    /// <summary>A producer of raw keys and values; librdkafka's log lines go to <paramref name="logger"/> (<see cref="LogTo"/>), none when null.</summary>
+    /// <exception cref="StepHostConfigurationException">A setting has a bad name or value.</exception>
+    public static IProducer<byte[], byte[]> Producer(KafkaSettings settings, Action<IProducer<byte[], byte[]>, Error>? onError = null, ILogger? logger = null)
+    {
+        var builder = new ProducerBuilder<byte[], byte[]>(ProducerConfig(settings)).SetLogHandler(LogTo(logger ?? NullLogger.Instance));
         if (onError is not null) builder.SetErrorHandler(onError);
         return Build(() => builder.Build(), "producer");
     }
@@ -139,11 +154,11 @@ public static class KafkaClients
         return present;
     }
 
-    /// <summary>The topics present on a cluster with their partition counts.</summary>
-    public static IReadOnlyDictionary<string, int> ListTopics(KafkaSettings settings, TimeSpan timeout)
+    /// <summary>The topics present on a cluster with their partition counts; librdkafka's log lines go to <paramref name="logger"/>, none when null.</summary>
+    public static IReadOnlyDictionary<string, int> ListTopics(KafkaSettings settings, TimeSpan timeout, ILogger? logger = null)
     {
         var config = new AdminClientConfig(settings.For(settings.Consumer));
-        using var admin = Build(() => new AdminClientBuilder(config).Build(), "client");
+        using var admin = Build(() => new AdminClientBuilder(config).SetLogHandler(LogTo(logger ?? NullLogger.Instance)).Build(), "client");
         return PartitionCounts(admin.GetMetadata(timeout));
     }
 

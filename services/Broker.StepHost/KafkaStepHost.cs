@@ -74,11 +74,12 @@ public sealed class KafkaStepHost<TIn, TOut>
     public async Task RunAsync(CancellationToken stop)
     {
         _options.Validate();
+        var health = HealthReporter.Open(_options.HealthFile, Counters, () => AssignedPartitions, _log);
         string input = _options.InputTopic, output = _options.OutputTopic, dlq = _options.EffectiveDeadLetterTopic;
 
         if (_options.RetainNativeBuffers && NativeHeap.RetainLargeBuffers())
             _log.LogDebug("Native heap keeps freed blocks up to {Threshold} bytes for reuse", NativeHeap.MmapThreshold);
-        using var producer = KafkaClients.Producer(_kafka, (_, e) => OnError("producer", e));
+        using var producer = KafkaClients.Producer(_kafka, (_, e) => OnError("producer", e), _log);
         var consumerConfig = KafkaClients.ConsumerConfig(_kafka, _options.EffectiveGroupId(_step.Name), _options.AutoOffsetReset);
         // Confluent.Kafka copies every field of a consumed message into .NET objects unless told otherwise; the host
         // needs the topic (partitions, dead-letter headers) and the headers (copied downstream), not the time stamp.
@@ -86,7 +87,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         var consumerBuilder = new ConsumerBuilder<byte[], byte[]>(consumerConfig)
             .SetValueDeserializer(KafkaClients.ValueDeserializer)
             .SetErrorHandler((_, e) => OnError("consumer", e))
-            .SetLogHandler((_, m) => _log.LogDebug("librdkafka {Facility}: {Message}", m.Facility, m.Message))
+            .SetLogHandler(KafkaClients.LogTo(_log))
             .SetPartitionsAssignedHandler((_, parts) =>
             {
                 foreach (var p in parts) _assigned.Add(p);
@@ -106,11 +107,11 @@ public sealed class KafkaStepHost<TIn, TOut>
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
 
-        var health = new HealthReporter(_options.HealthFile, Counters);
         long nextMetrics = Environment.TickCount64 + _options.MetricsIntervalSeconds * 1000L;
         try
         {
-            health.Write("running", force: true);
+            RefreshLag(consumer);
+            health.Write(RunningStatus, force: true);
             while (!stop.IsCancellationRequested && _fatal is null)
             {
                 long started = Stopwatch.GetTimestamp();
@@ -118,7 +119,9 @@ public sealed class KafkaStepHost<TIn, TOut>
                 {
                     // Idle: finish the batch being delivered so its offsets do not wait for the next message.
                     CompleteInFlight();
-                    health.Write("running");
+                    // Idle: lag still moves (a producer writing to a partition held here but not yet fetched).
+                    RefreshLag(consumer);
+                    health.Write(RunningStatus);
                     continue;
                 }
                 var batch = _batch.ToArray();
@@ -140,7 +143,7 @@ public sealed class KafkaStepHost<TIn, TOut>
                     LogMetrics();
                     nextMetrics = Environment.TickCount64 + _options.MetricsIntervalSeconds * 1000L;
                 }
-                health.Write("running");
+                health.Write(RunningStatus);
             }
             CompleteInFlight();
             if (_fatal is not null) throw new StepException(FailureKind.Fatal, _fatal);
@@ -436,11 +439,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
         _inFlight = null;
         Counters.BatchDone((Stopwatch.GetTimestamp() - f.Started) * 1_000_000 / Stopwatch.Frequency);
-        if (Environment.TickCount64 >= _nextLag)
-        {
-            UpdateLag(consumer);
-            _nextLag = Environment.TickCount64 + 1000;
-        }
+        RefreshLag(consumer);
         BatchCompleted?.Invoke(Counters.Snapshot());
     }
 
@@ -549,17 +548,41 @@ public sealed class KafkaStepHost<TIn, TOut>
 
     private static bool IsDeadLetterHeader(IHeader h) => h.Key.StartsWith("dlq.", StringComparison.Ordinal);
 
+    /// <summary>The health status while the loop runs: <c>unassigned</c> while this instance holds no partition.</summary>
+    private string RunningStatus => AssignedPartitions == 0 ? "unassigned" : "running";
+
+    /// <summary>Recomputes the lag at most once a second (after a batch and while idle).</summary>
+    private void RefreshLag(IConsumer<byte[], byte[]> consumer)
+    {
+        if (Environment.TickCount64 < _nextLag) return;
+        UpdateLag(consumer);
+        _nextLag = Environment.TickCount64 + 1000;
+    }
+
     private void UpdateLag(IConsumer<byte[], byte[]> consumer)
     {
+        // Holding nothing, this instance is behind on nothing.
+        if (_assigned.Count == 0)
+        {
+            Counters.Lag = 0;
+            return;
+        }
         long lag = 0;
         bool known = false;
+        List<TopicPartition>? unconsumed = null;
         foreach (var tp in _assigned)
         {
             try
             {
-                var w = consumer.GetWatermarkOffsets(tp);
                 var pos = consumer.Position(tp);
-                if (w.High.Value < 0 || pos.Value < 0) continue;
+                if (pos.Value < 0)
+                {
+                    // Nothing consumed here yet by this instance: its start is the group's committed offset.
+                    (unconsumed ??= []).Add(tp);
+                    continue;
+                }
+                var w = consumer.GetWatermarkOffsets(tp);
+                if (w.High.Value < 0) continue;
                 lag += Math.Max(0, w.High.Value - pos.Value);
                 known = true;
             }
@@ -568,7 +591,37 @@ public sealed class KafkaStepHost<TIn, TOut>
                 // Partition moving in a rebalance; its lag is counted next time.
             }
         }
+        if (unconsumed is not null && UnconsumedLag(consumer, unconsumed) is { } more)
+        {
+            lag += more;
+            known = true;
+        }
         Counters.Lag = known ? lag : -1;
+    }
+
+    /// <summary>
+    /// The lag of partitions this instance has consumed nothing from (an idle or empty partition, or one just
+    /// assigned): from the committed offset, else from where <c>auto.offset.reset</c> starts, to the end. These ask
+    /// the cluster (the client caches no position for them), so only while they stay unconsumed; null when unknown.
+    /// </summary>
+    private long? UnconsumedLag(IConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions)
+    {
+        var timeout = TimeSpan.FromMilliseconds(500);
+        try
+        {
+            long lag = 0;
+            foreach (var c in consumer.Committed(partitions, timeout))
+            {
+                var w = consumer.QueryWatermarkOffsets(c.TopicPartition, timeout);
+                long from = c.Offset.Value >= 0 ? c.Offset.Value : _options.AutoOffsetReset == "latest" ? w.High.Value : w.Low.Value;
+                lag += Math.Max(0, w.High.Value - from);
+            }
+            return lag;
+        }
+        catch (KafkaException)
+        {
+            return null;
+        }
     }
 
     private void LogMetrics()

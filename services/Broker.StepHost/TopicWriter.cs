@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 
 namespace Broker.StepHost;
 
@@ -14,15 +15,16 @@ public static class TopicWriter
     /// <summary>
     /// Produces <paramref name="messages"/> into <paramref name="topic"/>, each keyed by its alert id (when known) and
     /// stamped with a <c>broker.time.replay</c> header, message <c>i</c> no earlier than <paramref name="dueSeconds"/>(i)
-    /// after the start (null: as fast as possible); then waits until every one is delivered.
+    /// after the start (null: as fast as possible); then waits until every one is delivered. librdkafka's log lines go to
+    /// <paramref name="logger"/> (none when null).
     /// </summary>
     /// <returns>How many were sent, and how many of them had no key.</returns>
     /// <exception cref="KafkaException">A message was not delivered.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="stop"/> was cancelled.</exception>
     public static (long Sent, long Keyless) WriteAll(KafkaSettings settings, string topic, IEnumerable<SourceMessage> messages,
-        Func<long, double>? dueSeconds, CancellationToken stop)
+        Func<long, double>? dueSeconds, CancellationToken stop, ILogger? logger = null)
     {
-        using var producer = KafkaClients.Producer(settings);
+        using var producer = KafkaClients.Producer(settings, logger: logger);
         var delivery = new DeliveryTracker();
         string replayHeader = BrokerHeaders.TimeHeader("replay");
         long sent = 0, keyless = 0;

@@ -1,3 +1,4 @@
+using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
 
@@ -12,12 +13,104 @@ public class BadConfigurationTests
         {
             ["Kafka:bootstrap.servers"] = "127.0.0.1:1",
             ["StepHost:StartupTimeoutSeconds"] = "2",
+            ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema"),
         });
         Assert.Equal(ExitCodes.Configuration, service.WaitForExit(TimeSpan.FromSeconds(60)));
         var lines = service.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var errors = lines.Where(l => l.Contains("[FTL]", StringComparison.Ordinal) || l.Contains("[ERR]", StringComparison.Ordinal) || l.Contains("[WRN]", StringComparison.Ordinal)).ToList();
         var error = Assert.Single(errors);
         Assert.Contains("cannot reach Kafka at 127.0.0.1:1", error);
+        // librdkafka's own lines (%3|1700000000.123|FAIL|rdkafka#producer-1| ...) go through the logger, at Debug.
+        Assert.DoesNotContain(lines, l => l.StartsWith('%'));
+    }
+
+    [Theory]
+    [InlineData("StepHots:BatchSize", "10", "unknown configuration section StepHots; known: Ingest, Kafka, KafkaConsumer, KafkaProducer, Logging, StepHost")]
+    [InlineData("Logging:Level", "Chatty", "Logging:Level 'Chatty' is not one of")]
+    [InlineData("StepHost:HealthFile", "/no/such/folder/health.json", "StepHost:HealthFile '/no/such/folder/health.json' cannot be written")]
+    public void A_setting_that_would_be_ignored_makes_the_service_exit_2_with_one_line_naming_it(string key, string value, string expected)
+    {
+        using var service = new ServiceProcess(new Dictionary<string, string?>
+        {
+            ["Kafka:bootstrap.servers"] = "127.0.0.1:1",
+            ["StepHost:StartupTimeoutSeconds"] = "2",
+            ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema"),
+            [key] = value,
+        });
+        Assert.Equal(ExitCodes.Configuration, service.WaitForExit(TimeSpan.FromSeconds(60)));
+        var lines = service.Log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var error = Assert.Single(lines, l => l.Contains("[FTL]", StringComparison.Ordinal));
+        Assert.Contains(expected, error);
+        // Refused before anything reaches for the cluster.
+        Assert.DoesNotContain(lines, l => l.Contains("cannot reach Kafka", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_schema_folder_that_is_a_file_is_refused_saying_so()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            var ex = Assert.Throws<StepHostConfigurationException>(new IngestOptions { SchemaFolder = file }.Validate);
+            Assert.Equal($"invalid configuration: Ingest:SchemaFolder '{file}' is a file, not a folder", ex.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Ingest_without_a_schema_source_or_with_an_empty_schema_folder_warns_at_start_that_Rubin_alerts_will_be_dead_lettered()
+    {
+        var empty = Directory.CreateTempSubdirectory("broker-empty-schemas");
+        try
+        {
+            foreach (var (folder, expected) in new[] { ("", "no schema source for Confluent-framed (Rubin) alerts"), (empty.FullName, $"schema folder '{empty.FullName}' holds no .avsc file") })
+            {
+                var loggers = new WarningCollector();
+                var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [],
+                    new Dictionary<string, string?> { ["Kafka:bootstrap.servers"] = "127.0.0.1:1", ["Ingest:SchemaFolder"] = folder });
+                IngestService.CreateHost(config, loggers);
+                var warning = Assert.Single(loggers.Warnings);
+                Assert.Contains(expected, warning);
+                Assert.Contains("dead-lettered", warning);
+            }
+            // A folder with the schemas: no warning.
+            var ok = new WarningCollector();
+            IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [],
+                new Dictionary<string, string?> { ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema") }), ok);
+            Assert.Empty(ok.Warnings);
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Collects the Warning lines every logger of a factory writes.</summary>
+    private sealed class WarningCollector : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Warnings { get; } = [];
+
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel == Microsoft.Extensions.Logging.LogLevel.Warning) Warnings.Add(formatter(state, exception));
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
+using Broker.Ingest;
 
 namespace Broker.Cli.Commands;
 
@@ -93,7 +94,9 @@ internal sealed class AlertInputOptions
         if (folder is not null && url is not null) throw new CliUsageException("give --schemas or --schema-registry, not both");
         if (folder is not null)
         {
-            if (!Directory.Exists(folder)) throw new CliUsageException($"--schemas: folder '{folder}' does not exist");
+            if (IngestOptions.SchemaFolderProblem(folder) is { } problem) throw new CliUsageException($"--schemas: '{folder}' {problem}");
+            if (!IngestOptions.HasSchemaFiles(folder))
+                Console.Error.WriteLine($"warning: --schemas: folder '{folder}' holds no .avsc file; Confluent-framed (Rubin) alerts cannot be decoded");
             return new FolderSchemaRegistry(folder);
         }
         if (url is not null)

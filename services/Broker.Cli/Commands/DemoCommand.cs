@@ -18,11 +18,13 @@ internal static class DemoCommand
     {
         var inputs = new AlertInputOptions();
         var samples = new Option<bool>("--samples") { Description = "Use the real ZTF and Rubin sample alerts in ../shared/data." };
-        var alerts = new Option<int>("--alerts") { Description = "Without paths: how many alerts to simulate per survey (one night each).", DefaultValueFactory = _ => 500 };
+        var alerts = new Option<int>("--alerts") { Description = "Without paths: about how many alerts to simulate per survey (one night each). A target, not a count: " +
+            "the simulated populations are sized from it and then observed, so the number made differs (often by a quarter or more); the demo reports what was made.",
+            DefaultValueFactory = _ => 500 };
         var seed = new Option<ulong>("--seed") { Description = "Without paths: the simulator's seed.", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Where to keep the run's output (alerts.avro, dead letters, summary). Default: a folder under the system's temp folder." };
         var command = new Command("demo", "Run Broker end to end and print a summary. Without paths it simulates a night of ZTF and Rubin alerts " +
-            "(as ./broker simulate does); --samples uses the real alerts in ../shared/data; otherwise the given files or folders.");
+            "(as ./broker simulate does; --alerts is a target per survey, the count made is printed); --samples uses the real alerts in ../shared/data; otherwise the given files or folders.");
         inputs.AddTo(command, pathsOptional: true, readerSchema: false);
         command.Options.Add(samples);
         command.Options.Add(alerts);
@@ -30,7 +32,7 @@ internal static class DemoCommand
         command.Options.Add(output);
         command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
-            string outDir = parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo");
+            string outDir = CliRun.OutputFolder("--out", parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo"));
             var paths = parse.GetValue(inputs.Paths) ?? [];
             ISchemaRegistry? registry;
             bool requireCutouts = true;
@@ -40,12 +42,17 @@ internal static class DemoCommand
                 if (perSurvey is < 1 or > 1_000_000) throw new CliUsageException("--alerts must be between 1 and 1000000");
                 string simulated = Path.Combine(outDir, "simulated");
                 if (Directory.Exists(simulated)) Directory.Delete(simulated, recursive: true);
-                AnsiConsole.MarkupLine($"[grey]No paths given: simulating {perSurvey} ZTF and {perSurvey} Rubin alerts (seed {parse.GetValue(seed)}) into {Markup.Escape(simulated)}[/]");
+                // --alerts sizes the simulated populations from one median visit; most asteroids are then too faint to
+                // detect, so the number made is not the number asked for: say "about", then count what was made.
+                AnsiConsole.MarkupLine($"[grey]No paths given: simulating about {perSurvey} ZTF and about {perSurvey} Rubin alerts (seed {parse.GetValue(seed)}) into {Markup.Escape(simulated)}[/]");
+                var made = new List<string>();
                 foreach (var survey in new[] { SurveyKind.Ztf, SurveyKind.Lsst })
                 {
                     var options = new SimulationOptions { Survey = survey, Nights = 1, AlertsPerNight = perSurvey, Seed = parse.GetValue(seed) };
-                    await AlertSimulator.WriteAsync(options, Path.Combine(simulated, survey.ToString().ToLowerInvariant()), cancellationToken: ct);
+                    var simulatedSurvey = await AlertSimulator.WriteAsync(options, Path.Combine(simulated, survey.ToString().ToLowerInvariant()), cancellationToken: ct);
+                    made.Add($"{simulatedSurvey.Alerts} {(survey == SurveyKind.Ztf ? "ZTF" : "Rubin")}");
                 }
+                AnsiConsole.MarkupLine($"[grey]Simulated {string.Join(" and ", made)} alerts (asked for about {perSurvey} each)[/]");
                 paths = [simulated];
                 registry = null;
             }

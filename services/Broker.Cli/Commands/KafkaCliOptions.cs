@@ -72,8 +72,7 @@ internal static class KafkaCliOptions
         }
         catch (StepHostConfigurationException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Configuration;
+            return CliRun.Usage(e.Message);
         }
     }
 }

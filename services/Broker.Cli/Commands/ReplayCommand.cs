@@ -50,7 +50,7 @@ internal static class ReplayCommand
                 var once = messages.ToList();
                 messages = Enumerable.Range(0, times).SelectMany(_ => once);
             }
-            var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct);
+            var (sent, keyless) = TopicWriter.WriteAll(settings, t, messages, new StreamPacing(r).DueSeconds, ct, CliRun.KafkaLog);
             Console.Error.WriteLine($"replayed {sent} alerts to {t}" + (keyless > 0 ? $" ({keyless} undecodable, sent without a key)" : "")
                 + (unsent > 0 ? $"; {unsent} inputs not sent" : ""));
             return Task.FromResult(keyless + unsent > 0 ? 1 : 0);

@@ -33,7 +33,7 @@ internal static class RunCommand
                 Limits = inputs.Limits(parse),
                 OnBadInput = bad.Report,
                 Registry = inputs.CreateRegistry(parse),
-                OutputDirectory = parse.GetValue(output),
+                OutputDirectory = CliRun.OutputFolder("--out", parse.GetValue(output)!),
                 Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
                 Resume = !parse.GetValue(restart),

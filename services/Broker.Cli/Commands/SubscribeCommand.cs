@@ -42,12 +42,12 @@ internal static class SubscribeCommand
             if (start is not ("beginning" or "end")) throw new CliUsageException("--from must be beginning or end");
             var settings = KafkaSettings.ForBootstrap(KafkaCliOptions.Resolve(parse.GetValue(bootstrap)));
             KafkaClients.CheckCluster(settings, [t], TimeSpan.FromSeconds(10));
-            Directory.CreateDirectory(dir);
+            CliRun.OutputFolder("--out", dir);
             string groupId = parse.GetValue(group) ?? "broker-subscribe-" + Guid.NewGuid().ToString("N")[..12];
             var config = KafkaClients.ConsumerConfig(settings, groupId, start == "beginning" ? "earliest" : "latest");
             config.EnableAutoOffsetStore = true;
             config.EnableAutoCommit = true;
-            using var consumer = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetValueDeserializer(KafkaClients.ValueDeserializer).SetLogHandler((_, _) => { }).Build(), "consumer");
+            using var consumer = KafkaClients.Build(() => new ConsumerBuilder<byte[], byte[]>(config).SetValueDeserializer(KafkaClients.ValueDeserializer).SetLogHandler(KafkaClients.LogTo(CliRun.KafkaLog)).Build(), "consumer");
             consumer.Subscribe(t);
             bool dlq = t.EndsWith(".dlq", StringComparison.Ordinal);
             long count = 0, limit = parse.GetValue(max), failed = 0;
