@@ -94,7 +94,7 @@ internal sealed class AlertInputOptions
         if (folder is not null && url is not null) throw new CliUsageException("give --schemas or --schema-registry, not both");
         if (folder is not null)
         {
-            if (IngestOptions.SchemaFolderProblem(folder) is { } problem) throw new CliUsageException($"--schemas: '{folder}' {problem}");
+            if (IngestOptions.SchemaFolderProblem(folder) is { } problem) throw new CliUsageException($"--schemas: folder '{folder}' {problem}");
             if (!IngestOptions.HasSchemaFiles(folder))
                 Console.Error.WriteLine($"warning: --schemas: folder '{folder}' holds no .avsc file; Confluent-framed (Rubin) alerts cannot be decoded");
             return new FolderSchemaRegistry(folder);

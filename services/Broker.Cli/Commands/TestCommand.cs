@@ -16,6 +16,7 @@ internal static partial class TestCommand
         ("avro-bin", "avro-c's avrocat, a second reference decoder and the speed yardstick"),
         ("python3-astropy", "reference FITS reader: the oracle for every cutout"),
         ("python3-numpy", "reads and writes .npy arrays for the cutout comparison"),
+        ("python3-pil", "Pillow: reads the PNG cutouts back for the PNG oracle test"),
         ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects"),
         ("liberfa1", "IAU SOFA routines (ERFA): the Earth's position for ephemerides"),
     ];

@@ -50,7 +50,7 @@ public sealed class UsageErrorTests : IDisposable
     [Fact]
     public void A_schema_folder_that_is_a_file_says_so()
     {
-        Assert.Equal($"error: --schemas: '{OneAlert}' is a file, not a folder", AssertOneLineUsageError(BrokerProcess.Run("decode", "--schemas", OneAlert, OneAlert)));
+        Assert.Equal($"error: --schemas: folder '{OneAlert}' is a file, not a folder", AssertOneLineUsageError(BrokerProcess.Run("decode", "--schemas", OneAlert, OneAlert)));
     }
 
     [Theory]
