@@ -53,12 +53,18 @@ internal static class AlertStreams
     }
 
     /// <summary>A ZTF alert re-encoded with a new candid and one change.</summary>
-    private static byte[] Modified(byte[] container, long candid, Action<AvroRecord> change)
+    private static byte[] Modified(byte[] container, long candid, Action<AvroRecord> change) => Reencoded(container, record =>
+    {
+        record["candid"] = candid;
+        ((AvroRecord)record["candidate"]!)["candid"] = candid;
+        change(record);
+    });
+
+    /// <summary>A one-alert ZTF container re-encoded with its writer schema after <paramref name="change"/>.</summary>
+    public static byte[] Reencoded(byte[] container, Action<AvroRecord> change)
     {
         var reader = AvroContainerReader.Open(container);
         var record = (AvroRecord)reader.Records().Single()!;
-        record["candid"] = candid;
-        ((AvroRecord)record["candidate"]!)["candid"] = candid;
         change(record);
         using var ms = new MemoryStream();
         using (var w = new AvroContainerWriter(ms, reader.WriterSchema, leaveOpen: true)) w.Append(record);

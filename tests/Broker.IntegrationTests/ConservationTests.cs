@@ -21,13 +21,7 @@ public sealed class KafkaIngestRun : IAsyncLifetime
         Cluster.CreateTopology(AlertStreams.Partitions);
         AlertStreams.Produce(Cluster.Bootstrap, BrokerTopics.SurveyAlerts, AlertStreams.Messages);
         var host = IngestServiceFixture.Host(Cluster.Bootstrap, "conservation");
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= AlertStreams.Messages.Count) stop.Cancel(); };
-        var run = host.RunAsync(stop.Token);
-        // A hang would be a failure of its own: the assertions below then report what is missing.
-        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
-        stop.Cancel();
-        await run;
+        await IngestServiceFixture.RunUntilAsync(host, AlertStreams.Messages.Count);
         Counters = host.Counters.Snapshot();
         Outputs = TestTopics.Read(Cluster.Bootstrap, BrokerTopics.Ingested, l => l.Count >= Counters.Out, TimeSpan.FromSeconds(60));
         DeadLetters = TestTopics.Read(Cluster.Bootstrap, BrokerTopics.DeadLetter(BrokerTopics.SurveyAlerts), l => l.Count >= Counters.DeadLettered, TimeSpan.FromSeconds(60));

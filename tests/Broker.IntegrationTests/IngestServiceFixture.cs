@@ -29,4 +29,18 @@ internal static class IngestServiceFixture
         var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], Settings(bootstrap, group));
         return IngestService.CreateHost(config, loggers ?? NullLoggerFactory.Instance);
     }
+
+    /// <summary>
+    /// Runs <paramref name="host"/> until it has read <paramref name="inputs"/> messages, or two minutes pass (a hang
+    /// is a failure of its own: the caller's assertions then report what is missing), and stops it cleanly.
+    /// </summary>
+    public static async Task RunUntilAsync(KafkaStepHost<byte[], Broker.Alerts.Model.Alert> host, long inputs)
+    {
+        using var stop = new CancellationTokenSource();
+        host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
+        var run = host.RunAsync(stop.Token);
+        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
+        stop.Cancel();
+        await run;
+    }
 }

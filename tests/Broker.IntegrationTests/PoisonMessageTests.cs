@@ -94,8 +94,6 @@ internal static class PoisonStream
     /// <summary>A real packet whose science cutout is gzip that inflates to 300 MB of zeros (about 300 kB on the wire).</summary>
     private static byte[] WithCutoutBomb(byte[] container)
     {
-        var reader = AvroContainerReader.Open(container);
-        var record = (AvroRecord)reader.Records().Single()!;
         using var bomb = new MemoryStream();
         using (var gz = new GZipStream(bomb, CompressionLevel.SmallestSize, leaveOpen: true))
         {
@@ -104,10 +102,7 @@ internal static class PoisonStream
         }
         Assert.True(bomb.Length < 1 << 20);
         Assert.True(300 << 20 > FitsFile.MaxDecompressedBytes);
-        ((AvroRecord)record["cutoutScience"]!)["stampData"] = bomb.ToArray();
-        using var ms = new MemoryStream();
-        using (var w = new AvroContainerWriter(ms, reader.WriterSchema, leaveOpen: true)) w.Append(record);
-        return ms.ToArray();
+        return AlertStreams.Reencoded(container, record => ((AvroRecord)record["cutoutScience"]!)["stampData"] = bomb.ToArray());
     }
 }
 
@@ -124,12 +119,7 @@ public class PoisonMessageTests
         var settings = IngestServiceFixture.Settings(cluster.Bootstrap, "poison");
         settings["StepHost:BatchSize"] = PoisonStream.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var host = IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], settings), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= PoisonStream.Messages.Count) stop.Cancel(); };
-        var run = host.RunAsync(stop.Token);
-        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
-        stop.Cancel();
-        await run;
+        await IngestServiceFixture.RunUntilAsync(host, PoisonStream.Messages.Count);
 
         var c = host.Counters.Snapshot();
         Assert.Equal(PoisonStream.Messages.Count, c.In);
