@@ -18,7 +18,7 @@ public static class IngestService
     public static Task<int> RunAsync(string[] args, IDictionary<string, string?>? overrides = null, CancellationToken stop = default)
     {
         var configuration = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, args, overrides);
-        return StepHostApp.RunAsync(IngestStep.StepName, configuration, (config, loggers, ct) => CreateHost(config, loggers).RunAsync(ct), stop);
+        return StepHostApp.RunAsync(IngestStep.StepName, configuration, CreateHost, stop);
     }
 
     /// <summary>Builds the Kafka host for ingest from configuration (validating it).</summary>

@@ -55,13 +55,33 @@ internal sealed class HealthReporter
     /// <summary>Writes the document; the reason it could not be written, or null.</summary>
     private string? TryWrite(string status)
     {
-        var s = _counters.Snapshot();
-        var doc = new
+        byte[] doc = Document(status, _counters, _partitions());
+        try
+        {
+            string tmp = _path + ".tmp";
+            File.WriteAllBytes(tmp, doc);
+            File.Move(tmp, _path!, overwrite: true);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>
+    /// The health document (UTF-8 JSON): status, time, partitions held, counters, lag and dead-letter reasons; the
+    /// health file and the bodies of <c>/health/live</c> and <c>/health/ready</c>.
+    /// </summary>
+    internal static byte[] Document(string status, StepCounters counters, int partitions)
+    {
+        var s = counters.Snapshot();
+        return JsonSerializer.SerializeToUtf8Bytes(new
         {
             status,
             updated = DateTimeOffset.UtcNow,
             step = s.Step,
-            partitions = _partitions(),
+            partitions,
             @in = s.In,
             @out = s.Out,
             deadLettered = s.DeadLettered,
@@ -72,18 +92,7 @@ internal sealed class HealthReporter
             batches = s.Batches,
             lastBatchMs = s.LastBatchMs,
             meanBatchMs = s.MeanBatchMs,
-            deadLetterReasons = _counters.DeadLetterReasons,
-        };
-        try
-        {
-            string tmp = _path + ".tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(doc));
-            File.Move(tmp, _path!, overwrite: true);
-            return null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return ex.Message;
-        }
+            deadLetterReasons = counters.DeadLetterReasons,
+        });
     }
 }

@@ -17,7 +17,7 @@ namespace Broker.StepHost;
 /// </summary>
 /// <typeparam name="TIn">The step's input type.</typeparam>
 /// <typeparam name="TOut">The step's output type.</typeparam>
-public sealed class KafkaStepHost<TIn, TOut>
+public sealed class KafkaStepHost<TIn, TOut> : IStepService
 {
     private readonly IStep<TIn, TOut> _step;
     private readonly IMessageCodec<TIn> _inputCodec;
@@ -39,6 +39,9 @@ public sealed class KafkaStepHost<TIn, TOut>
     private volatile bool _connected;
     private int _assignedCount;
     private long _nextLag;
+    private long _lastProgress = Environment.TickCount64;
+    private volatile bool _started;
+    private volatile bool _ended;
 
     /// <summary>Creates a host; nothing connects until <see cref="RunAsync"/>.</summary>
     public KafkaStepHost(IStep<TIn, TOut> step, IMessageCodec<TIn> inputCodec, IMessageCodec<TOut> outputCodec,
@@ -51,6 +54,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _kafka = kafka;
         _log = logger;
         Counters = new StepCounters(step.Name);
+        Metrics = new StepMetrics(Counters);
         _timeHeader = BrokerHeaders.TimeHeader(step.Name);
         _sourceHeader = BrokerHeaders.SourceHeader(step.Name);
         _stepNameBytes = BrokerHeaders.Text(step.Name);
@@ -61,6 +65,25 @@ public sealed class KafkaStepHost<TIn, TOut>
 
     /// <summary>This host's accounting.</summary>
     public StepCounters Counters { get; }
+
+    /// <inheritdoc />
+    public StepMetrics Metrics { get; }
+
+    /// <inheritdoc />
+    public string Step => _step.Name;
+
+    /// <inheritdoc />
+    public StepHostOptions Options => _options;
+
+    /// <inheritdoc />
+    public StepServiceState State =>
+        _ended ? (_fatal is null ? StepServiceState.Stopped : StepServiceState.Failed)
+        : _fatal is not null ? StepServiceState.Failed
+        : !_started ? StepServiceState.Starting
+        : AssignedPartitions == 0 ? StepServiceState.Unassigned : StepServiceState.Running;
+
+    /// <inheritdoc />
+    public long LastProgress => Interlocked.Read(ref _lastProgress);
 
     /// <summary>Raised after each batch is delivered and its offsets committed (tests and the load harness watch it).</summary>
     public event Action<StepCountersSnapshot>? BatchCompleted;
@@ -104,6 +127,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         _producer = producer;
         if (_options.DropReplayedOutputs) LoadReplayGuard(consumer, input, partitions[input], output, partitions[output]);
         consumer.Subscribe(input);
+        _started = true;
         _log.LogInformation("Step {Step} consuming {Input} -> {Output} (dead letters {Dlq}), group {Group}, batches of {BatchSize}",
             _step.Name, input, output, dlq, _options.EffectiveGroupId(_step.Name), _options.BatchSize);
 
@@ -114,6 +138,7 @@ public sealed class KafkaStepHost<TIn, TOut>
             health.Write(RunningStatus, force: true);
             while (!stop.IsCancellationRequested && _fatal is null)
             {
+                Interlocked.Exchange(ref _lastProgress, Environment.TickCount64);
                 long started = Stopwatch.GetTimestamp();
                 if (!Collect(consumer, stop))
                 {
@@ -154,6 +179,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
         catch (Exception ex)
         {
+            if (ex is not OperationCanceledException || !stop.IsCancellationRequested) _fatal ??= ex.Message;
             health.Write("failed: " + ex.Message, force: true);
             // No Close(): leaving without committing is what at-least-once needs after a failure. Dispose still
             // leaves the group.
@@ -161,8 +187,10 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
         finally
         {
+            _ended = true;
             _consumer = null;
             _producer = null;
+            Metrics.ForgetLag(_assigned.Select(p => (p.Topic, p.Partition.Value)));
         }
     }
 
@@ -223,6 +251,7 @@ public sealed class KafkaStepHost<TIn, TOut>
         }
         foreach (var p in set) _assigned.Remove(p);
         Volatile.Write(ref _assignedCount, _assigned.Count);
+        Metrics.ForgetLag(set.Select(p => (p.Topic, p.Partition.Value)));
         // Messages of a partition we no longer own must not be processed: their new owner starts from the last
         // committed offset and will process them.
         int dropped = _batch.RemoveAll(m => set.Contains(m.TopicPartition));
@@ -319,7 +348,8 @@ public sealed class KafkaStepHost<TIn, TOut>
         var flight = new InFlightBatch(batch, started);
         Counters.AddIn(batch.Length);
         // One time stamp (and one header value) per batch: every output of the batch is produced now.
-        byte[] now = BrokerHeaders.Number(BrokerHeaders.NowMicros());
+        long nowMicros = BrokerHeaders.NowMicros();
+        byte[] now = BrokerHeaders.Number(nowMicros);
         int replays = 0, copies = 0;
         for (int i = 0; i < batch.Length; i++)
         {
@@ -343,6 +373,7 @@ public sealed class KafkaStepHost<TIn, TOut>
                     Counters.Count(StepOutcome.Duplicate);
                     continue;
                 }
+                Metrics.RecordHop(m.Message.Headers, nowMicros);
                 var headers = ForwardedHeaders(m.Message.Headers);
                 headers.Add(_timeHeader, now);
                 headers.Add(_sourceHeader, BrokerHeaders.Position(m.Partition.Value, m.Offset.Value));
@@ -438,7 +469,9 @@ public sealed class KafkaStepHost<TIn, TOut>
             }
         }
         _inFlight = null;
-        Counters.BatchDone((Stopwatch.GetTimestamp() - f.Started) * 1_000_000 / Stopwatch.Frequency);
+        long batchTicks = Stopwatch.GetTimestamp() - f.Started;
+        Counters.BatchDone(batchTicks * 1_000_000 / Stopwatch.Frequency);
+        Metrics.BatchDone(batchTicks / (double)Stopwatch.Frequency);
         RefreshLag(consumer);
         BatchCompleted?.Invoke(Counters.Snapshot());
     }
@@ -583,7 +616,9 @@ public sealed class KafkaStepHost<TIn, TOut>
                 }
                 var w = consumer.GetWatermarkOffsets(tp);
                 if (w.High.Value < 0) continue;
-                lag += Math.Max(0, w.High.Value - pos.Value);
+                long behind = Math.Max(0, w.High.Value - pos.Value);
+                Metrics.SetLag(tp.Topic, tp.Partition.Value, behind);
+                lag += behind;
                 known = true;
             }
             catch (KafkaException)
@@ -614,7 +649,9 @@ public sealed class KafkaStepHost<TIn, TOut>
             {
                 var w = consumer.QueryWatermarkOffsets(c.TopicPartition, timeout);
                 long from = c.Offset.Value >= 0 ? c.Offset.Value : _options.AutoOffsetReset == "latest" ? w.High.Value : w.Low.Value;
-                lag += Math.Max(0, w.High.Value - from);
+                long behind = Math.Max(0, w.High.Value - from);
+                Metrics.SetLag(c.Topic, c.Partition.Value, behind);
+                lag += behind;
             }
             return lag;
         }

@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -23,7 +24,8 @@ public static class ExitCodes
 
 /// <summary>
 /// The plumbing of a step service's <c>Program.cs</c>: configuration (embedded defaults, <c>appsettings.json</c>
-/// in the working directory, environment, command line), Serilog, SIGTERM/SIGINT, and exit codes.
+/// in the working directory, environment, command line), the generic host with Serilog, the operators' endpoints,
+/// SIGTERM/SIGINT, and exit codes.
 /// </summary>
 public static class StepHostApp
 {
@@ -145,27 +147,35 @@ public static class StepHostApp
         return Enum.Parse<LogEventLevel>(text.Trim(), ignoreCase: true);
     }
 
+    /// <summary>Serilog to standard error, at a given minimum level; ASP.NET Core's and the generic host's own chatter from Warning.</summary>
+    public static Serilog.ILogger CreateSerilog(LogEventLevel level) => new LoggerConfiguration()
+        .MinimumLevel.Is(level)
+        .MinimumLevel.Override("Microsoft", (LogEventLevel)Math.Max((int)level, (int)LogEventLevel.Warning))
+        .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+            standardErrorFromLevel: LogEventLevel.Verbose)
+        .CreateLogger();
+
     /// <summary>Serilog to standard error behind <see cref="ILoggerFactory"/>, at a given minimum level.</summary>
-    public static ILoggerFactory CreateLoggerFactory(LogEventLevel level)
-    {
-        var serilog = new LoggerConfiguration()
-            .MinimumLevel.Is(level)
-            .WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Verbose)
-            .CreateLogger();
-        return LoggerFactory.Create(b => b.AddSerilog(serilog, dispose: true));
-    }
+    public static ILoggerFactory CreateLoggerFactory(LogEventLevel level) =>
+        LoggerFactory.Create(b => b.AddSerilog(CreateSerilog(level), dispose: true));
+
+    /// <summary>How long a stop may take to finish the batch in hand and commit before the process gives up on it.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
-    /// Runs a service until SIGTERM or SIGINT and maps the outcome to an exit code: 0 clean stop, 1 fatal,
-    /// 2 bad configuration (one clear message on standard error and in the log).
+    /// Runs a service on the .NET generic host until SIGTERM or SIGINT (the host's console lifetime) and maps the
+    /// outcome to an exit code: 0 clean stop, 1 fatal, 2 bad configuration (one clear message on standard error and
+    /// in the log). Logging is Serilog behind <see cref="ILogger{T}"/>; with <c>StepHost:HttpUrl</c> set, Kestrel
+    /// serves the operators' endpoints (<see cref="OperatorEndpoints"/>) in the same host.
     /// </summary>
     /// <param name="name">The service name (for the log).</param>
     /// <param name="configuration">Its configuration.</param>
-    /// <param name="run">Builds and runs the host; returns when stopped.</param>
+    /// <param name="create">Builds the service from configuration (validating it; nothing connects yet).</param>
     /// <param name="stop">An extra stop signal (tests, <c>broker serve</c>).</param>
+    /// <param name="listening">Told the endpoints' addresses once Kestrel listens (the real port where 0 was asked for).</param>
     public static async Task<int> RunAsync(string name, IConfiguration configuration,
-        Func<IConfiguration, ILoggerFactory, CancellationToken, Task> run, CancellationToken stop = default)
+        Func<IConfiguration, ILoggerFactory, IStepService> create, CancellationToken stop = default,
+        Action<IReadOnlyCollection<string>>? listening = null)
     {
         LogEventLevel level;
         try
@@ -179,36 +189,107 @@ public static class StepHostApp
             fallback.CreateLogger("Broker." + name).LogCritical("Service {Service} cannot start: {Reason}", name, ex.Message);
             return ExitCodes.Configuration;
         }
-        using var loggerFactory = CreateLoggerFactory(level);
+        var serilog = CreateSerilog(level);
+        using var loggerFactory = new Serilog.Extensions.Logging.SerilogLoggerFactory(serilog, dispose: true);
         var log = loggerFactory.CreateLogger("Broker." + name);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            log.LogInformation("Service {Service} received {Signal}: finishing the batch in hand", name, context.Signal);
-            cts.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        IStepService service;
         try
         {
             KafkaNative.Load();
-            await run(configuration, loggerFactory, cts.Token).ConfigureAwait(false);
-            return ExitCodes.Ok;
+            service = create(configuration, loggerFactory);
+            service.Options.Validate();
         }
         catch (StepHostConfigurationException ex)
         {
             log.LogCritical("Service {Service} cannot start: {Reason}", name, ex.Message);
             return ExitCodes.Configuration;
         }
-        catch (OperationCanceledException) when (cts.IsCancellationRequested)
-        {
-            return ExitCodes.Ok;
-        }
         catch (Exception ex)
         {
             log.LogCritical(ex, "Service {Service} failed: {Reason}", name, ex.Message);
             return ExitCodes.Fatal;
         }
+
+        using (service.Metrics)
+        {
+            var builder = new HostBuilder()
+                .UseSerilog(serilog)
+                .UseConsoleLifetime(o => o.SuppressStatusMessages = true)
+                .ConfigureServices(s => s.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout));
+            string? url = service.Options.HttpUrl;
+            // Kestrel first: hosted services start in order, so a port that cannot be bound stops the start before
+            // anything is consumed.
+            if (!string.IsNullOrWhiteSpace(url)) builder.ConfigureWebHost(web => OperatorEndpoints.Configure(web, service, service.Options, url));
+            builder.ConfigureServices(s => s.AddSingleton(service).AddHostedService<StepServiceWorker>());
+            using var host = builder.Build();
+            try
+            {
+                await host.StartAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return ExitCodes.Ok;
+            }
+            catch (IOException ex) when (url is not null)
+            {
+                log.LogCritical("Service {Service} cannot start: StepHost:HttpUrl '{Url}' cannot be listened on: {Reason}", name, url, ex.Message);
+                return ExitCodes.Configuration;
+            }
+            if (url is not null)
+            {
+                var addresses = OperatorEndpoints.Addresses(host.Services);
+                log.LogInformation("Service {Service} operators' endpoints: {Addresses} (/metrics, /health/live, /health/ready)", name, string.Join(", ", addresses));
+                listening?.Invoke(addresses);
+            }
+            await host.WaitForShutdownAsync(stop).ConfigureAwait(false);
+            var worker = host.Services.GetServices<IHostedService>().OfType<StepServiceWorker>().Single();
+            if (worker.ExecuteTask is { IsCompleted: false })
+            {
+                log.LogCritical("Service {Service} did not stop within {Timeout}: the batch in hand was not committed", name, ShutdownTimeout);
+                return ExitCodes.Fatal;
+            }
+            switch (worker.Failure)
+            {
+                case null:
+                    return ExitCodes.Ok;
+                case StepHostConfigurationException ex:
+                    log.LogCritical("Service {Service} cannot start: {Reason}", name, ex.Message);
+                    return ExitCodes.Configuration;
+                case var ex:
+                    log.LogCritical(ex, "Service {Service} failed: {Reason}", name, ex.Message);
+                    return ExitCodes.Fatal;
+            }
+        }
+    }
+
+    /// <summary>Runs the service inside the generic host; stops the host when the service ends, whatever the cause.</summary>
+    private sealed class StepServiceWorker(IStepService service, IHostApplicationLifetime lifetime, ILogger<StepServiceWorker> log) : BackgroundService
+    {
+        /// <summary>Why the service ended, when not by a stop request.</summary>
+        public Exception? Failure { get; private set; }
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+            // Its own thread-pool work: the host's loop runs synchronously until its first batch, and the generic host
+            // waits for ExecuteAsync's first await before starting the next service.
+            Task.Run(async () =>
+            {
+                using var said = stoppingToken.Register(() =>
+                    log.LogInformation("Service {Service} stopping (SIGTERM, SIGINT or a stop request): finishing the batch in hand", service.Step));
+                try
+                {
+                    await service.RunAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                }
+                catch (Exception ex)
+                {
+                    Failure = ex;
+                }
+                finally
+                {
+                    lifetime.StopApplication();
+                }
+            }, CancellationToken.None);
     }
 }

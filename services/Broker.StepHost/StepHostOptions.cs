@@ -43,6 +43,18 @@ public sealed class StepHostOptions
     /// <summary>Where to write the health file (JSON, rewritten at least every few seconds); none when empty.</summary>
     public string? HealthFile { get; set; }
 
+    /// <summary>
+    /// Where the operators' endpoints listen (<c>/metrics</c>, <c>/health/live</c>, <c>/health/ready</c>), as
+    /// <c>http://ADDRESS:PORT</c>; port 0 takes a free port (logged). None when empty.
+    /// </summary>
+    public string? HttpUrl { get; set; }
+
+    /// <summary>
+    /// <c>/health/live</c> fails when the loop has shown no progress for this long, seconds: a consumer stuck in a
+    /// call that never returns is restarted by its probe. Longer than a transient retry's longest wait (30 s).
+    /// </summary>
+    public int LivenessTimeoutSeconds { get; set; } = 120;
+
     /// <summary>How often counters and lag are logged at Information, seconds (0: never).</summary>
     public int MetricsIntervalSeconds { get; set; } = 30;
 
@@ -79,8 +91,20 @@ public sealed class StepHostOptions
         if (BatchWaitMs is < 0 or > 60_000) errors.Add($"StepHost:BatchWaitMs {BatchWaitMs} is not in 0..60000");
         if (StartupTimeoutSeconds is < 1 or > 600) errors.Add($"StepHost:StartupTimeoutSeconds {StartupTimeoutSeconds} is not in 1..600");
         if (TransientRetries is < 0 or > 100) errors.Add($"StepHost:TransientRetries {TransientRetries} is not in 0..100");
+        if (LivenessTimeoutSeconds is < 5 or > 3600) errors.Add($"StepHost:LivenessTimeoutSeconds {LivenessTimeoutSeconds} is not in 5..3600");
+        if (!string.IsNullOrWhiteSpace(HttpUrl) && HttpUrlProblem(HttpUrl) is { } problem) errors.Add($"StepHost:HttpUrl '{HttpUrl}' {problem}");
         if (AutoOffsetReset is not ("earliest" or "latest")) errors.Add($"StepHost:AutoOffsetReset '{AutoOffsetReset}' is neither earliest nor latest");
         if (errors.Count > 0) throw new StepHostConfigurationException("invalid configuration: " + string.Join("; ", errors));
+    }
+
+    /// <summary>Why a <see cref="HttpUrl"/> cannot be listened on, or null.</summary>
+    private static string? HttpUrlProblem(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
+            return "is not an http://ADDRESS:PORT address";
+        if (uri.AbsolutePath != "/" || uri.Query.Length > 0) return "has a path; the endpoints are /metrics, /health/live and /health/ready";
+        if (!url.TrimEnd('/').EndsWith(":" + uri.Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)) return "names no port";
+        return null;
     }
 
     /// <summary>Renders a number setting for librdkafka.</summary>

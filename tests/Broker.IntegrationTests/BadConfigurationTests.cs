@@ -118,7 +118,10 @@ public class BadConfigurationTests
     {
         using var cluster = new MockCluster();
         cluster.CreateTopic(BrokerTopics.SurveyAlerts, 1);
-        int code = await IngestService.RunAsync([], new Dictionary<string, string?> { ["Kafka:bootstrap.servers"] = cluster.Bootstrap, ["Logging:Level"] = "Fatal" });
+        int code = await IngestService.RunAsync([], new Dictionary<string, string?>
+        {
+            ["Kafka:bootstrap.servers"] = cluster.Bootstrap, ["Logging:Level"] = "Fatal", ["StepHost:HttpUrl"] = IngestServiceFixture.HttpUrl,
+        });
         Assert.Equal(ExitCodes.Configuration, code);
     }
 
@@ -134,6 +137,7 @@ public class BadConfigurationTests
         {
             ["Kafka:bootstrap.servers"] = "127.0.0.1:1",
             ["Logging:Level"] = "Fatal",
+            ["StepHost:HttpUrl"] = IngestServiceFixture.HttpUrl,
             [key] = value,
         });
         Assert.Equal(ExitCodes.Configuration, code);

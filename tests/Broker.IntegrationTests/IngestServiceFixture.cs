@@ -10,6 +10,9 @@ internal static class IngestServiceFixture
 {
     public const int BatchSize = 25;
 
+    /// <summary>The operators' endpoints on a free port of the loopback: test services run side by side.</summary>
+    public const string HttpUrl = "http://127.0.0.1:0";
+
     public static Dictionary<string, string?> Settings(string bootstrap, string group) => new()
     {
         ["Kafka:bootstrap.servers"] = bootstrap,
@@ -17,6 +20,7 @@ internal static class IngestServiceFixture
         ["StepHost:BatchSize"] = BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["StepHost:BatchWaitMs"] = "50",
         ["StepHost:MetricsIntervalSeconds"] = "0",
+        ["StepHost:HttpUrl"] = HttpUrl,
         ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema"),
         ["Logging:Level"] = "Warning",
         // A killed member holds its partitions until the session times out: keep that short for the crash test.

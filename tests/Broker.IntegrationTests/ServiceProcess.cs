@@ -22,6 +22,8 @@ internal sealed class ServiceProcess : IDisposable
         };
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
+        // The service's default port would collide with other services the tests run at the same time.
+        if (!settings.ContainsKey("StepHost:HttpUrl")) info.Environment["BROKER_StepHost__HttpUrl"] = IngestServiceFixture.HttpUrl;
         foreach (var (key, value) in settings) info.Environment["BROKER_" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
         _process = Process.Start(info)!;
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -65,64 +64,5 @@ public sealed partial class FolderSchemaRegistry : ISchemaRegistry
             }
         }
         return result;
-    }
-}
-
-/// <summary>
-/// A Confluent-compatible schema registry over HTTP (<c>GET /schemas/ids/{id}</c>, references resolved through
-/// <c>GET /subjects/{subject}/versions/{version}</c>), as Rubin runs for its alert stream. Schemas are cached.
-/// </summary>
-public sealed class HttpSchemaRegistry(Uri baseAddress, HttpClient? client = null) : ISchemaRegistry
-{
-    private readonly HttpClient _http = client ?? new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-    private readonly ConcurrentDictionary<int, AvroSchema> _cache = new();
-
-    /// <inheritdoc />
-    public AvroSchema GetSchema(int id) => _cache.GetOrAdd(id, static (key, self) => self.Fetch(key), this);
-
-    private AvroSchema Fetch(int id)
-    {
-        using var doc = Get($"schemas/ids/{id}", $"schema id {id}");
-        var names = new AvroSchemaNames();
-        LoadReferences(doc.RootElement, names, depth: 0);
-        return AvroSchema.Parse(doc.RootElement.GetProperty("schema").GetString()!, names);
-    }
-
-    private void LoadReferences(JsonElement node, AvroSchemaNames names, int depth)
-    {
-        if (depth > 32) throw new SchemaNotFoundException("schema references nest deeper than 32 levels");
-        if (!node.TryGetProperty("references", out var refs) || refs.ValueKind != JsonValueKind.Array) return;
-        foreach (var r in refs.EnumerateArray())
-        {
-            string subject = r.GetProperty("subject").GetString()!;
-            int version = r.GetProperty("version").GetInt32();
-            using var doc = Get($"subjects/{Uri.EscapeDataString(subject)}/versions/{version}", $"reference {subject} v{version}");
-            LoadReferences(doc.RootElement, names, depth + 1);
-            string text = doc.RootElement.GetProperty("schema").GetString()!;
-            try
-            {
-                AvroSchema.Parse(text, names);
-            }
-            catch (AvroSchemaException e) when (e.Message.Contains("defined twice", StringComparison.Ordinal))
-            {
-                // Shared by two references; already loaded.
-            }
-        }
-    }
-
-    private JsonDocument Get(string path, string what)
-    {
-        var uri = new Uri(baseAddress.ToString().TrimEnd('/') + "/" + path);
-        try
-        {
-            using var response = _http.GetAsync(uri).GetAwaiter().GetResult();
-            if (!response.IsSuccessStatusCode)
-                throw new SchemaNotFoundException($"{what}: schema registry {baseAddress} answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            return JsonDocument.Parse(response.Content.ReadAsStream());
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-        {
-            throw new SchemaNotFoundException($"{what}: schema registry {baseAddress} could not be read: {e.Message}", e);
-        }
     }
 }

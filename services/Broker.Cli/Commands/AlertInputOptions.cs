@@ -103,7 +103,8 @@ internal sealed class AlertInputOptions
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 throw new CliUsageException($"--schema-registry: '{url}' is not an http(s) URL");
-            return new HttpSchemaRegistry(uri);
+            // Confluent's client, as the ingest service uses it; an unreachable registry is an error, not a dead letter.
+            return new ConfluentSchemaRegistry(url, TimeSpan.FromSeconds(new IngestOptions().SchemaRegistryTimeoutSeconds));
         }
         return null;
     }
