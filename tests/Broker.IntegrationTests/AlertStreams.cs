@@ -105,6 +105,9 @@ internal static class AlertStreams
 
         public int OutputCount { get { lock (Outputs) return Outputs.Count; } }
 
+        /// <summary>Outputs and dead letters seen (with any replayed copies).</summary>
+        public int SeenCount { get { lock (Outputs) return Outputs.Count + DeadLetters.Count; } }
+
         public HashSet<string> SeenKeys()
         {
             lock (Outputs) return [.. Outputs.Select(Key), .. DeadLetters.Select(Key)];

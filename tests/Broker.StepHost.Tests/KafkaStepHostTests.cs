@@ -34,7 +34,7 @@ public class KafkaStepHostTests
         var values = Enumerable.Range(1, 300).Select(i => Encoding.UTF8.GetBytes(i % 50 == 0 ? "not a number" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
         Produce(cluster.Bootstrap, "in", values);
 
-        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(cluster.Bootstrap), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         host.BatchCompleted += s => { if (s.In >= 300) stop.Cancel(); };
         await host.RunAsync(stop.Token);
@@ -63,7 +63,7 @@ public class KafkaStepHostTests
         });
 
         // A second run of the same group finds nothing left: the offsets were committed.
-        var again = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        var again = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(cluster.Bootstrap), NullLogger.Instance);
         Produce(cluster.Bootstrap, "in", [Encoding.UTF8.GetBytes("2")]);
         using var stop2 = new CancellationTokenSource();
         again.BatchCompleted += _ => stop2.Cancel();
@@ -84,7 +84,7 @@ public class KafkaStepHostTests
     {
         using var cluster = new MockCluster();
         cluster.CreateTopic("in", 1);
-        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(cluster.Bootstrap), NullLogger.Instance);
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(cluster.Bootstrap), NullLogger.Instance);
         var ex = await Assert.ThrowsAsync<StepHostConfigurationException>(() => host.RunAsync(CancellationToken.None));
         Assert.Contains("topics out, in.dlq not found", ex.Message);
     }
@@ -103,7 +103,7 @@ public class KafkaStepHostTests
 
     private static async Task<StepCountersSnapshot> RunUntil(string bootstrap, long inputs)
     {
-        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), KafkaSettings.ForBootstrap(bootstrap), NullLogger.Instance);
+        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(bootstrap), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
         await host.RunAsync(stop.Token);
@@ -169,7 +169,7 @@ public class KafkaStepHostTests
     {
         using var cluster = new MockCluster();
         cluster.CreateTopology(5);
-        var topics = KafkaClients.ListTopics(KafkaSettings.ForBootstrap(cluster.Bootstrap), TimeSpan.FromSeconds(10));
+        var topics = KafkaClients.ListTopics(TestTopics.Kafka(cluster.Bootstrap), TimeSpan.FromSeconds(10));
         foreach (var t in BrokerTopics.All) Assert.Equal(5, topics[t]);
         Assert.StartsWith("127.0.0.1:", cluster.Bootstrap);
     }

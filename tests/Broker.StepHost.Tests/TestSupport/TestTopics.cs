@@ -17,15 +17,30 @@ internal static class TestTopics
     }
 
     /// <summary>
-    /// Reads <paramref name="topic"/> from the beginning in a group of its own until <paramref name="done"/> says so
-    /// or <paramref name="patience"/> runs out, whichever is first; the caller checks what arrived.
+    /// Client settings for hosts under test: a 6 s session (the mock cluster re-assigns a cleanly departed member's
+    /// partitions only after its session times out; librdkafka's default is 45 s).
+    /// </summary>
+    public static KafkaSettings Kafka(string bootstrap)
+    {
+        var settings = KafkaSettings.ForBootstrap(bootstrap);
+        settings.Consumer["session.timeout.ms"] = "6000";
+        settings.Consumer["heartbeat.interval.ms"] = "500";
+        return settings;
+    }
+
+    /// <summary>
+    /// Reads every partition of <paramref name="topic"/> from the beginning until <paramref name="done"/> says so or
+    /// <paramref name="patience"/> runs out, whichever is first; the caller checks what arrived. The partitions are
+    /// assigned, not subscribed to: joining a group costs about 3 s on the mock cluster.
     /// </summary>
     public static List<ConsumeResult<byte[], byte[]>> Read(
         string bootstrap, string topic, Func<List<ConsumeResult<byte[], byte[]>>, bool> done, TimeSpan patience)
     {
-        var config = KafkaClients.ConsumerConfig(KafkaSettings.ForBootstrap(bootstrap), "test-reader-" + Guid.NewGuid().ToString("N"));
+        var settings = KafkaSettings.ForBootstrap(bootstrap);
+        var config = KafkaClients.ConsumerConfig(settings, "test-reader-" + Guid.NewGuid().ToString("N"));
+        int partitions = KafkaClients.CheckCluster(settings, [topic], TimeSpan.FromSeconds(10))[topic];
         using var c = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler((_, _) => { }).Build();
-        c.Subscribe(topic);
+        c.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var all = new List<ConsumeResult<byte[], byte[]>>();
         var until = DateTime.UtcNow + patience;
         while (!done(all) && DateTime.UtcNow < until)
