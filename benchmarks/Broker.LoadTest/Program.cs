@@ -8,6 +8,8 @@
 // in ROUNDS rounds, each a pass of the step plus the output encoding the host does for it (the fair baseline) on a
 // thread of its own, then the Kafka host on the same messages; the median is reported, with a breakdown by thread.
 // Then a backlog of COPIES copies is drained by a fresh host, for its alerts/s with librdkafka on the second core.
+// Last, the host's own cost against the transport's floor: ROUNDS rounds alternating the host with a pass-through step
+// and a bare Confluent.Kafka consume-and-produce loop (BareLoop) with the host's settings, on the same messages.
 // Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [ROUNDS]
 //          [--in-process-cluster] [--batch N] [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
 //        ... -- --probe [size=N,count=N,SETTING=VALUE,...]...
@@ -29,7 +31,7 @@ if (args.Length > 0 && args[0] == "--mock-cluster")
     // is not charged to the host either) and answers "done"; until stdin closes.
     using var mock = new MockCluster();
     mock.CreateTopology(int.Parse(args[1], CultureInfo.InvariantCulture));
-    mock.CreateTopic(PassthroughStep.Topic, int.Parse(args[1], CultureInfo.InvariantCulture));
+    foreach (var topic in HarnessTopics(int.Parse(args[2], CultureInfo.InvariantCulture))) mock.CreateTopic(topic, int.Parse(args[1], CultureInfo.InvariantCulture));
     Console.Out.WriteLine(mock.Bootstrap);
     Console.Out.Flush();
     while (Console.In.ReadLine() is { } line)
@@ -223,15 +225,17 @@ var roundResults = new List<(double StepEncode, double Host)>();
 var stepEncodeSeconds = new List<double>();
 (int Alerts, double Seconds, double CpuPerAlert, double ClusterCpuPerAlert) backlog = default;
 var passthroughCpu = new List<double>();
-Dictionary<string, double> passthroughThreads = [];
+var bareCpu = new List<double>();
+var passRounds = new List<string>();
+Dictionary<string, double> passthroughThreads = [], bareThreads = [];
 {
     const int partitions = 64;
     using var cluster = sameProcessCluster ? new MockCluster() : null;
     cluster?.CreateTopology(partitions);
-    cluster?.CreateTopic(PassthroughStep.Topic, partitions);
+    foreach (var topic in sameProcessCluster ? HarnessTopics(rounds) : []) cluster!.CreateTopic(topic, partitions);
     using var child = sameProcessCluster ? null : Process.Start(new ProcessStartInfo("dotnet")
     {
-        ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture) },
+        ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture) },
         RedirectStandardInput = true,
         RedirectStandardOutput = true,
         UseShellExecute = false,
@@ -334,8 +338,10 @@ Dictionary<string, double> passthroughThreads = [];
     await run;
     stop = new CancellationTokenSource();
     // A fresh consumer group whose offsets are committed at the current end of the input topic: joining the old group
-    // again waited out the stopped member's 45 s session in the mock.
-    var backlogOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = options.OutputTopic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-backlog" };
+    // again waited out the stopped member's 45 s session in the mock. An output topic of its own: the host's replay
+    // guard reads the end of its output topic at start, and in one holding the rounds' outputs every alert replayed
+    // below is a duplicate (dropped, not produced: the backlog produced nothing and the paced wave read no output).
+    var backlogOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = BacklogTopic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-backlog" };
     CommitAtEnd(kafka, backlogOptions.GroupId, options.InputTopic, partitions);
     ReplayInto(copies);
     committed = 0;
@@ -364,8 +370,8 @@ Dictionary<string, double> passthroughThreads = [];
 
     // Paced wave: one alert at a time at a modest rate, read downstream as it arrives.
     var config = KafkaClients.ConsumerConfig(kafka, "loadtest-reader", "earliest");
-    using var reader = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler(KafkaClients.LogTo(NullLogger.Instance)).Build();
-    reader.Subscribe(BrokerTopics.Ingested);
+    var reader = new ConsumerBuilder<byte[], byte[]>(config).SetLogHandler(KafkaClients.LogTo(NullLogger.Instance)).Build();
+    reader.Subscribe(BacklogTopic);
     // Join the group before the wave starts (the mock delays a first join by ~3 s).
     while (reader.Assignment.Count == 0) reader.Consume(100);
     long waveStart = BrokerHeaders.NowMicros();
@@ -386,6 +392,9 @@ Dictionary<string, double> passthroughThreads = [];
             latencies.Add((now - sent) / 1000.0);
     }
     await produceTask;
+    // Gone before the pass-through rounds below, whose windows count every thread of this process.
+    reader.Close();
+    reader.Dispose();
     stop.Cancel();
     await run;
     stop.Dispose();
@@ -393,28 +402,95 @@ Dictionary<string, double> passthroughThreads = [];
     // The host's own cost, measured directly rather than as a difference of two noisy figures: the same host running a
     // step that passes each message through (its bytes and key as they came), on the same messages, in a group whose
     // offsets start at the end of the input topic. Its CPU per alert is everything the host does around a step.
-    stop = new CancellationTokenSource();
-    var passOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = PassthroughStep.Topic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-passthrough" };
-    CommitAtEnd(kafka, passOptions.GroupId, options.InputTopic, partitions);
-    Task passRun;
-    (_, passRun) = Run(new KafkaStepHost<byte[], byte[]>(new PassthroughStep(), RawBytesCodec.Instance, RawBytesCodec.Instance, passOptions, hostKafka, NullLogger.Instance));
-    run = passRun;
-    await DrainAsync(3);
-    for (int pass = 1; pass <= 3; pass++)
+    // Against it, the transport's floor (issue 9): a bare Confluent.Kafka consume-and-produce loop (BareLoop) with the
+    // host's settings and batches, on the same messages. Each pass starts fresh clients in a fresh group committed at the
+    // end of the input topic (only one of the two is running in a window: both would read the same replay), writing to
+    // an output topic of its own (the host's replay guard reads its output topic at start: a second host on a topic
+    // already holding these alerts' keys would drop them all as duplicates), waits until its partitions are assigned,
+    // drains one copy unmeasured, then in its window replays `copies` copies three times, each waited for until
+    // committed; its clients are closed after the window. Round 0 warms both up (10 copies each, as the host was warmed
+    // above); rounds 1.. alternate which goes first.
+    async Task<(double CpuPerAlert, Dictionary<string, double> Threads, double Rate)> PassAsync(bool viaHost, int round, int waves, int times)
     {
+        stop = new CancellationTokenSource();
+        string group = $"loadtest-{(viaHost ? "passthrough" : "bare")}-{round}";
+        CommitAtEnd(kafka, group, options.InputTopic, partitions);
+        Func<int> assigned;
+        Func<long>? produced = null;
+        if (viaHost)
+        {
+            var passOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = PassthroughTopic(round, bare: false), BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = group };
+            var (passHost, passRun) = Run(new KafkaStepHost<byte[], byte[]>(new PassthroughStep(), RawBytesCodec.Instance, RawBytesCodec.Instance, passOptions, hostKafka, NullLogger.Instance));
+            run = passRun;
+            assigned = () => passHost.AssignedPartitions;
+            produced = () => passHost.Counters.Out;
+        }
+        else
+        {
+            var bare = new BareLoop(hostKafka, group, options.InputTopic, PassthroughTopic(round, bare: true), batchSize, options.BatchWaitMs);
+            committed = 0;
+            bare.BatchCompleted += n =>
+            {
+                Interlocked.Exchange(ref committed, n);
+                if (n >= Interlocked.Read(ref target)) drained.TrySetResult();
+            };
+            var token = stop.Token;
+            run = Task.Run(() => bare.Run(token));
+            assigned = () => bare.AssignedPartitions;
+        }
+        while (assigned() < partitions)
+        {
+            if (run.IsCompleted) await run;
+            await Task.Delay(50);
+        }
+        // One copy drained outside the window: the fresh clients' first fetches and connections, and a position on
+        // every partition (the host asks the cluster for the lag of partitions it has consumed nothing from, 65
+        // requests a second, which a long-running service does only until its partitions have seen a message).
+        await DrainAsync(1);
+        await Task.Delay(200);
         double cpu0 = CpuSeconds();
         var threads0 = ThreadCpu.Snapshot();
         long committed0 = Interlocked.Read(ref committed);
-        Mark($"passthrough-{pass}-start");
-        await DrainAsync(copies);
-        Mark($"passthrough-{pass}-end");
+        long t0 = Stopwatch.GetTimestamp();
+        Mark($"{(viaHost ? "passthrough" : "bare")}-{round}-start");
+        for (int w = 0; w < waves; w++) await DrainAsync(times);
+        Mark($"{(viaHost ? "passthrough" : "bare")}-{round}-end");
         int alerts = (int)(Interlocked.Read(ref committed) - committed0);
-        passthroughCpu.Add((CpuSeconds() - cpu0) / alerts);
-        Accumulate(passthroughThreads, ThreadCpu.Delta(threads0, ThreadCpu.Snapshot()), 1.0 / 3 / alerts);
+        double rate = alerts / Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        double cpu = (CpuSeconds() - cpu0) / alerts;
+        var threads = ThreadCpu.Delta(threads0, ThreadCpu.Snapshot());
+        foreach (var name in threads.Keys.ToList()) threads[name] /= alerts;
+        stop.Cancel();
+        await run;
+        stop.Dispose();
+        // A host that dropped its outputs (as duplicates, say) would look cheap: the pass-through emits every input.
+        if (produced is not null && produced() != Interlocked.Read(ref committed))
+            throw new InvalidOperationException($"the pass-through host produced {produced()} outputs for {Interlocked.Read(ref committed)} inputs");
+        return (cpu, threads, rate);
     }
-    stop.Cancel();
-    await run;
-    stop.Dispose();
+    for (int round = 0; round <= rounds; round++)
+    {
+        (double Cpu, Dictionary<string, double> Threads, double Rate) viaHost, viaBare;
+        // Three drains of `copies` copies per window (3,906 alerts with 2 copies): one drain is ~0.15 s of CPU, ~15
+        // clock ticks of the per-thread figures.
+        int waves = 3, times = round == 0 ? 3 : copies;
+        if (round % 2 == 1)
+        {
+            viaHost = await PassAsync(viaHost: true, round, waves, times);
+            viaBare = await PassAsync(viaHost: false, round, waves, times);
+        }
+        else
+        {
+            viaBare = await PassAsync(viaHost: false, round, waves, times);
+            viaHost = await PassAsync(viaHost: true, round, waves, times);
+        }
+        if (round == 0) continue;
+        passRounds.Add($"round {round} ({(round % 2 == 1 ? "host first" : "bare first")}): host {viaHost.Cpu * 1000:F3} ms ({viaHost.Rate:F0} alerts/s; {ByThread(viaHost.Threads)}), bare {viaBare.Cpu * 1000:F3} ms ({viaBare.Rate:F0} alerts/s; {ByThread(viaBare.Threads)}), host/bare {viaHost.Cpu / viaBare.Cpu:F2}");
+        passthroughCpu.Add(viaHost.Cpu);
+        bareCpu.Add(viaBare.Cpu);
+        Accumulate(passthroughThreads, viaHost.Threads, 1.0 / rounds);
+        Accumulate(bareThreads, viaBare.Threads, 1.0 / rounds);
+    }
     child?.StandardInput.Close();
     child?.WaitForExit();
     rows.Add(("kafka mock, paced 1 alert/10 ms", latencies.Count, double.NaN, Pct(latencies, 0.5), Pct(latencies, 0.99)));
@@ -439,8 +515,14 @@ double stepEncodeRate = messages.Count / Median(stepEncodeSeconds), backlogRate 
 if (backlog.Alerts < 10 * batchSize)
     Console.WriteLine($"(the backlog below spans fewer than 10 batches of {batchSize}: its rate is biased upwards; use more copies or smaller batches)");
 Console.WriteLine($"Throughput: step + encode on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
-double passthrough = Median(passthroughCpu);
-Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of step + encode; by thread: {string.Join(", ", passthroughThreads.Where(t => t.Value >= 0.5e-6).OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value * 1000:F3}"))}");
+double passthrough = Median(passthroughCpu), bareLoop = Median(bareCpu);
+Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of step + encode; by thread: {ByThread(passthroughThreads)}");
+Console.WriteLine($"The bare Confluent.Kafka loop (same messages, settings and batches; median of {bareCpu.Count}: {string.Join(", ", bareCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {bareLoop * 1000:F3} ms per alert; by thread: {ByThread(bareThreads)}");
+Console.WriteLine("Pass-through rounds, CPU per alert of this process (by thread, ms):");
+foreach (var line in passRounds) Console.WriteLine("  " + line);
+var ratios = passthroughCpu.Zip(bareCpu, (h, b) => h / b).ToList();
+double ratio = Median(ratios);
+Console.WriteLine($"Host vs bare loop: host pass-through {passthrough * 1000:F3} ms, bare loop {bareLoop * 1000:F3} ms CPU per alert (medians); host/bare {ratio:F2} (median of rounds: {string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}); target <= 1.30 {(ratio <= 1.3 ? "met" : "NOT met")}{(sameProcessCluster ? " (mock cluster included)" : "")}");
 Console.WriteLine($"Message sizes: input {bytes / (double)messages.Count / 1000:F1} kB, ingest's output {(outputs > 0 ? outputBytes / (double)outputs / 1000 : 0):F1} kB (the pass-through's output is its input)");
 Console.WriteLine($"GC (round 1): step + encode {stepGc}; Kafka host {hostGc}");
 if (hostThreads.Count > 0)
@@ -469,6 +551,9 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
+static string ByThread(Dictionary<string, double> threads) =>
+    string.Join(", ", threads.Where(t => t.Value >= 0.5e-6).OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value * 1000:F3}"));
+
 static void Accumulate(Dictionary<string, double> sums, Dictionary<string, double> add, double weight)
 {
     foreach (var (k, v) in add) sums[k] = sums.GetValueOrDefault(k) + v * weight;
@@ -488,8 +573,22 @@ static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int par
     consumer.Commit(ends);
 }
 
+// The output topic of each round's pass-through host and bare loop (round 0: warm-up).
+static string PassthroughTopic(int round, bool bare) => $"{(bare ? "loadtest.bare" : PassthroughStep.Topic)}.{round}";
+
+// The harness's topics beside Broker's topology: the backlog host's output, and each round's pass-through outputs.
+static IEnumerable<string> HarnessTopics(int rounds) =>
+    Enumerable.Range(0, rounds + 1).SelectMany(r => new[] { PassthroughTopic(r, bare: false), PassthroughTopic(r, bare: true) }).Prepend(BacklogTopic);
+
 static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times) =>
     TopicWriter.WriteAll(kafka, BrokerTopics.SurveyAlerts, Enumerable.Range(0, times).SelectMany(_ => alerts), null, CancellationToken.None);
+
+/// <summary>The harness's own names.</summary>
+internal static partial class Program
+{
+    /// <summary>The output topic of the backlog host and the paced wave.</summary>
+    private const string BacklogTopic = "loadtest.backlog";
+}
 
 /// <summary>Emits each input as it is: running it on the Kafka host measures everything the host does around a step.</summary>
 internal sealed class PassthroughStep : IStep<byte[], byte[]>
