@@ -56,13 +56,11 @@ public class OperatorEndpointsTests
         }, service, "the scrape never counted every message in");
         // At least one scrape fell in the middle of the run.
         Assert.Contains(scrapes, s => s.GetValueOrDefault("broker_alerts_in_total") is > 0 and var n && n < messages.Count);
-        // The counters only grow, and every scrape balances: a batch is counted in and out at once.
-        for (int i = 1; i < scrapes.Count; i++)
-            Assert.True(scrapes[i].GetValueOrDefault("broker_alerts_in_total") >= scrapes[i - 1].GetValueOrDefault("broker_alerts_in_total"));
-        foreach (var s in scrapes)
+        // The counters only grow. (A scrape in the middle of a batch need not balance: the batch's inputs are
+        // counted before its outcomes, and each counter is read on its own; after every batch they balance.)
+        foreach (var name in new[] { "broker_alerts_in_total", "broker_alerts_out_total", "broker_batches_total" })
         {
-            Assert.Equal(s.GetValueOrDefault("broker_alerts_in_total"),
-                s.GetValueOrDefault("broker_alerts_out_total") + DeadLettered(s) + s.GetValueOrDefault("broker_alerts_duplicates_total") + s.GetValueOrDefault("broker_alerts_filtered_total"));
+            for (int i = 1; i < scrapes.Count; i++) Assert.True(scrapes[i].GetValueOrDefault(name) >= scrapes[i - 1].GetValueOrDefault(name), name);
         }
         // Lag is refreshed at most once a second: the last scrape is the one that has seen it reach zero.
         Dictionary<string, double> last = [];
