@@ -49,6 +49,9 @@ public interface IStageOptions
 /// <summary>What a stage's factory is given besides its options: loggers, and what the caller provides (a schema registry for an in-process run).</summary>
 public sealed class StageContext
 {
+    // Before Default, which needs it: static fields are initialised in the order they are written.
+    private static readonly IServiceProvider EmptyServices = new ServiceCollection().BuildServiceProvider();
+
     /// <summary>Creates a context.</summary>
     /// <param name="loggers">Where the step logs; none when null.</param>
     /// <param name="services">What the caller provides; nothing when null.</param>
@@ -67,7 +70,6 @@ public sealed class StageContext
     /// <summary>What the caller provides (resolve with <c>GetService&lt;T&gt;()</c>; null where not provided).</summary>
     public IServiceProvider Services { get; }
 
-    private static readonly IServiceProvider EmptyServices = new ServiceCollection().BuildServiceProvider();
 }
 
 /// <summary>
@@ -150,6 +152,19 @@ public abstract class StageDefinition
         settings.Add(new("Kafka:client.id", Defaults["Kafka:client.id"]!));
         settings.Add(new("Logging:Level", "Information"));
         return settings;
+    }
+
+    /// <summary>
+    /// What the service's embedded <c>appsettings.json</c> sets, as <c>Section:Key</c>: its deployment's choices over
+    /// <see cref="DefaultSettings"/> (ingest: the operators' endpoint's port). Empty when it embeds none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> ServiceSettings()
+    {
+        string? resource = StepHostApp.EmbeddedSettings(ServiceAssembly);
+        if (resource is null) return new Dictionary<string, string?>();
+        using var stream = ServiceAssembly.GetManifestResourceStream(resource)!;
+        var settings = new ConfigurationBuilder().AddJsonStream(stream).Build().AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null);
+        return new Dictionary<string, string?>(settings, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Its options sections with an options object of default values each.</summary>

@@ -79,7 +79,8 @@ public sealed class StageRegistry
             if (Stages[i].Input != Stages[i - 1].Outputs[0].Name)
                 throw new InvalidOperationException($"the in-process runner chains stages one after another: stage {Stages[i].Name} reads {Stages[i].Input}, not {Stages[i - 1].Name}'s {Stages[i - 1].Outputs[0].Name}");
         }
-        StepHostApp.CheckSections(settings, [.. Stages.SelectMany(s => s.Sections)]);
+        // Only the stages' own sections: in one process there is no StepHost or Kafka section to read.
+        StepHostApp.CheckKnownSections(settings, Stages.SelectMany(s => s.Sections));
         var chain = new List<PipelineStage>(Stages.Count);
         try
         {
@@ -115,11 +116,21 @@ public sealed class StageRegistry
         return text.ToString();
     }
 
-    /// <summary>A stage's settings and their defaults (<see cref="StageDefinition.DefaultSettings"/>) as a Markdown table.</summary>
+    /// <summary>
+    /// A stage's settings as a Markdown table: each with its default (<see cref="StageDefinition.DefaultSettings"/>)
+    /// and what its service's <c>appsettings.json</c> sets instead (<see cref="StageDefinition.ServiceSettings"/>).
+    /// </summary>
     public static string RenderDefaults(StageDefinition stage)
     {
-        var text = new StringBuilder("| setting | default |\n|---|---|\n");
-        foreach (var (key, value) in stage.DefaultSettings()) text.Append(Row($"`{key}`", value.Length == 0 ? "(empty)" : $"`{value}`"));
+        static string Value(string? v) => v is null ? "" : v.Length == 0 ? "(empty)" : $"`{v}`";
+        var service = stage.ServiceSettings();
+        var text = new StringBuilder($"| setting | default | `{stage.ServiceFolder}/appsettings.json` |\n|---|---|---|\n");
+        var defaults = stage.DefaultSettings();
+        foreach (var (key, value) in defaults) text.Append(Row($"`{key}`", Value(value), Value(service.GetValueOrDefault(key))));
+        foreach (var (key, value) in service)
+        {
+            if (!defaults.Any(d => d.Key.Equals(key, StringComparison.OrdinalIgnoreCase))) text.Append(Row($"`{key}`", "", Value(value)));
+        }
         return text.ToString();
     }
 

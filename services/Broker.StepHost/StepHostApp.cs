@@ -47,7 +47,7 @@ public static class StepHostApp
     {
         var builder = new ConfigurationBuilder();
         if (defaults is not null) builder.AddInMemoryCollection(defaults);
-        string? resource = serviceAssembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith("appsettings.json", StringComparison.Ordinal));
+        string? resource = EmbeddedSettings(serviceAssembly);
         if (resource is not null) builder.AddJsonStream(serviceAssembly.GetManifestResourceStream(resource)!);
         builder.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
         builder.AddEnvironmentVariables(EnvironmentPrefix);
@@ -56,6 +56,10 @@ public static class StepHostApp
         if (overrides is not null) builder.AddInMemoryCollection(overrides);
         return builder.Build();
     }
+
+    /// <summary>The name of a service assembly's embedded <c>appsettings.json</c>, or null.</summary>
+    public static string? EmbeddedSettings(Assembly serviceAssembly) =>
+        serviceAssembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith("appsettings.json", StringComparison.Ordinal));
 
     /// <summary>librdkafka settings from <c>BROKER_KAFKA_*</c> variables, as <c>Kafka:name.with.dots</c> keys.</summary>
     public static Dictionary<string, string?> KafkaFromEnvironment()
@@ -113,9 +117,14 @@ public static class StepHostApp
     /// <param name="configuration">The service's configuration.</param>
     /// <param name="serviceSections">The service's own options sections (<c>Ingest</c>, ...).</param>
     /// <exception cref="StepHostConfigurationException">A section is unknown; the message names it and the known ones.</exception>
-    public static void CheckSections(IConfiguration configuration, params string[] serviceSections)
+    public static void CheckSections(IConfiguration configuration, params string[] serviceSections) =>
+        CheckKnownSections(configuration, CommonSections.Concat(serviceSections));
+
+    /// <summary>Refuses a configuration with a top-level section other than <paramref name="sections"/> (see <see cref="CheckSections"/>).</summary>
+    /// <exception cref="StepHostConfigurationException">A section is unknown; the message names it and the known ones.</exception>
+    internal static void CheckKnownSections(IConfiguration configuration, IEnumerable<string> sections)
     {
-        var known = new HashSet<string>(CommonSections.Concat(serviceSections), StringComparer.OrdinalIgnoreCase);
+        var known = new HashSet<string>(sections, StringComparer.OrdinalIgnoreCase);
         var fromEnvironment = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {

@@ -151,6 +151,6 @@ public sealed class StageRegistryTests
         string stages = registry.RenderStages();
         Assert.Contains("| `parity` | `parsed` | `even`, `even.slim` | `Parity` | cutouts, models | `services/Broker.StepHost.Tests` | Keeps even numbers. |\n", stages);
         Assert.Contains("| `parse` | `raw` | `parsed` | `Parse` | nothing beyond its input |", stages);
-        Assert.Contains("| `Parse:Note` | (empty) |\n", StageRegistry.RenderDefaults(Parse()));
+        Assert.Contains("| `Parse:Note` | (empty) |  |\n", StageRegistry.RenderDefaults(Parse()));
     }
 }
