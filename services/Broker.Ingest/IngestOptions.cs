@@ -16,6 +16,9 @@ public sealed class IngestOptions : IStageOptions
     /// </summary>
     public bool RequireCutouts { get; set; } = true;
 
+    /// <summary>The configuration key of <see cref="RequireCutouts"/> (for <c>broker run</c>'s and <c>broker demo</c>'s in-process settings).</summary>
+    public const string RequireCutoutsKey = Section + ":" + nameof(RequireCutouts);
+
     /// <summary>How many recent alert ids are remembered to drop exact duplicates (0 disables).</summary>
     public int DuplicateWindow { get; set; } = 100_000;
 

@@ -92,8 +92,9 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService, IAsyncDisposable
     public ValueTask DisposeAsync() => StepLifetime.DisposeAsync(_step);
 
     /// <summary>
-    /// Checks the configuration, the step's start-up hook and the cluster, then runs until <paramref name="stop"/> is cancelled (clean close:
-    /// the batch in hand is finished, offsets committed, the group left) or a fatal error occurs.
+    /// Checks the configuration, runs the step's start-up hook (<see cref="IStepStartup"/>), checks the cluster, then
+    /// runs until <paramref name="stop"/> is cancelled (clean close: the batch in hand is finished, offsets committed,
+    /// the group left) or a fatal error occurs.
     /// </summary>
     /// <exception cref="StepHostConfigurationException">Bad configuration; nothing was consumed.</exception>
     /// <exception cref="StepException">A fatal error (<see cref="FailureKind.Fatal"/>); offsets of the batch in hand were not committed.</exception>

@@ -79,7 +79,7 @@ internal static class DemoCommand
                 OnBadInput = bad.Report,
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
-                Settings = new Dictionary<string, string?> { [$"{IngestOptions.Section}:{nameof(IngestOptions.RequireCutouts)}"] = requireCutouts ? "true" : "false" },
+                Settings = new Dictionary<string, string?> { [IngestOptions.RequireCutoutsKey] = requireCutouts ? "true" : "false" },
                 OnAlert = bySurvey.Add,
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);

@@ -30,7 +30,7 @@ internal static class RunCommand
             var paths = inputs.ExistingPaths(parse);
             var bad = new BadInputReport();
             var settings = SettingsOption.Parse(parse.GetValue(set));
-            if (parse.GetValue(allowMissingCutouts)) settings[$"{IngestOptions.Section}:{nameof(IngestOptions.RequireCutouts)}"] = "false";
+            if (parse.GetValue(allowMissingCutouts)) settings[IngestOptions.RequireCutoutsKey] = "false";
             var options = new BrokerRunOptions
             {
                 Limits = inputs.Limits(parse),
