@@ -18,6 +18,7 @@ using System.Globalization;
 using System.Text;
 using Broker.Alerts.Avro;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -210,7 +211,7 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
 
 // 2. In-process runner.
 {
-    var pipeline = new InProcessPipeline([IngestService.Stage(ingestOptions, registry)], new InProcessOptions { BatchSize = batchSize, ChannelCapacity = 64 });
+    var pipeline = new InProcessPipeline([IngestStep.Stage.Stage(new IngestStep(ingestOptions, registry))], new InProcessOptions { BatchSize = batchSize, ChannelCapacity = 64 });
     async IAsyncEnumerable<SourceMessage> Source()
     {
         foreach (var m in messages) yield return m;

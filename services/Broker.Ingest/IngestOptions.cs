@@ -5,7 +5,7 @@ using Broker.StepHost;
 namespace Broker.Ingest;
 
 /// <summary>Settings of the ingest step (configuration section <c>Ingest</c>).</summary>
-public sealed class IngestOptions
+public sealed class IngestOptions : IStageOptions
 {
     /// <summary>The configuration section bound to this class.</summary>
     public const string Section = "Ingest";
@@ -15,6 +15,9 @@ public sealed class IngestOptions
     /// need all three. Cutouts that are present must always decode as FITS images.
     /// </summary>
     public bool RequireCutouts { get; set; } = true;
+
+    /// <summary>The configuration key of <see cref="RequireCutouts"/> (for <c>broker run</c>'s and <c>broker demo</c>'s in-process settings).</summary>
+    public const string RequireCutoutsKey = Section + ":" + nameof(RequireCutouts);
 
     /// <summary>How many recent alert ids are remembered to drop exact duplicates (0 disables).</summary>
     public int DuplicateWindow { get; set; } = 100_000;
@@ -57,6 +60,10 @@ public sealed class IngestOptions
         if (!string.IsNullOrWhiteSpace(SchemaRegistryUrl) && !Uri.TryCreate(SchemaRegistryUrl, UriKind.Absolute, out _))
             throw new StepHostConfigurationException($"invalid configuration: Ingest:SchemaRegistryUrl '{SchemaRegistryUrl}' is not an absolute URL");
     }
+
+    /// <inheritdoc />
+    /// <remarks>The schema source's problem, if any (<see cref="SchemaSourceWarning"/>).</remarks>
+    public IEnumerable<string> Warnings() => SchemaSourceWarning() is { } warning ? [warning] : [];
 
     /// <summary>
     /// Why the schema source these options name would dead-letter every Confluent-framed (Rubin) alert: none is

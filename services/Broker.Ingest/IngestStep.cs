@@ -3,6 +3,7 @@ using Broker.Alerts.Fits;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.StepHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Broker.Ingest;
@@ -16,10 +17,11 @@ namespace Broker.Ingest;
 /// the batch's results, so a batch retried or re-run one alert at a time never counts an alert as a duplicate of
 /// itself.
 /// </summary>
-public sealed class IngestStep : IStep<byte[], Alert>, IStepState
+public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
 {
     private readonly IngestOptions _options;
     private readonly ISchemaRegistry? _registry;
+    private readonly bool _ownsRegistry;
     private readonly RecentIds _recent;
     private readonly AlertLimits _limits;
     private readonly ILogger? _log;
@@ -27,13 +29,33 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
     public const string StepName = "ingest";
 
+    /// <summary>What ingest reads: the surveys' alert stream.</summary>
+    public const string InputTopic = "survey.alerts";
+
+    /// <summary>What ingest writes: Broker alert records.</summary>
+    public const string OutputTopic = "broker.ingested";
+
+    /// <summary>Ingest's entry in the stage registry (docs/stages.md): its topics, its options section, how its step is made.</summary>
+    public static StageDefinition<byte[], Alert, IngestOptions> Stage { get; } = new()
+    {
+        Name = StepName,
+        Description = "Decodes survey alerts (ZTF containers, Confluent-framed Rubin alerts), checks coordinates, times and cutouts, drops exact duplicates and writes Broker alert records.",
+        Input = InputTopic,
+        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record, Avro binary, `schemas/broker/broker.alert.v1.avsc`")],
+        Section = IngestOptions.Section,
+        InputCodec = RawBytesCodec.Instance,
+        OutputCodec = AlertMessageCodec.Instance,
+        Factory = (options, context) => new IngestStep(options, context.Services.GetService<ISchemaRegistry>(), context.Loggers.CreateLogger<IngestStep>()),
+    };
+
     /// <summary>Creates the step.</summary>
     /// <param name="options">Its settings.</param>
-    /// <param name="registry">Schema registry for Confluent-framed alerts; default from <paramref name="options"/>.</param>
+    /// <param name="registry">Schema registry for Confluent-framed alerts (the caller's to dispose); default from <paramref name="options"/> (the step's).</param>
     /// <param name="logger">Where to log.</param>
     public IngestStep(IngestOptions options, ISchemaRegistry? registry = null, ILogger<IngestStep>? logger = null)
     {
         _options = options;
+        _ownsRegistry = registry is null;
         _registry = registry ?? options.CreateRegistry();
         _recent = new RecentIds(options.DuplicateWindow);
         _limits = options.Limits;
@@ -49,6 +71,12 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
         var results = new StepResult<Alert>[batch.Count];
         for (int i = 0; i < results.Length; i++) results[i] = One(batch[i]);
         return ValueTask.FromResult<IReadOnlyList<StepResult<Alert>>>(results);
+    }
+
+    /// <summary>Releases the schema registry client the step made from its options (an HTTP client for <c>Ingest:SchemaRegistryUrl</c>).</summary>
+    public void Dispose()
+    {
+        if (_ownsRegistry && _registry is IDisposable owned) owned.Dispose();
     }
 
     /// <inheritdoc />

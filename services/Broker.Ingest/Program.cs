@@ -1,2 +1,2 @@
-// The ingest service: see IngestStep for what it does and docs/kafka.md for how it is configured.
-return await Broker.Ingest.IngestService.RunAsync(args);
+// The ingest service: IngestStep says what it does, docs/stages.md how a service is made, docs/kafka.md how it is configured.
+return await Broker.StepHost.StepHostApp.RunAsync(Broker.Ingest.IngestStep.Stage, args);

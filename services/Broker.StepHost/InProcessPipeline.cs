@@ -26,11 +26,31 @@ public sealed record PipelineOutput(object Value, string? Key, SourceMessage Ori
 /// <param name="Reason">Why.</param>
 public sealed record DeadLetterRecord(string Stage, string Source, int Index, string? Key, string Reason);
 
-/// <summary>A step wrapped for the in-process runner, which chains stages of different types.</summary>
-public abstract class PipelineStage
+/// <summary>
+/// A step wrapped for the in-process runner, which chains stages of different types. It owns its step: disposing the
+/// stage disposes the step (<see cref="StepLifetime"/>).
+/// </summary>
+public abstract class PipelineStage : IAsyncDisposable
 {
+    private int _started;
+
     /// <summary>The step's name.</summary>
     public abstract string Name { get; }
+
+    /// <summary>The step.</summary>
+    private protected abstract object Step { get; }
+
+    /// <summary>Runs the step's start-up hook (<see cref="IStepStartup"/>), once however often it is called.</summary>
+    /// <exception cref="StepHostConfigurationException">Something the step needs is missing or does not match its manifest.</exception>
+    public ValueTask StartAsync(CancellationToken cancellationToken) =>
+        Interlocked.Exchange(ref _started, 1) == 0 ? StepLifetime.StartAsync(Step, cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>Disposes the step.</summary>
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return StepLifetime.DisposeAsync(Step);
+    }
 
     /// <summary>The step's codec for outputs, used for keys.</summary>
     internal abstract string? KeyOf(object output);
@@ -44,6 +64,8 @@ public abstract class PipelineStage
     private sealed class Typed<TIn, TOut>(IStep<TIn, TOut> step, IMessageCodec<TOut>? codec) : PipelineStage where TIn : notnull where TOut : notnull
     {
         public override string Name => step.Name;
+
+        private protected override object Step => step;
 
         internal override string? KeyOf(object output) => codec?.KeyOf((TOut)output);
 
@@ -80,9 +102,10 @@ public sealed class InProcessOptions
 /// Chains steps in one process, without Kafka, with bounded channels between them: the same step classes the Kafka
 /// host runs, for <c>broker run</c>, <c>broker demo</c> and tests (the idea of Kafka Streams' TopologyTestDriver).
 /// Every alert read ends up output, dead-lettered, dropped as a duplicate or filtered; on cancellation the source
-/// stops and what was read is drained, so the summary still reconciles.
+/// stops and what was read is drained, so the summary still reconciles. Each stage's start-up hook runs before the
+/// source is read; the pipeline owns its stages, and disposing it disposes them and their steps.
 /// </summary>
-public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InProcessOptions? options = null, ILogger? logger = null)
+public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InProcessOptions? options = null, ILogger? logger = null) : IAsyncDisposable
 {
     private readonly InProcessOptions _options = options ?? new InProcessOptions();
 
@@ -100,10 +123,12 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
     /// <param name="progress">Told the number of messages accounted for so far (not more than ~20 times a second).</param>
     /// <param name="stop">Stops reading the source; what was read is still finished.</param>
     /// <exception cref="StepException">A fatal step failure.</exception>
+    /// <exception cref="StepHostConfigurationException">A stage's start-up hook found something missing; nothing was read.</exception>
     public async Task<RunSummary> RunAsync(IAsyncEnumerable<SourceMessage> source, Action<PipelineOutput>? onOutput = null,
         IProgress<long>? progress = null, CancellationToken stop = default)
     {
         if (stages.Count == 0) throw new ArgumentException("no stages", nameof(stages));
+        foreach (var stage in stages) await stage.StartAsync(stop).ConfigureAwait(false);
         var counters = stages.Select(s => new StepCounters(s.Name)).ToArray();
         var deadLetters = new List<DeadLetterRecord>();
         var latencies = new List<double>();
@@ -257,5 +282,11 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
         progress?.Report(Interlocked.Read(ref accounted));
         var elapsed = Stopwatch.GetElapsedTime(t0);
         return new RunSummary(read, written, counters.Select(c => c.Snapshot()).ToList(), deadLetters, elapsed, latencies, stopped);
+    }
+
+    /// <summary>Disposes the stages and their steps.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stage in stages) await stage.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -7,7 +7,7 @@ namespace Broker.StepHost;
 /// <summary>
 /// The one place that chooses the native librdkafka for the process: the copy that ships with librdkafka.redist,
 /// matching Confluent.Kafka. Every entry point calls <see cref="Load"/> before its first Kafka call (the services
-/// through <see cref="StepHostApp.RunAsync"/>, the CLI, the load harness, the test assemblies), and the mock cluster
+/// through <see cref="StepHostApp"/>, the CLI, the load harness, the test assemblies), and the mock cluster
 /// and Kafka clients call it again on their way in, which costs nothing once loaded.
 /// </summary>
 /// <remarks>

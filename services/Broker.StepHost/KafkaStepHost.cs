@@ -17,7 +17,7 @@ namespace Broker.StepHost;
 /// </summary>
 /// <typeparam name="TIn">The step's input type.</typeparam>
 /// <typeparam name="TOut">The step's output type.</typeparam>
-public sealed class KafkaStepHost<TIn, TOut> : IStepService
+public sealed class KafkaStepHost<TIn, TOut> : IStepService, IAsyncDisposable
 {
     private readonly IStep<TIn, TOut> _step;
     private readonly IMessageCodec<TIn> _inputCodec;
@@ -88,9 +88,13 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService
     /// <summary>Raised after each batch is delivered and its offsets committed (tests and the load harness watch it).</summary>
     public event Action<StepCountersSnapshot>? BatchCompleted;
 
+    /// <summary>Disposes the step (the host owns it: <see cref="StepLifetime"/>).</summary>
+    public ValueTask DisposeAsync() => StepLifetime.DisposeAsync(_step);
+
     /// <summary>
-    /// Checks the configuration and the cluster, then runs until <paramref name="stop"/> is cancelled (clean close:
-    /// the batch in hand is finished, offsets committed, the group left) or a fatal error occurs.
+    /// Checks the configuration, runs the step's start-up hook (<see cref="IStepStartup"/>), checks the cluster, then
+    /// runs until <paramref name="stop"/> is cancelled (clean close: the batch in hand is finished, offsets committed,
+    /// the group left) or a fatal error occurs.
     /// </summary>
     /// <exception cref="StepHostConfigurationException">Bad configuration; nothing was consumed.</exception>
     /// <exception cref="StepException">A fatal error (<see cref="FailureKind.Fatal"/>); offsets of the batch in hand were not committed.</exception>
@@ -98,6 +102,8 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService
     {
         _options.Validate();
         var health = HealthReporter.Open(_options.HealthFile, Counters, () => AssignedPartitions, _log);
+        // The step loads and verifies its files (models, catalogues) before any client exists (IStepStartup).
+        await StepLifetime.StartAsync(_step, stop).ConfigureAwait(false);
         string input = _options.InputTopic, output = _options.OutputTopic, dlq = _options.EffectiveDeadLetterTopic;
 
         if (_options.RetainNativeBuffers && NativeHeap.RetainLargeBuffers())

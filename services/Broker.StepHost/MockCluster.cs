@@ -59,10 +59,13 @@ public sealed partial class MockCluster : IDisposable
         if (err != 0) throw new InvalidOperationException($"creating topic {topic} failed: {Marshal.PtrToStringUTF8(rd_kafka_err2str(err))}");
     }
 
-    /// <summary>Creates Broker's topology (<see cref="BrokerTopics.All"/>) with the given partition count.</summary>
-    public void CreateTopology(int partitions)
+    /// <summary>
+    /// Creates topics with the given partition count. Broker's own topology is the stage registry's
+    /// (<see cref="StageRegistry.Topics"/>; Broker.Stages's <c>CreateTopology</c> creates it).
+    /// </summary>
+    public void CreateTopics(IEnumerable<string> topics, int partitions)
     {
-        foreach (var t in BrokerTopics.All) CreateTopic(t, partitions);
+        foreach (var t in topics) CreateTopic(t, partitions);
     }
 
     /// <summary>Stops the cluster; clients connected to it see their connections closed.</summary>
@@ -112,20 +115,4 @@ public sealed partial class MockCluster : IDisposable
 
     [LibraryImport(Lib)]
     private static partial IntPtr rd_kafka_err2str(int err);
-}
-
-/// <summary>Broker's Kafka topology (docs/kafka.md): survey alerts in, the ingested broker alert stream out, and a dead-letter topic per input.</summary>
-public static class BrokerTopics
-{
-    /// <summary>Raw survey alerts (ZTF containers or Confluent-framed Rubin alerts): ingest's input, <c>broker replay</c>'s default target.</summary>
-    public const string SurveyAlerts = "survey.alerts";
-
-    /// <summary>Broker alert records (schemas/broker/broker.alert.v1.avsc) written by ingest.</summary>
-    public const string Ingested = "broker.ingested";
-
-    /// <summary>The dead-letter topic of an input topic.</summary>
-    public static string DeadLetter(string input) => input + ".dlq";
-
-    /// <summary>Every topic of the topology, dead-letter topics included.</summary>
-    public static IReadOnlyList<string> All { get; } = [SurveyAlerts, DeadLetter(SurveyAlerts), Ingested, DeadLetter(Ingested)];
 }

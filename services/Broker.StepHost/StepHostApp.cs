@@ -36,14 +36,18 @@ public static class StepHostApp
     public const string EnvironmentPrefix = "BROKER_";
 
     /// <summary>
-    /// Builds a service's configuration. Later sources win: the service's embedded <c>appsettings.json</c>, an
-    /// <c>appsettings.json</c> in the working directory, <c>BROKER_</c> environment variables (<c>BROKER_StepHost__BatchSize</c>),
-    /// <c>BROKER_KAFKA_*</c> librdkafka settings, then <c>--Section:Key=value</c> arguments.
+    /// Builds a service's configuration. Later sources win: <paramref name="defaults"/> (what the stage registry's
+    /// entry derives: topics, client id; <see cref="StageDefinition.Defaults"/>), the service's embedded
+    /// <c>appsettings.json</c>, an <c>appsettings.json</c> in the working directory, <c>BROKER_</c> environment
+    /// variables (<c>BROKER_StepHost__BatchSize</c>), <c>BROKER_KAFKA_*</c> librdkafka settings, then
+    /// <c>--Section:Key=value</c> arguments and <paramref name="overrides"/>. Every other default is the options classes'.
     /// </summary>
-    public static IConfiguration BuildConfiguration(Assembly serviceAssembly, string[] args, IDictionary<string, string?>? overrides = null)
+    public static IConfiguration BuildConfiguration(Assembly serviceAssembly, string[] args, IDictionary<string, string?>? overrides = null,
+        IEnumerable<KeyValuePair<string, string?>>? defaults = null)
     {
         var builder = new ConfigurationBuilder();
-        string? resource = serviceAssembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith("appsettings.json", StringComparison.Ordinal));
+        if (defaults is not null) builder.AddInMemoryCollection(defaults);
+        string? resource = EmbeddedSettings(serviceAssembly);
         if (resource is not null) builder.AddJsonStream(serviceAssembly.GetManifestResourceStream(resource)!);
         builder.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
         builder.AddEnvironmentVariables(EnvironmentPrefix);
@@ -52,6 +56,10 @@ public static class StepHostApp
         if (overrides is not null) builder.AddInMemoryCollection(overrides);
         return builder.Build();
     }
+
+    /// <summary>The name of a service assembly's embedded <c>appsettings.json</c>, or null.</summary>
+    public static string? EmbeddedSettings(Assembly serviceAssembly) =>
+        serviceAssembly.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith("appsettings.json", StringComparison.Ordinal));
 
     /// <summary>librdkafka settings from <c>BROKER_KAFKA_*</c> variables, as <c>Kafka:name.with.dots</c> keys.</summary>
     public static Dictionary<string, string?> KafkaFromEnvironment()
@@ -109,9 +117,14 @@ public static class StepHostApp
     /// <param name="configuration">The service's configuration.</param>
     /// <param name="serviceSections">The service's own options sections (<c>Ingest</c>, ...).</param>
     /// <exception cref="StepHostConfigurationException">A section is unknown; the message names it and the known ones.</exception>
-    public static void CheckSections(IConfiguration configuration, params string[] serviceSections)
+    public static void CheckSections(IConfiguration configuration, params string[] serviceSections) =>
+        CheckKnownSections(configuration, CommonSections.Concat(serviceSections));
+
+    /// <summary>Refuses a configuration with a top-level section other than <paramref name="sections"/> (see <see cref="CheckSections"/>).</summary>
+    /// <exception cref="StepHostConfigurationException">A section is unknown; the message names it and the known ones.</exception>
+    internal static void CheckKnownSections(IConfiguration configuration, IEnumerable<string> sections)
     {
-        var known = new HashSet<string>(CommonSections.Concat(serviceSections), StringComparer.OrdinalIgnoreCase);
+        var known = new HashSet<string>(sections, StringComparer.OrdinalIgnoreCase);
         var fromEnvironment = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -163,6 +176,19 @@ public static class StepHostApp
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(120);
 
     /// <summary>
+    /// The one entry point of a stage's service (its <c>Program.cs</c> is <c>return await StepHostApp.RunAsync(MyStep.Stage, args);</c>,
+    /// <c>broker serve</c> calls the same): configuration from the stage's registry entry and its sources
+    /// (<see cref="StageDefinition.BuildConfiguration"/>), then <see cref="RunAsync(string, IConfiguration, Func{IConfiguration, ILoggerFactory, IStepService}, CancellationToken, Action{IReadOnlyCollection{string}})"/>.
+    /// </summary>
+    /// <param name="stage">The stage's registry entry.</param>
+    /// <param name="args">Command-line arguments (<c>--Section:Key=value</c>).</param>
+    /// <param name="overrides">Settings that win over every source (<c>broker serve --set</c>, tests).</param>
+    /// <param name="stop">An extra stop signal.</param>
+    /// <returns>The exit code (<see cref="ExitCodes"/>).</returns>
+    public static Task<int> RunAsync(StageDefinition stage, string[] args, IDictionary<string, string?>? overrides = null, CancellationToken stop = default) =>
+        RunAsync(stage.Name, stage.BuildConfiguration(args, overrides), stage.CreateService, stop);
+
+    /// <summary>
     /// Runs a service on the .NET generic host until SIGTERM or SIGINT (the host's console lifetime) and maps the
     /// outcome to an exit code: 0 clean stop, 1 fatal, 2 bad configuration (one clear message on standard error and
     /// in the log). Logging is Serilog behind <see cref="ILogger{T}"/>; with <c>StepHost:HttpUrl</c> set, Kestrel
@@ -170,7 +196,7 @@ public static class StepHostApp
     /// </summary>
     /// <param name="name">The service name (for the log).</param>
     /// <param name="configuration">Its configuration.</param>
-    /// <param name="create">Builds the service from configuration (validating it; nothing connects yet).</param>
+    /// <param name="create">Builds the service from configuration (validating it; nothing connects yet). The service is disposed at the end when it is disposable (<see cref="StepLifetime"/>).</param>
     /// <param name="stop">An extra stop signal (tests, <c>broker serve</c>).</param>
     /// <param name="listening">Told the endpoints' addresses once Kestrel listens (the real port where 0 was asked for).</param>
     public static async Task<int> RunAsync(string name, IConfiguration configuration,
@@ -192,12 +218,16 @@ public static class StepHostApp
         var serilog = CreateSerilog(level);
         using var loggerFactory = new Serilog.Extensions.Logging.SerilogLoggerFactory(serilog, dispose: true);
         var log = loggerFactory.CreateLogger("Broker." + name);
-        IStepService service;
+        IStepService? service = null;
         try
         {
             KafkaNative.Load();
             service = create(configuration, loggerFactory);
             service.Options.Validate();
+            var (code, running) = await RunHostAsync(name, service, log, serilog, stop, listening).ConfigureAwait(false);
+            // A service still busy with its last batch is not disposed under it: the process is about to exit.
+            if (running) service = null;
+            return code;
         }
         catch (StepHostConfigurationException ex)
         {
@@ -209,7 +239,17 @@ public static class StepHostApp
             log.LogCritical(ex, "Service {Service} failed: {Reason}", name, ex.Message);
             return ExitCodes.Fatal;
         }
+        finally
+        {
+            // The service and its step (model sessions, a registry client) are released on every way out.
+            await StepLifetime.DisposeAsync(service).ConfigureAwait(false);
+        }
+    }
 
+    /// <summary>Runs a built service in the generic host and maps how it ended to an exit code; says whether it is still running.</summary>
+    private static async Task<(int Code, bool Running)> RunHostAsync(string name, IStepService service, Microsoft.Extensions.Logging.ILogger log,
+        Serilog.ILogger serilog, CancellationToken stop, Action<IReadOnlyCollection<string>>? listening)
+    {
         using (service.Metrics)
         {
             var builder = new HostBuilder()
@@ -228,12 +268,12 @@ public static class StepHostApp
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return ExitCodes.Ok;
+                return (ExitCodes.Ok, false);
             }
             catch (IOException ex) when (url is not null)
             {
                 log.LogCritical("Service {Service} cannot start: StepHost:HttpUrl '{Url}' cannot be listened on: {Reason}", name, url, ex.Message);
-                return ExitCodes.Configuration;
+                return (ExitCodes.Configuration, false);
             }
             if (url is not null)
             {
@@ -246,18 +286,18 @@ public static class StepHostApp
             if (worker.ExecuteTask is { IsCompleted: false })
             {
                 log.LogCritical("Service {Service} did not stop within {Timeout}: the batch in hand was not committed", name, ShutdownTimeout);
-                return ExitCodes.Fatal;
+                return (ExitCodes.Fatal, true);
             }
             switch (worker.Failure)
             {
                 case null:
-                    return ExitCodes.Ok;
+                    return (ExitCodes.Ok, false);
                 case StepHostConfigurationException ex:
                     log.LogCritical("Service {Service} cannot start: {Reason}", name, ex.Message);
-                    return ExitCodes.Configuration;
+                    return (ExitCodes.Configuration, false);
                 case var ex:
                     log.LogCritical(ex, "Service {Service} failed: {Reason}", name, ex.Message);
-                    return ExitCodes.Fatal;
+                    return (ExitCodes.Fatal, false);
             }
         }
     }

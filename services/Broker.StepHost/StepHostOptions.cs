@@ -75,7 +75,10 @@ public sealed class StepHostOptions
     public string AutoOffsetReset { get; set; } = "earliest";
 
     /// <summary>The dead-letter topic in effect.</summary>
-    public string EffectiveDeadLetterTopic => string.IsNullOrWhiteSpace(DeadLetterTopic) ? InputTopic + ".dlq" : DeadLetterTopic;
+    public string EffectiveDeadLetterTopic => string.IsNullOrWhiteSpace(DeadLetterTopic) ? DeadLetterOf(InputTopic) : DeadLetterTopic;
+
+    /// <summary>The default dead-letter topic of an input topic, <c>&lt;input&gt;.dlq</c>.</summary>
+    public static string DeadLetterOf(string input) => input + ".dlq";
 
     /// <summary>The consumer group in effect for a step.</summary>
     public string EffectiveGroupId(string step) => string.IsNullOrWhiteSpace(GroupId) ? "broker-" + step : GroupId;

@@ -1,5 +1,6 @@
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
 
 namespace Broker.IntegrationTests;
@@ -69,16 +70,16 @@ public class BadConfigurationTests
             foreach (var (folder, expected) in new[] { ("", "no schema source for Confluent-framed (Rubin) alerts"), (empty.FullName, $"schema folder '{empty.FullName}' holds no .avsc file") })
             {
                 var loggers = new WarningCollector();
-                var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [],
+                var config = IngestStep.Stage.BuildConfiguration([],
                     new Dictionary<string, string?> { ["Kafka:bootstrap.servers"] = "127.0.0.1:1", ["Ingest:SchemaFolder"] = folder });
-                IngestService.CreateHost(config, loggers);
+                IngestStep.Stage.CreateHost(config, loggers);
                 var warning = Assert.Single(loggers.Warnings);
                 Assert.Contains(expected, warning);
                 Assert.Contains("dead-lettered", warning);
             }
             // A folder with the schemas: no warning.
             var ok = new WarningCollector();
-            IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [],
+            IngestStep.Stage.CreateHost(IngestStep.Stage.BuildConfiguration([],
                 new Dictionary<string, string?> { ["Ingest:SchemaFolder"] = SharedData.Path("lsst/schema") }), ok);
             Assert.Empty(ok.Warnings);
         }
@@ -118,7 +119,7 @@ public class BadConfigurationTests
     {
         using var cluster = new MockCluster();
         cluster.CreateTopic(BrokerTopics.SurveyAlerts, 1);
-        int code = await IngestService.RunAsync([], new Dictionary<string, string?>
+        int code = await StepHostApp.RunAsync(IngestStep.Stage, [], new Dictionary<string, string?>
         {
             ["Kafka:bootstrap.servers"] = cluster.Bootstrap, ["Logging:Level"] = "Fatal", ["StepHost:HttpUrl"] = IngestServiceFixture.HttpUrl,
         });
@@ -133,7 +134,7 @@ public class BadConfigurationTests
     [InlineData("KafkaConsumer:session.timeout.ms", "forever")]
     public async Task A_bad_option_value_stops_the_service_with_exit_code_2(string key, string value)
     {
-        int code = await IngestService.RunAsync([], new Dictionary<string, string?>
+        int code = await StepHostApp.RunAsync(IngestStep.Stage, [], new Dictionary<string, string?>
         {
             ["Kafka:bootstrap.servers"] = "127.0.0.1:1",
             ["Logging:Level"] = "Fatal",

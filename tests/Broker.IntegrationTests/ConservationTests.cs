@@ -1,6 +1,7 @@
 using Broker.Alerts.Model;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
 using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;
@@ -95,7 +96,7 @@ public class ConservationTests(KafkaIngestRun run) : IClassFixture<KafkaIngestRu
     [Fact]
     public async Task The_in_process_runner_gives_the_same_output_records_as_the_Kafka_path()
     {
-        var pipeline = new InProcessPipeline([IngestService.Stage(new IngestOptions(), AlertStreams.Registry)]);
+        var pipeline = new InProcessPipeline([IngestStep.Stage.Stage(new IngestStep(new IngestOptions(), AlertStreams.Registry))]);
         var inProcess = new Dictionary<string, byte[]>();
         async IAsyncEnumerable<SourceMessage> Source()
         {

@@ -30,8 +30,8 @@ internal static class IngestServiceFixture
 
     public static KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host(string bootstrap, string group, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
-        var config = StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], Settings(bootstrap, group));
-        return IngestService.CreateHost(config, loggers ?? NullLoggerFactory.Instance);
+        var config = IngestStep.Stage.BuildConfiguration([], Settings(bootstrap, group));
+        return IngestStep.Stage.CreateHost(config, loggers ?? NullLoggerFactory.Instance);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Broker.Stages;
 using Broker.StepHost;
 using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;

@@ -5,6 +5,7 @@ using Broker.Alerts.Fits;
 using Broker.Alerts.Model;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
 using Broker.StepHost.Tests.TestSupport;
 using Confluent.Kafka;
@@ -118,7 +119,7 @@ public class PoisonMessageTests
         AlertStreams.Produce(cluster.Bootstrap, BrokerTopics.SurveyAlerts, PoisonStream.Messages);
         var settings = IngestServiceFixture.Settings(cluster.Bootstrap, "poison");
         settings["StepHost:BatchSize"] = PoisonStream.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var host = IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], settings), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var host = IngestStep.Stage.CreateHost(IngestStep.Stage.BuildConfiguration([], settings), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         await IngestServiceFixture.RunUntilAsync(host, PoisonStream.Messages.Count);
 
         var c = host.Counters.Snapshot();
@@ -147,7 +148,7 @@ public class PoisonMessageTests
     public async Task In_process_every_real_alert_comes_out_once_and_every_poison_message_is_a_dead_letter_with_its_reason()
     {
         Assert.True(SharedData.Exists, "shared data (../shared/data) is required");
-        var pipeline = new InProcessPipeline([IngestService.Stage(new IngestOptions())], new InProcessOptions { BatchSize = PoisonStream.BatchSize });
+        var pipeline = new InProcessPipeline([IngestStep.Stage.Stage(new IngestStep(new IngestOptions()))], new InProcessOptions { BatchSize = PoisonStream.BatchSize });
         var outputs = new List<string>();
         async IAsyncEnumerable<SourceMessage> Source()
         {

@@ -1,4 +1,5 @@
 using Broker.Alerts.Tests.TestSupport;
+using Broker.Stages;
 using Broker.StepHost;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
 using Broker.StepHost.Tests.TestSupport;
 using Xunit.Abstractions;
@@ -38,7 +39,7 @@ public class SchemaRegistryOutageTests(ITestOutputHelper output)
         settings["Ingest:SchemaRegistryTimeoutSeconds"] = "2";
         settings["Ingest:RequireCutouts"] = "false";
         settings["StepHost:TransientRetries"] = "8";
-        var host = IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], settings), new TestOutputLoggerFactory(output));
+        var host = IngestStep.Stage.CreateHost(IngestStep.Stage.BuildConfiguration([], settings), new TestOutputLoggerFactory(output));
         using var stop = new CancellationTokenSource();
         long done = 0;
         host.BatchCompleted += s => Interlocked.Exchange(ref done, s.In);

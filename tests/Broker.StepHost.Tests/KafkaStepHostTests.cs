@@ -168,9 +168,10 @@ public class KafkaStepHostTests
     public void The_mock_cluster_serves_the_topology_it_was_given()
     {
         using var cluster = new MockCluster();
-        cluster.CreateTopology(5);
-        var topics = KafkaClients.ListTopics(TestTopics.Kafka(cluster.Bootstrap), TimeSpan.FromSeconds(10));
-        foreach (var t in BrokerTopics.All) Assert.Equal(5, topics[t]);
+        string[] topology = ["in", StepHostOptions.DeadLetterOf("in"), "out"];
+        cluster.CreateTopics(topology, 5);
+        var topics = KafkaClients.ListTopics(KafkaSettings.ForBootstrap(cluster.Bootstrap), TimeSpan.FromSeconds(10));
+        foreach (var t in topology) Assert.Equal(5, topics[t]);
         Assert.StartsWith("127.0.0.1:", cluster.Bootstrap);
     }
 }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace Broker.StepHost.Tests;
 
 /// <summary>
-/// The process host of a step service (<see cref="StepHostApp.RunAsync"/>, the generic host with Kestrel): what the
+/// The process host of a step service (<c>StepHostApp.RunAsync</c>, the generic host with Kestrel): what the
 /// probes answer in each state, and the exit codes, over a service whose state the test sets.
 /// </summary>
 public sealed class StepServiceHostTests
@@ -16,8 +16,12 @@ public sealed class StepServiceHostTests
         .AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Level"] = "Fatal" }).Build();
 
     /// <summary>A service that does nothing but wait, in whatever state the test puts it.</summary>
-    private sealed class ScriptedService(string? httpUrl, Exception? failure = null) : IStepService
+    private sealed class ScriptedService(string? httpUrl, Exception? failure = null) : IStepService, IDisposable
     {
+        public bool Disposed { get; private set; }
+
+        public void Dispose() => Disposed = true;
+
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Step => "scripted";
@@ -85,6 +89,7 @@ public sealed class StepServiceHostTests
 
         stop.Cancel();
         Assert.Equal(ExitCodes.Ok, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(service.Disposed);
     }
 
     [Fact]
@@ -92,6 +97,7 @@ public sealed class StepServiceHostTests
     {
         var fatal = new ScriptedService(null, new StepException(FailureKind.Fatal, "the cluster went away"));
         Assert.Equal(ExitCodes.Fatal, await StepHostApp.RunAsync("scripted", Quiet, (_, _) => fatal).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(fatal.Disposed);
         var refused = new ScriptedService(null, new StepHostConfigurationException("invalid configuration: topic x not found"));
         Assert.Equal(ExitCodes.Configuration, await StepHostApp.RunAsync("scripted", Quiet, (_, _) => refused).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(ExitCodes.Configuration, await StepHostApp.RunAsync("scripted", Quiet,
@@ -107,6 +113,7 @@ public sealed class StepServiceHostTests
         var service = new ScriptedService($"http://127.0.0.1:{port}");
         Assert.Equal(ExitCodes.Configuration, await StepHostApp.RunAsync("scripted", Quiet, (_, _) => service).WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.False(service.Started.Task.IsCompleted);
+        Assert.True(service.Disposed);
     }
 
     [Theory]

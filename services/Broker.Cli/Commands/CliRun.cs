@@ -5,7 +5,7 @@ using Serilog.Events;
 
 namespace Broker.Cli.Commands;
 
-/// <summary>Runs a verb's body and turns usage errors into one clear line and exit code 2.</summary>
+/// <summary>Runs a verb's body and turns usage and configuration errors into one clear line and exit code 2.</summary>
 internal static class CliRun
 {
     /// <summary>The exit code of every usage error.</summary>
@@ -19,8 +19,14 @@ internal static class CliRun
     /// </summary>
     public static ILogger KafkaLog => KafkaLoggers.Value.CreateLogger("Broker.Cli.Kafka");
 
+    /// <inheritdoc cref="GuardAsync"/>
     public static Task<int> Guard(Func<int> body) => GuardAsync(() => Task.FromResult(body()));
 
+    /// <summary>
+    /// Runs a verb's body. A usage error (<see cref="CliUsageException"/>) and bad configuration
+    /// (<see cref="StepHostConfigurationException"/>: an unreachable cluster, a bad <c>--set</c> value, a model file
+    /// that does not match its manifest) are one line on standard error and exit code 2; a cancellation is exit 130.
+    /// </summary>
     public static async Task<int> GuardAsync(Func<Task<int>> body)
     {
         try
@@ -28,6 +34,10 @@ internal static class CliRun
             return await body();
         }
         catch (CliUsageException e)
+        {
+            return Usage(e.Message);
+        }
+        catch (StepHostConfigurationException e)
         {
             return Usage(e.Message);
         }

@@ -79,7 +79,7 @@ internal static class DemoCommand
                 OnBadInput = bad.Report,
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
-                Ingest = new IngestOptions { RequireCutouts = requireCutouts },
+                Settings = new Dictionary<string, string?> { [IngestOptions.RequireCutoutsKey] = requireCutouts ? "true" : "false" },
                 OnAlert = bySurvey.Add,
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
+using Broker.Stages;
 using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
@@ -41,26 +41,17 @@ internal static class DevKafkaCommand
                     // Another dev-kafka replaced it, or the folder is gone: nothing of ours to remove.
                 }
             }
-            using var stopped = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                RemoveFile();
-                stopped.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
+            using var signals = ShutdownSignals.Listen(ct, RemoveFile);
             EventHandler onExit = (_, _) => RemoveFile();
             AppDomain.CurrentDomain.ProcessExit += onExit;
             Console.Out.WriteLine(cluster.Bootstrap);
             Console.Out.Flush();
-            Console.Error.WriteLine($"Mock Kafka cluster at {cluster.Bootstrap} ({b} broker{(b > 1 ? "s" : "")}); topics, {n} partitions each: {string.Join(", ", BrokerTopics.All.Concat(parse.GetValue(topics) ?? []))}.");
+            Console.Error.WriteLine($"Mock Kafka cluster at {cluster.Bootstrap} ({b} broker{(b > 1 ? "s" : "")}); topics, {n} partitions each: {string.Join(", ", BrokerStages.All.Topics.Concat(parse.GetValue(topics) ?? []))}.");
             Console.Error.WriteLine($"Other broker verbs find it through {file}; or export BROKER_KAFKA_BOOTSTRAP_SERVERS={cluster.Bootstrap}");
             Console.Error.WriteLine("Limits: memory only (gone when this process stops); each partition keeps only its newest 5 MB or 100,000 messages. Ctrl+C to stop.");
             try
             {
-                await Task.Delay(Timeout.Infinite, stopped.Token);
+                await Task.Delay(Timeout.Infinite, signals.Token);
             }
             catch (OperationCanceledException)
             {

@@ -62,17 +62,4 @@ internal static class KafkaCliOptions
         if (ReadDevBootstrap(DevBootstrapFile) is { } dev) return dev;
         throw new CliUsageException("no Kafka bootstrap address: give --bootstrap, set BROKER_KAFKA_BOOTSTRAP_SERVERS, or start `broker dev-kafka`");
     }
-
-    /// <summary>Runs a Kafka verb body, turning configuration errors into one line and exit code 2.</summary>
-    public static async Task<int> GuardAsync(Func<Task<int>> body)
-    {
-        try
-        {
-            return await CliRun.GuardAsync(body);
-        }
-        catch (StepHostConfigurationException e)
-        {
-            return CliRun.Usage(e.Message);
-        }
-    }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Broker.Alerts.IO;
 using Broker.Ingest;
 using Broker.Simulation;
+using Broker.Stages;
 using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
@@ -23,7 +24,7 @@ internal static class ReplayCommand
         command.Options.Add(rate);
         command.Options.Add(repeat);
         command.Options.Add(bootstrap);
-        command.SetAction((parse, ct) => KafkaCliOptions.GuardAsync(() =>
+        command.SetAction((parse, ct) => CliRun.GuardAsync(() =>
         {
             var settings = KafkaSettings.ForBootstrap(KafkaCliOptions.Resolve(parse.GetValue(bootstrap)));
             string t = parse.GetValue(topic)!;

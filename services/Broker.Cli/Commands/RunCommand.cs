@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Broker.Cli.Pipeline;
 using Broker.Ingest;
 using Broker.StepHost;
@@ -17,37 +16,34 @@ internal static class RunCommand
         var allowMissingCutouts = new Option<bool>("--allow-missing-cutouts") { Description = "Pass alerts without cutouts instead of dead-lettering them." };
         var restart = new Option<bool>("--restart") { Description = "Start afresh even if --out holds a run that was stopped (by default it is resumed)." };
         var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
+        var set = SettingsOption.Create("Ingest:DuplicateWindow=0 (a stage's options, as its service reads them)");
         var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
         inputs.AddTo(command, readerSchema: false);
         command.Options.Add(output);
         command.Options.Add(allowMissingCutouts);
         command.Options.Add(batch);
         command.Options.Add(restart);
+        command.Options.Add(set);
         command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
             if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
             var paths = inputs.ExistingPaths(parse);
             var bad = new BadInputReport();
+            var settings = SettingsOption.Parse(parse.GetValue(set));
+            if (parse.GetValue(allowMissingCutouts)) settings[IngestOptions.RequireCutoutsKey] = "false";
             var options = new BrokerRunOptions
             {
                 Limits = inputs.Limits(parse),
                 OnBadInput = bad.Report,
                 Registry = inputs.CreateRegistry(parse),
                 OutputDirectory = CliRun.OutputFolder("--out", parse.GetValue(output)!),
-                Ingest = new IngestOptions { RequireCutouts = !parse.GetValue(allowMissingCutouts) },
+                Settings = settings,
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
                 Resume = !parse.GetValue(restart),
             };
-            // SIGTERM and SIGINT stop reading; what was read is finished, the output closed and the checkpoint saved.
-            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            void OnSignal(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stopping.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            var summary = await RunWithProgressAsync(paths, options, stopping.Token);
+            // SIGTERM, SIGINT and SIGQUIT stop reading; what was read is finished, the output closed and the checkpoint saved.
+            using var signals = ShutdownSignals.Listen(ct);
+            var summary = await RunWithProgressAsync(paths, options, signals.Token);
             Console.Out.Write(summary.Render());
             bad.Report(summary);
             var checkpoint = RunCheckpoint.Load(options.OutputDirectory!);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Broker.Simulation;
+using Broker.Stages;
 using Broker.StepHost;
 
 namespace Broker.Cli.Commands;
@@ -34,7 +35,7 @@ internal static class SimulateCommand
         var burst = new Option<int>("--burst") { Description = "With --kafka: send N alerts at once, then wait to keep --rate (Rubin: ~10000 per visit every ~40 s)" };
         var command = new Command("simulate", "Simulate a ZTF or Rubin alert stream with cutouts and ground truth (truth.csv), into files or a Kafka topic");
         foreach (var o in new Option[] { survey, nights, perNight, seed, start, outDir, layout, noCutouts, bogus, workers, kafka, topic, rate, burst }) command.Options.Add(o);
-        command.SetAction((parseResult, ct) => KafkaCliOptions.GuardAsync(async () =>
+        command.SetAction((parseResult, ct) => CliRun.GuardAsync(async () =>
         {
             string s = parseResult.GetValue(survey) ?? "ztf";
             if (s is not ("ztf" or "lsst")) throw new CliUsageException($"--survey must be ztf or lsst, not '{s}'");

@@ -36,7 +36,7 @@ internal static class SubscribeCommand
         command.Options.Add(idle);
         command.Options.Add(noPng);
         command.Options.Add(bootstrap);
-        command.SetAction((parse, ct) => KafkaCliOptions.GuardAsync(() =>
+        command.SetAction((parse, ct) => CliRun.GuardAsync(() =>
         {
             string t = parse.GetValue(topic)!, dir = parse.GetValue(output)!, start = parse.GetValue(from)!;
             if (start is not ("beginning" or "end")) throw new CliUsageException("--from must be beginning or end");

@@ -3,7 +3,10 @@ using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Ingest;
+using Broker.Stages;
 using Broker.StepHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broker.Cli.Pipeline;
 
@@ -16,8 +19,11 @@ internal sealed class BrokerRunOptions
     /// <summary>Where to write <c>alerts.avro</c>, <c>dead-letters.jsonl</c>, <c>summary.json</c> and <c>summary.txt</c>; null writes nothing.</summary>
     public string? OutputDirectory { get; init; }
 
-    /// <summary>Ingest settings (cutouts required by default).</summary>
-    public IngestOptions Ingest { get; init; } = new();
+    /// <summary>
+    /// The stages' settings as <c>Section:Key</c> (<c>Ingest:RequireCutouts</c>: false), as their services read them
+    /// (<c>broker run --set</c>); each stage's options class gives the rest.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>
     /// Resume a run stopped earlier in <see cref="OutputDirectory"/> with the same inputs (its <c>checkpoint.json</c>):
@@ -39,16 +45,21 @@ internal sealed class BrokerRunOptions
 }
 
 /// <summary>
-/// Broker's implemented chain (today: ingest) run in one process over alert files: the same step classes the
-/// Kafka services run. Used by <c>broker run</c> and <c>broker demo</c>.
+/// Broker's chain, the stage registry's (<see cref="BrokerStages.All"/>), run in one process over alert files: the
+/// same step classes the Kafka services run. Used by <c>broker run</c> and <c>broker demo</c>.
 /// </summary>
 internal static class BrokerChain
 {
-    /// <summary>The in-process stages, in chain order.</summary>
-    public static IReadOnlyList<PipelineStage> Stages(BrokerRunOptions options) =>
-    [
-        IngestService.Stage(options.Ingest, options.Registry),
-    ];
+    /// <summary>The in-process stages, in chain order, made from <see cref="BrokerRunOptions.Settings"/>; the run's schema registry is given to the stages that ask for one.</summary>
+    /// <exception cref="StepHostConfigurationException">A setting no stage reads, or a bad value.</exception>
+    public static IReadOnlyList<PipelineStage> Stages(BrokerRunOptions options)
+    {
+        // Made before the source is read: a bad setting is refused before anything runs.
+        var services = new ServiceCollection();
+        if (options.Registry is { } registry) services.AddSingleton(registry);
+        var settings = new ConfigurationBuilder().AddInMemoryCollection(options.Settings).Build();
+        return BrokerStages.All.CreateChain(settings, new StageContext(services: services.BuildServiceProvider()));
+    }
 
     /// <summary>Counts the messages the paths hold (for a progress bar; reads the files once, splits nothing).</summary>
     public static long CountMessages(IReadOnlyList<string> paths, AlertLimits? limits = null) => SurveyFiles.Count(paths, limits);
@@ -70,7 +81,7 @@ internal static class BrokerChain
         {
             if (!File.Exists(p) && !Directory.Exists(p)) throw new FileNotFoundException($"no such file or folder: {p}", p);
         }
-        var pipeline = new InProcessPipeline(Stages(options), options.Runner);
+        await using var pipeline = new InProcessPipeline(Stages(options), options.Runner);
         AvroContainerWriter? writer = null;
         RunCheckpoint? checkpoint = null;
         var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false, options.Limits, options.OnBadInput);

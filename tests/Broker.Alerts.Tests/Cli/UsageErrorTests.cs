@@ -30,6 +30,22 @@ public sealed class UsageErrorTests : IDisposable
     }
 
     [Fact]
+    public void Serve_names_the_registered_stages_when_given_another()
+    {
+        Assert.Equal("error: unknown step 'crossmatch'; known: ingest", AssertOneLineUsageError(BrokerProcess.Run("serve", "crossmatch", "--bootstrap", "127.0.0.1:1")));
+    }
+
+    [Fact]
+    public void Run_refuses_a_stage_setting_it_cannot_use_or_would_ignore_in_one_line()
+    {
+        Assert.Equal("error: invalid configuration: Ingest:DuplicateWindow -5 is not in 0..10000000",
+            AssertOneLineUsageError(BrokerProcess.Run("run", OneAlert, "--out", Path.Combine(_dir, "out"), "--set", "Ingest:DuplicateWindow=-5")));
+        // The host's sections mean nothing in one process: refused, not ignored.
+        Assert.Equal("error: unknown configuration section StepHost; known: Ingest",
+            AssertOneLineUsageError(BrokerProcess.Run("run", OneAlert, "--out", Path.Combine(_dir, "out"), "--set", "StepHost:BatchSize=5")));
+    }
+
+    [Fact]
     public void An_out_of_range_value_and_an_unknown_option_give_the_same_kind_of_answer()
     {
         Assert.Contains("--batch-size must be between 1 and 100000",
