@@ -24,7 +24,7 @@ internal enum ReplayDecision
 }
 
 /// <summary>
-/// Tells replays and re-sent copies from new outputs, per destination (docs/kafka.md, "Replays and duplicates"). At
+/// Tells replays and re-sent copies from new outputs, per destination (docs/kafka.md, "Delivery guarantee": Crash). At
 /// start the host reads the tail of each destination's topic (<see cref="Load"/>); every output names the input
 /// position it came from (<see cref="BrokerHeaders.SourceHeader"/>), and one naming a position at or after the group's
 /// committed offset of its partition came from a batch that was in flight when an earlier instance stopped. When this
