@@ -109,65 +109,40 @@ internal sealed class SourcePump(IAsyncEnumerable<SourceMessage> source, Channel
 /// destination, passes default outputs to the next stage (or, after the last stage, out of the chain) and named
 /// destinations out of the chain, and records dead letters.
 /// </summary>
-internal sealed class StageWorker
+/// <param name="stage">The stage.</param>
+/// <param name="input">Its input.</param>
+/// <param name="next">The next stage's input; null for the last stage, whose default output leaves the chain.</param>
+/// <param name="outputs">What leaves the chain (shared by every stage; the last stage completes it).</param>
+/// <param name="counters">The stage's counters.</param>
+/// <param name="deadLetters">Every stage's dead letters (locked).</param>
+/// <param name="progress">Told of inputs dropped here.</param>
+/// <param name="fault">Told of a failure.</param>
+/// <param name="options">Batch size, retries.</param>
+/// <param name="log">The step's log.</param>
+internal sealed class StageWorker(PipelineStage stage, ChannelReader<Envelope> input, ChannelWriter<Envelope>? next, ChannelWriter<ChainOutput> outputs,
+    StepCounters counters, List<DeadLetterRecord> deadLetters, RunProgress progress, RunFault fault, InProcessOptions options, ILogger? log)
 {
-    private readonly PipelineStage _stage;
-    private readonly ChannelReader<Envelope> _input;
-    private readonly ChannelWriter<Envelope>? _next;
-    private readonly ChannelWriter<ChainOutput> _outputs;
-    private readonly StepCounters _counters;
-    private readonly DestinationCounters[] _perDestination;
-    private readonly List<DeadLetterRecord> _deadLetters;
-    private readonly RunProgress _progress;
-    private readonly RunFault _fault;
-    private readonly InProcessOptions _options;
-    private readonly ILogger? _log;
-
-    /// <param name="stage">The stage.</param>
-    /// <param name="input">Its input.</param>
-    /// <param name="next">The next stage's input; null for the last stage, whose default output leaves the chain.</param>
-    /// <param name="outputs">What leaves the chain (shared by every stage; the last stage completes it).</param>
-    /// <param name="counters">The stage's counters.</param>
-    /// <param name="deadLetters">Every stage's dead letters (locked).</param>
-    /// <param name="progress">Told of inputs dropped here.</param>
-    /// <param name="fault">Told of a failure.</param>
-    /// <param name="options">Batch size, retries.</param>
-    /// <param name="log">The step's log.</param>
-    public StageWorker(PipelineStage stage, ChannelReader<Envelope> input, ChannelWriter<Envelope>? next, ChannelWriter<ChainOutput> outputs,
-        StepCounters counters, List<DeadLetterRecord> deadLetters, RunProgress progress, RunFault fault, InProcessOptions options, ILogger? log)
-    {
-        _stage = stage;
-        _input = input;
-        _next = next;
-        _outputs = outputs;
-        _counters = counters;
-        _perDestination = counters.Route(stage.Table);
-        _deadLetters = deadLetters;
-        _progress = progress;
-        _fault = fault;
-        _options = options;
-        _log = log;
-    }
+    private readonly DestinationCounters[] _perDestination = counters.Route(stage.Table);
 
     public async Task RunAsync()
     {
-        var batch = new List<Envelope>(_options.BatchSize);
+        var batch = new List<Envelope>(options.BatchSize);
         try
         {
-            while (await _input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            while (await input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 batch.Clear();
-                while (batch.Count < _options.BatchSize && _input.TryRead(out var e)) batch.Add(e);
+                while (batch.Count < options.BatchSize && input.TryRead(out var e)) batch.Add(e);
                 if (batch.Count == 0) continue;
-                _counters.AddIn(batch.Count);
+                counters.AddIn(batch.Count);
                 var values = new object[batch.Count];
                 for (int i = 0; i < values.Length; i++) values[i] = batch[i].Value;
-                var results = await _stage.RunAsync(values, _options.TransientRetries, _log, CancellationToken.None).ConfigureAwait(false);
+                var results = await stage.RunAsync(values, options.TransientRetries, log, CancellationToken.None).ConfigureAwait(false);
                 int dropped = 0;
                 for (int i = 0; i < batch.Count; i++)
                 {
                     var r = results[i];
-                    _counters.Count(r.Outcome, r.Reason);
+                    counters.Count(r.Outcome, r.Reason);
                     var e = batch[i];
                     if (r.Outcome == StepOutcome.Emitted)
                     {
@@ -177,22 +152,22 @@ internal sealed class StageWorker
                     dropped++;
                     if (r.Outcome == StepOutcome.DeadLettered)
                     {
-                        lock (_deadLetters) _deadLetters.Add(new DeadLetterRecord(_stage.Name, e.Origin.Source, e.Origin.Index, e.Key, r.Reason ?? "(no reason)"));
+                        lock (deadLetters) deadLetters.Add(new DeadLetterRecord(stage.Name, e.Origin.Source, e.Origin.Index, e.Key, r.Reason ?? "(no reason)"));
                     }
                 }
-                if (dropped > 0) _progress.Add(dropped);
+                if (dropped > 0) progress.Add(dropped);
             }
         }
         catch (Exception ex)
         {
-            _fault.Fail(ex);
+            fault.Fail(ex);
             throw;
         }
         finally
         {
             // The last stage writes the chain's outputs last: every earlier stage has finished when its input completes.
-            if (_next is not null) _next.TryComplete();
-            else _outputs.TryComplete();
+            if (next is not null) next.TryComplete();
+            else outputs.TryComplete();
         }
     }
 
@@ -200,30 +175,30 @@ internal sealed class StageWorker
     /// Sends an emitted input's outputs on: the default one to the next stage (the input goes on, keeping its origin),
     /// the others out of the chain; after the last stage, all of them out of the chain.
     /// </summary>
-    private async ValueTask RouteAsync(Envelope e, StageOutput[] outputs)
+    private async ValueTask RouteAsync(Envelope e, StageOutput[] routed)
     {
         int continuing = -1, leaving = 0;
-        for (int k = 0; k < outputs.Length; k++)
+        for (int k = 0; k < routed.Length; k++)
         {
-            _perDestination[outputs[k].Destination].AddOut();
-            if (_next is not null && outputs[k].Destination == 0) continuing = k;
+            _perDestination[routed[k].Destination].AddOut();
+            if (next is not null && routed[k].Destination == 0) continuing = k;
             else leaving++;
         }
-        foreach (var o in outputs)
+        foreach (var o in routed)
         {
-            if (_next is not null && o.Destination == 0) continue;
+            if (next is not null && o.Destination == 0) continue;
             leaving--;
-            // Routed on and not left: the input is accounted for when it leaves the chain further on.
+            // The last record of an input that goes no further ends it (an input that goes on ends further on).
             bool ends = leaving == 0 && continuing < 0;
-            string? key = _stage.KeyOf(o.Value) ?? e.Key;
-            await _outputs.WriteAsync(new ChainOutput(e.Origin, e.Started, o.Value, key, _stage.Table.Names[o.Destination], ends), CancellationToken.None).ConfigureAwait(false);
+            string? key = stage.KeyOf(o.Value) ?? e.Key;
+            await outputs.WriteAsync(new ChainOutput(e.Origin, e.Started, o.Value, key, stage.Table.Names[o.Destination], ends), CancellationToken.None).ConfigureAwait(false);
         }
         if (continuing >= 0)
         {
-            var value = outputs[continuing].Value;
+            var value = routed[continuing].Value;
             e.Value = value;
-            e.Key = _stage.KeyOf(value) ?? e.Key;
-            await _next!.WriteAsync(e, CancellationToken.None).ConfigureAwait(false);
+            e.Key = stage.KeyOf(value) ?? e.Key;
+            await next!.WriteAsync(e, CancellationToken.None).ConfigureAwait(false);
         }
     }
 }

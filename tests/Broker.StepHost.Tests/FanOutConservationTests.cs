@@ -72,17 +72,6 @@ public class FanOutConservationTests
     private static KafkaStepHost<int, int> Host(string bootstrap, int commitRetrySeconds = 30) =>
         new(new FanOutStep(), new IntCodec(), new IntCodec(), Options(commitRetrySeconds), TestTopics.Kafka(bootstrap), NullLogger.Instance);
 
-    private static async Task<StepCountersSnapshot> RunUntil(KafkaStepHost<int, int> host, long inputs)
-    {
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
-        var run = host.RunAsync(stop.Token);
-        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
-        stop.Cancel();
-        await run;
-        return host.Counters.Snapshot();
-    }
-
     private static void AssertConserved(StepCountersSnapshot c)
     {
         Assert.Equal(c.In, c.Out + c.DeadLettered + c.Duplicates + c.Filtered);
@@ -152,7 +141,7 @@ public class FanOutConservationTests
         Assert.InRange(c1.In - committed, 1, 50);
 
         // The restarted instance replays that batch: outputs already in a destination are not produced again there.
-        var c2 = await RunUntil(Host(cluster.Bootstrap), messages.Count - committed);
+        var c2 = await HostRuns.RunUntilAsync(Host(cluster.Bootstrap), messages.Count - committed);
         AssertConserved(c2);
         Assert.Equal(messages.Count - committed, c2.In);
         Assert.True(c2.Replayed > 0, "the replayed batch was not recognised");
@@ -193,7 +182,7 @@ public class FanOutConservationTests
             Headers = new Headers { { BrokerHeaders.SourceHeader("fan"), positions[l.v] } },
         }));
 
-        var c = await RunUntil(Host(cluster.Bootstrap), values.Count);
+        var c = await HostRuns.RunUntilAsync(Host(cluster.Bootstrap), values.Count);
         AssertConserved(c);
         var a = c.For(FanOutStep.A)!;
         Assert.Equal(leftovers.Count, a.Replayed);
