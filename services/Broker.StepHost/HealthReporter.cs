@@ -70,8 +70,8 @@ internal sealed class HealthReporter
     }
 
     /// <summary>
-    /// The health document (UTF-8 JSON): status, time, partitions held, counters, lag and dead-letter reasons; the
-    /// health file and the bodies of <c>/health/live</c> and <c>/health/ready</c>.
+    /// The health document (UTF-8 JSON): status, time, partitions held, counters, lag, dead-letter reasons and the
+    /// counts per destination; the health file and the bodies of <c>/health/live</c> and <c>/health/ready</c>.
     /// </summary>
     internal static byte[] Document(string status, StepCounters counters, int partitions)
     {
@@ -93,6 +93,7 @@ internal sealed class HealthReporter
             lastBatchMs = s.LastBatchMs,
             meanBatchMs = s.MeanBatchMs,
             deadLetterReasons = counters.DeadLetterReasons,
+            destinations = s.Destinations?.Select(d => new { destination = d.Destination, topic = d.Topic, @out = d.Out, duplicates = d.Duplicates, replayed = d.Replayed }),
         });
     }
 }

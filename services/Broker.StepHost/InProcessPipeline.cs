@@ -12,11 +12,15 @@ namespace Broker.StepHost;
 /// <param name="Key">The Kafka key it would carry (the alert id), when known.</param>
 public sealed record SourceMessage(string Source, int Index, byte[] Value, string? Key = null);
 
-/// <summary>An output record of the last stage.</summary>
+/// <summary>A record that came out of the chain.</summary>
 /// <param name="Value">The record (an <c>Alert</c> for Broker's chain).</param>
 /// <param name="Key">Its key (the alert id).</param>
 /// <param name="Origin">The message it came from.</param>
-public sealed record PipelineOutput(object Value, string? Key, SourceMessage Origin);
+/// <param name="Destination">
+/// Where it goes: <see cref="StepHost.Destination.Default"/> for the last stage's default output, else the name of
+/// a destination a stage routed it to (<see cref="IRoutingStep"/>; on Kafka, by default, the topic of that name).
+/// </param>
+public sealed record PipelineOutput(object Value, string? Key, SourceMessage Origin, string Destination = Destination.Default);
 
 /// <summary>An alert a stage refused, with the reason.</summary>
 /// <param name="Stage">The stage.</param>
@@ -34,8 +38,16 @@ public abstract class PipelineStage : IAsyncDisposable
 {
     private int _started;
 
+    private protected PipelineStage(DestinationTable destinations) => Table = destinations;
+
     /// <summary>The step's name.</summary>
-    public abstract string Name { get; }
+    public string Name => Table.Step;
+
+    /// <summary>The destinations the step routes to besides the default (<see cref="IRoutingStep.Destinations"/>).</summary>
+    public IReadOnlyList<string> Destinations => [.. Table.Names.Skip(1)];
+
+    /// <summary>The step's destinations, named as on Kafka by default (the name is the topic).</summary>
+    internal DestinationTable Table { get; }
 
     /// <summary>The step.</summary>
     private protected abstract object Step { get; }
@@ -52,24 +64,24 @@ public abstract class PipelineStage : IAsyncDisposable
         return StepLifetime.DisposeAsync(Step);
     }
 
-    /// <summary>The step's codec for outputs, used for keys.</summary>
+    /// <summary>The key of an output, from the step's codec; null keeps the input's.</summary>
     internal abstract string? KeyOf(object output);
 
-    internal abstract ValueTask<IReadOnlyList<(StepOutcome Outcome, object? Value, string? Reason)>> RunAsync(IReadOnlyList<object> inputs, int retries, ILogger? log, CancellationToken ct);
+    /// <summary>Runs the step on a batch (<see cref="StepRunner.ExecuteIsolatingAsync"/>) and resolves each result's destinations.</summary>
+    internal abstract ValueTask<StageResult[]> RunAsync(IReadOnlyList<object> inputs, int retries, ILogger? log, CancellationToken ct);
 
     /// <summary>Wraps a step; <paramref name="outputCodec"/> names each output's key.</summary>
     public static PipelineStage From<TIn, TOut>(IStep<TIn, TOut> step, IMessageCodec<TOut>? outputCodec = null) where TIn : notnull where TOut : notnull =>
         new Typed<TIn, TOut>(step, outputCodec);
 
-    private sealed class Typed<TIn, TOut>(IStep<TIn, TOut> step, IMessageCodec<TOut>? codec) : PipelineStage where TIn : notnull where TOut : notnull
+    private sealed class Typed<TIn, TOut>(IStep<TIn, TOut> step, IMessageCodec<TOut>? codec)
+        : PipelineStage(DestinationTable.For(step, static name => name)) where TIn : notnull where TOut : notnull
     {
-        public override string Name => step.Name;
-
         private protected override object Step => step;
 
         internal override string? KeyOf(object output) => codec?.KeyOf((TOut)output);
 
-        internal override async ValueTask<IReadOnlyList<(StepOutcome, object?, string?)>> RunAsync(IReadOnlyList<object> inputs, int retries, ILogger? log, CancellationToken ct)
+        internal override async ValueTask<StageResult[]> RunAsync(IReadOnlyList<object> inputs, int retries, ILogger? log, CancellationToken ct)
         {
             var typed = new TIn[inputs.Count];
             for (int i = 0; i < typed.Length; i++)
@@ -78,12 +90,31 @@ public abstract class PipelineStage : IAsyncDisposable
                     : throw new StepException(FailureKind.Fatal, $"stage {step.Name} takes {typeof(TIn).Name}, the stage before it emits {inputs[i].GetType().Name}");
             }
             var results = await StepRunner.ExecuteIsolatingAsync(step, typed, retries, log, ct).ConfigureAwait(false);
-            var list = new (StepOutcome, object?, string?)[results.Count];
-            for (int i = 0; i < list.Length; i++) list[i] = (results[i].Outcome, results[i].Value, results[i].Reason);
+            var list = new StageResult[results.Count];
+            var routes = new List<(int Destination, TOut Value)>();
+            for (int i = 0; i < list.Length; i++)
+            {
+                var r = results[i];
+                if (r.Outcome != StepOutcome.Emitted)
+                {
+                    list[i] = new StageResult(r.Outcome, r.Reason, null);
+                    continue;
+                }
+                routes.Clear();
+                if (Table.Resolve(r, routes) is { } misrouted) list[i] = new StageResult(StepOutcome.DeadLettered, misrouted, null);
+                else if (routes.Count == 0) list[i] = new StageResult(StepOutcome.Filtered, StepResult<TOut>.NoDestination, null);
+                else list[i] = new StageResult(StepOutcome.Emitted, null, [.. routes.Select(o => new StageOutput(o.Destination, o.Value))]);
+            }
             return list;
         }
     }
 }
+
+/// <summary>One input's fate at a stage: emitted with its outputs, or not, with the reason.</summary>
+internal readonly record struct StageResult(StepOutcome Outcome, string? Reason, StageOutput[]? Outputs);
+
+/// <summary>One output of an input at a stage: its destination (by number, <see cref="DestinationTable"/>) and value.</summary>
+internal readonly record struct StageOutput(int Destination, object Value);
 
 /// <summary>Options of the in-process runner.</summary>
 public sealed class InProcessOptions
@@ -101,25 +132,46 @@ public sealed class InProcessOptions
 /// <summary>
 /// Chains steps in one process, without Kafka, with bounded channels between them: the same step classes the Kafka
 /// host runs, for <c>broker run</c>, <c>broker demo</c> and tests (the idea of Kafka Streams' TopologyTestDriver).
-/// Every alert read ends up output, dead-lettered, dropped as a duplicate or filtered; on cancellation the source
-/// stops and what was read is drained, so the summary still reconciles. Each stage's start-up hook runs before the
-/// source is read; the pipeline owns its stages, and disposing it disposes them and their steps.
+/// Each stage's default output feeds the next stage; the last stage's default output, and every stage's named
+/// destinations (<see cref="IRoutingStep"/>), come out of the chain, each record once per destination it was routed
+/// to. Every alert read ends up out of the chain, dead-lettered, dropped as a duplicate or filtered; on cancellation
+/// the source stops and what was read is drained, so the summary still reconciles. Each stage's start-up hook runs
+/// before the source is read; the pipeline owns its stages, and disposing it disposes them and their steps. The run's
+/// parts (<see cref="SourcePump"/>, one <see cref="StageWorker"/> per stage, <see cref="OutputSink"/>) share only the
+/// channels between them, the counters, the dead-letter list, <see cref="RunProgress"/> and <see cref="RunFault"/>.
 /// </summary>
-public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InProcessOptions? options = null, ILogger? logger = null) : IAsyncDisposable
+public sealed class InProcessPipeline : IAsyncDisposable
 {
-    private readonly InProcessOptions _options = options ?? new InProcessOptions();
+    private readonly IReadOnlyList<PipelineStage> _stages;
+    private readonly InProcessOptions _options;
+    private readonly ILogger? _logger;
 
-    private sealed class Envelope(SourceMessage origin, object value, long started)
+    /// <summary>A chain of <paramref name="stages"/>.</summary>
+    /// <exception cref="ArgumentException">No stages, or two stages declare the same destination.</exception>
+    public InProcessPipeline(IReadOnlyList<PipelineStage> stages, InProcessOptions? options = null, ILogger? logger = null)
     {
-        public SourceMessage Origin { get; } = origin;
-        public object Value { get; set; } = value;
-        public long Started { get; } = started;
-        public string? Key { get; set; } = origin.Key;
+        if (stages.Count == 0) throw new ArgumentException("no stages", nameof(stages));
+        _stages = stages;
+        _options = options ?? new InProcessOptions();
+        _logger = logger;
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var stage in stages)
+        {
+            foreach (var d in stage.Destinations)
+            {
+                if (!owner.TryAdd(d, stage.Name))
+                    throw new ArgumentException($"stages {owner[d]} and {stage.Name} both route to a destination named {d}", nameof(stages));
+            }
+        }
+        Destinations = [.. owner.Keys];
     }
+
+    /// <summary>The chain's named destinations (every stage's, in chain order), besides the default output of its last stage.</summary>
+    public IReadOnlyList<string> Destinations { get; }
 
     /// <summary>Runs every message of <paramref name="source"/> through the chain.</summary>
     /// <param name="source">The input messages.</param>
-    /// <param name="onOutput">Called for each output of the last stage, in one thread, in arrival order.</param>
+    /// <param name="onOutput">Called for each record that comes out of the chain, in one thread, in arrival order.</param>
     /// <param name="progress">Told the number of messages accounted for so far (not more than ~20 times a second).</param>
     /// <param name="stop">Stops reading the source; what was read is still finished.</param>
     /// <exception cref="StepException">A fatal step failure.</exception>
@@ -127,166 +179,52 @@ public sealed class InProcessPipeline(IReadOnlyList<PipelineStage> stages, InPro
     public async Task<RunSummary> RunAsync(IAsyncEnumerable<SourceMessage> source, Action<PipelineOutput>? onOutput = null,
         IProgress<long>? progress = null, CancellationToken stop = default)
     {
-        if (stages.Count == 0) throw new ArgumentException("no stages", nameof(stages));
-        foreach (var stage in stages) await stage.StartAsync(stop).ConfigureAwait(false);
-        var counters = stages.Select(s => new StepCounters(s.Name)).ToArray();
+        foreach (var stage in _stages) await stage.StartAsync(stop).ConfigureAwait(false);
+        var counters = _stages.Select(s => new StepCounters(s.Name)).ToArray();
         var deadLetters = new List<DeadLetterRecord>();
-        var latencies = new List<double>();
-        var channels = new Channel<Envelope>[stages.Count + 1];
+        var channels = new Channel<Envelope>[_stages.Count];
         for (int i = 0; i < channels.Length; i++)
             channels[i] = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(_options.ChannelCapacity) { SingleReader = true, SingleWriter = true });
-
-        // The first failure of any task. It completes every channel, so that writers blocked on a full channel and
-        // readers waiting on an empty one end instead of hanging, and it is what RunAsync throws.
-        Exception? failure = null;
-        void Fail(Exception ex)
+        // Everything that leaves the chain, from any stage, to the one sink.
+        var outputs = Channel.CreateBounded<ChainOutput>(new BoundedChannelOptions(_options.ChannelCapacity) { SingleReader = true, SingleWriter = _stages.Count == 1 });
+        var fault = new RunFault(() =>
         {
-            Interlocked.CompareExchange(ref failure, ex, null);
             foreach (var c in channels) c.Writer.TryComplete();
-        }
-
-        long read = 0, accounted = 0, written = 0, lastReport = 0;
-        bool stopped = false;
+            outputs.Writer.TryComplete();
+        });
+        var accounted = new RunProgress(progress);
         long t0 = Stopwatch.GetTimestamp();
-        void Accounted(int n)
-        {
-            long a = Interlocked.Add(ref accounted, n);
-            long now = Environment.TickCount64;
-            if (progress is not null && now - Interlocked.Read(ref lastReport) >= 50)
-            {
-                Interlocked.Exchange(ref lastReport, now);
-                progress.Report(a);
-            }
-        }
 
+        var pump = new SourcePump(source, channels[0].Writer, fault);
+        var sink = new OutputSink(outputs.Reader, onOutput, accounted, fault);
         // Workers are not cancelled by stop: they drain what was read so that every alert is accounted for.
-        var reader = Task.Run(async () =>
+        var workers = new Task[_stages.Count];
+        for (int s = 0; s < _stages.Count; s++)
         {
-            try
-            {
-                await foreach (var m in source.WithCancellation(stop).ConfigureAwait(false))
-                {
-                    await channels[0].Writer.WriteAsync(new Envelope(m, m.Value, Stopwatch.GetTimestamp()), CancellationToken.None).ConfigureAwait(false);
-                    read++;
-                    if (stop.IsCancellationRequested)
-                    {
-                        stopped = true;
-                        break;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                stopped = true;
-            }
-            catch (Exception ex)
-            {
-                Fail(ex);
-                throw;
-            }
-            finally
-            {
-                channels[0].Writer.TryComplete();
-            }
-        }, CancellationToken.None);
-
-        var workers = new Task[stages.Count];
-        for (int s = 0; s < stages.Count; s++)
-        {
-            int index = s;
-            workers[s] = Task.Run(async () =>
-            {
-                var stage = stages[index];
-                var input = channels[index].Reader;
-                var output = channels[index + 1].Writer;
-                var batch = new List<Envelope>(_options.BatchSize);
-                try
-                {
-                    while (await input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-                    {
-                        batch.Clear();
-                        while (batch.Count < _options.BatchSize && input.TryRead(out var e)) batch.Add(e);
-                        if (batch.Count == 0) continue;
-                        counters[index].AddIn(batch.Count);
-                        var values = new object[batch.Count];
-                        for (int i = 0; i < values.Length; i++) values[i] = batch[i].Value;
-                        var results = await stage.RunAsync(values, _options.TransientRetries, logger, CancellationToken.None).ConfigureAwait(false);
-                        int dropped = 0;
-                        for (int i = 0; i < batch.Count; i++)
-                        {
-                            var (outcome, value, reason) = results[i];
-                            counters[index].Count(outcome, reason);
-                            var e = batch[i];
-                            if (outcome == StepOutcome.Emitted)
-                            {
-                                e.Value = value!;
-                                e.Key = stage.KeyOf(value!) ?? e.Key;
-                                await output.WriteAsync(e, CancellationToken.None).ConfigureAwait(false);
-                                continue;
-                            }
-                            dropped++;
-                            if (outcome == StepOutcome.DeadLettered)
-                            {
-                                lock (deadLetters) deadLetters.Add(new DeadLetterRecord(stage.Name, e.Origin.Source, e.Origin.Index, e.Key, reason ?? "(no reason)"));
-                            }
-                        }
-                        if (dropped > 0) Accounted(dropped);
-                    }
-                }
-                catch (Exception ex)
-                {
-                    Fail(ex);
-                    throw;
-                }
-                finally
-                {
-                    output.TryComplete();
-                }
-            }, CancellationToken.None);
+            var worker = new StageWorker(_stages[s], channels[s].Reader, s + 1 < _stages.Count ? channels[s + 1].Writer : null, outputs.Writer,
+                counters[s], deadLetters, accounted, fault, _options, _logger);
+            workers[s] = Task.Run(worker.RunAsync, CancellationToken.None);
         }
-
-        var sink = Task.Run(async () =>
-        {
-            try
-            {
-                var input = channels[^1].Reader;
-                while (await input.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-                {
-                    int n = 0;
-                    while (input.TryRead(out var e))
-                    {
-                        latencies.Add((Stopwatch.GetTimestamp() - e.Started) * 1000.0 / Stopwatch.Frequency);
-                        onOutput?.Invoke(new PipelineOutput(e.Value, e.Key, e.Origin));
-                        written++;
-                        n++;
-                    }
-                    Accounted(n);
-                }
-            }
-            catch (Exception ex)
-            {
-                Fail(ex);
-                throw;
-            }
-        }, CancellationToken.None);
-
+        var reading = Task.Run(() => pump.RunAsync(stop), CancellationToken.None);
+        var writing = Task.Run(sink.RunAsync, CancellationToken.None);
         try
         {
-            await Task.WhenAll([reader, .. workers, sink]).ConfigureAwait(false);
+            await Task.WhenAll([reading, .. workers, writing]).ConfigureAwait(false);
         }
-        catch when (failure is not null)
+        catch when (fault.First is not null)
         {
             // The first failure, not the ChannelClosedException it caused in the tasks it stopped.
-            ExceptionDispatchInfo.Throw(failure);
+            ExceptionDispatchInfo.Throw(fault.First);
         }
-        progress?.Report(Interlocked.Read(ref accounted));
+        accounted.ReportNow();
         var elapsed = Stopwatch.GetElapsedTime(t0);
-        return new RunSummary(read, written, counters.Select(c => c.Snapshot()).ToList(), deadLetters, elapsed, latencies, stopped);
+        return new RunSummary(pump.Read, sink.Written, counters.Select(c => c.Snapshot()).ToList(), deadLetters, elapsed, sink.Latencies, pump.Stopped,
+            sink.Finished, sink.ByDestination);
     }
 
     /// <summary>Disposes the stages and their steps.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var stage in stages) await stage.DisposeAsync().ConfigureAwait(false);
+        foreach (var stage in _stages) await stage.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -68,6 +68,26 @@ public sealed partial class MockCluster : IDisposable
         foreach (var t in topics) CreateTopic(t, partitions);
     }
 
+    /// <summary>
+    /// Makes the next <paramref name="count"/> requests of Kafka protocol request type <paramref name="apiKey"/> (8:
+    /// OffsetCommit) fail with <paramref name="error"/> (a Kafka protocol error code; 27: REBALANCE_IN_PROGRESS), for
+    /// tests of what a client does when the cluster refuses.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, int error, int count)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+        var errors = new int[count];
+        Array.Fill(errors, error);
+        rd_kafka_mock_push_request_errors_array(_cluster, apiKey, count, errors);
+    }
+
+    /// <summary>Forgets the errors still queued for request type <paramref name="apiKey"/> (<see cref="PushRequestErrors"/>).</summary>
+    public void ClearRequestErrors(short apiKey)
+    {
+        ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+        rd_kafka_mock_clear_request_errors(_cluster, apiKey);
+    }
+
     /// <summary>Stops the cluster; clients connected to it see their connections closed.</summary>
     public void Dispose()
     {
@@ -112,6 +132,12 @@ public sealed partial class MockCluster : IDisposable
 
     [LibraryImport(Lib)]
     private static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+
+    [LibraryImport(Lib)]
+    private static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nint count, int[] errors);
+
+    [LibraryImport(Lib)]
+    private static partial void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
 
     [LibraryImport(Lib)]
     private static partial IntPtr rd_kafka_err2str(int err);

@@ -33,6 +33,30 @@ public sealed class RunCheckpoint
     /// <summary>Runs so far, the first included.</summary>
     public int Runs { get; set; }
 
+    /// <summary>
+    /// The chain's named destinations (<see cref="InProcessPipeline.Destinations"/>). Each part is one file per
+    /// destination: the part's own name for the default output, and for destination <c>d</c> the name with
+    /// <c>.d</c> inserted (<see cref="PartFor"/>): <c>alerts.avro</c>, <c>alerts.d.avro</c>; <c>alerts-2.avro</c>, <c>alerts.d-2.avro</c>.
+    /// </summary>
+    public List<string> Destinations { get; set; } = [];
+
+    /// <summary>The file of destination <paramref name="destination"/> in part <paramref name="part"/> (<see cref="Destinations"/>).</summary>
+    public static string PartFor(string part, string destination)
+    {
+        if (destination == Destination.Default) return part;
+        string ext = Path.GetExtension(part), stem = part[..^ext.Length];
+        int dash = stem.LastIndexOf('-');
+        bool numbered = dash > 0 && dash < stem.Length - 1 && !stem.AsSpan(dash + 1).ContainsAnyExceptInRange('0', '9');
+        return numbered ? $"{stem[..dash]}.{destination}{stem[dash..]}{ext}" : $"{stem}.{destination}{ext}";
+    }
+
+    /// <summary>Each destination's file of <paramref name="part"/>, the default output's first.</summary>
+    public IEnumerable<(string Destination, string File)> FilesOf(string part) =>
+        Destinations.Prepend(Destination.Default).Select(d => (d, PartFor(part, d)));
+
+    /// <summary>Every file of the parts closed cleanly, in order.</summary>
+    public IEnumerable<string> Files => Parts.SelectMany(p => FilesOf(p).Select(f => f.File));
+
     /// <summary>Reads the checkpoint in <paramref name="folder"/>, or null when there is none or it is unreadable.</summary>
     public static RunCheckpoint? Load(string folder)
     {
@@ -52,22 +76,29 @@ public sealed class RunCheckpoint
     /// The checkpoint a new run in <paramref name="folder"/> continues: the stored one when it belongs to the same
     /// inputs and did not complete (a leftover part in progress is deleted), else a fresh one (old parts deleted).
     /// </summary>
-    public static RunCheckpoint Begin(string folder, IReadOnlyList<string> inputs, bool resume, string firstPart, Func<int, string> partName)
+    public static RunCheckpoint Begin(string folder, IReadOnlyList<string> inputs, bool resume, string firstPart, Func<int, string> partName,
+        IReadOnlyList<string>? destinations = null)
     {
         var full = inputs.Select(Path.GetFullPath).ToList();
+        var named = destinations?.ToList() ?? [];
         var old = Load(folder);
-        if (resume && old is { Complete: false } && old.Inputs.SequenceEqual(full, StringComparer.Ordinal))
+        if (resume && old is { Complete: false } && old.Inputs.SequenceEqual(full, StringComparer.Ordinal) && old.Destinations.SequenceEqual(named, StringComparer.Ordinal))
         {
-            if (old.InProgress is { } leftover) File.Delete(Path.Combine(folder, leftover));
+            if (old.InProgress is { } leftover) old.Delete(folder, leftover);
             old.Runs++;
             old.InProgress = partName(old.Runs);
             return old;
         }
         if (old is not null)
         {
-            foreach (var part in old.Parts.Append(old.InProgress ?? "")) if (part.Length > 0) File.Delete(Path.Combine(folder, part));
+            foreach (var part in old.Parts.Append(old.InProgress ?? "")) if (part.Length > 0) old.Delete(folder, part);
         }
-        return new RunCheckpoint { Inputs = full, Runs = 1, InProgress = firstPart };
+        return new RunCheckpoint { Inputs = full, Runs = 1, InProgress = firstPart, Destinations = named };
+    }
+
+    private void Delete(string folder, string part)
+    {
+        foreach (var (_, file) in FilesOf(part)) File.Delete(Path.Combine(folder, file));
     }
 
     /// <summary>True when this run continues an earlier, stopped one.</summary>

@@ -11,11 +11,22 @@ namespace Broker.StepHost;
 public sealed class RunSummary
 {
     /// <summary>Creates a summary.</summary>
+    /// <param name="read">Messages read.</param>
+    /// <param name="written">Records of the last stage's default output.</param>
+    /// <param name="stages">Counters per stage, in chain order.</param>
+    /// <param name="deadLetters">Every dead letter.</param>
+    /// <param name="elapsed">Wall time.</param>
+    /// <param name="latenciesMs">Per-alert latencies.</param>
+    /// <param name="stopped">Stopped before the source ended.</param>
+    /// <param name="finished">Messages that came out of the chain to one destination or more (default: <paramref name="written"/>, a chain without named destinations).</param>
+    /// <param name="destinations">Records per destination (default: the default output's <paramref name="written"/>).</param>
     public RunSummary(long read, long written, IReadOnlyList<StepCountersSnapshot> stages, IReadOnlyList<DeadLetterRecord> deadLetters,
-        TimeSpan elapsed, IReadOnlyList<double> latenciesMs, bool stopped)
+        TimeSpan elapsed, IReadOnlyList<double> latenciesMs, bool stopped, long? finished = null, IReadOnlyDictionary<string, long>? destinations = null)
     {
         Read = read;
         Written = written;
+        Finished = finished ?? written;
+        Destinations = destinations ?? new Dictionary<string, long> { [Destination.Default] = written };
         Stages = stages;
         DeadLetters = deadLetters;
         Elapsed = elapsed;
@@ -31,8 +42,17 @@ public sealed class RunSummary
     /// <summary>Messages read from the source.</summary>
     public long Read { get; }
 
-    /// <summary>Records output by the last stage.</summary>
+    /// <summary>Records of the last stage's default output (<c>alerts.avro</c> for <c>broker run</c>).</summary>
     public long Written { get; }
+
+    /// <summary>Messages that came out of the chain, to one destination or more (each counted once).</summary>
+    public long Finished { get; }
+
+    /// <summary>
+    /// Records per destination: <see cref="Destination.Default"/> (the last stage's default output, <see cref="Written"/>)
+    /// and each named destination of any stage; a message routed to several counts in each.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Destinations { get; }
 
     /// <summary>Counters per stage, in chain order.</summary>
     public IReadOnlyList<StepCountersSnapshot> Stages { get; }
@@ -40,8 +60,8 @@ public sealed class RunSummary
     /// <summary>Every dead letter with its stage, source and reason.</summary>
     public IReadOnlyList<DeadLetterRecord> DeadLetters { get; }
 
-    /// <summary>Messages read but neither written nor dropped by a stage (0 after a normal or stopped run).</summary>
-    public long InFlight => Read - Written - Stages.Sum(s => s.DeadLettered + s.Duplicates + s.Filtered);
+    /// <summary>Messages read but neither out of the chain nor dropped by a stage (0 after a normal or stopped run).</summary>
+    public long InFlight => Read - Finished - Stages.Sum(s => s.DeadLettered + s.Duplicates + s.Filtered);
 
     /// <summary>Wall time of the run.</summary>
     public TimeSpan Elapsed { get; }
@@ -81,6 +101,8 @@ public sealed class RunSummary
         sb.AppendLine(c, $"{"stage",-16}{"in",8}{"out",8}{"dead",8}{"dups",8}{"filtered",10}");
         foreach (var s in Stages)
             sb.AppendLine(c, $"{s.Step,-16}{s.In,8}{s.Out,8}{s.DeadLettered,8}{s.Duplicates,8}{s.Filtered,10}");
+        if (Destinations.Count > 1)
+            sb.AppendLine(c, $"Records by destination: {string.Join(", ", Destinations.Select(d => $"{d.Key} {d.Value}"))}; {Finished} messages came out of the chain.");
         sb.AppendLine(c, $"Latency per alert: p50 {LatencyP50Ms:F2} ms, p90 {LatencyP90Ms:F2} ms, p99 {LatencyP99Ms:F2} ms, max {LatencyMaxMs:F2} ms.");
         if (DeadLetters.Count > 0)
         {
@@ -99,6 +121,8 @@ public sealed class RunSummary
     {
         read = Read,
         written = Written,
+        finished = Finished,
+        destinations = Destinations,
         inFlight = InFlight,
         stopped = Stopped,
         elapsedSeconds = Elapsed.TotalSeconds,

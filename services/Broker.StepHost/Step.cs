@@ -45,10 +45,44 @@ public interface IStepState
     void RollbackBatch();
 }
 
+/// <summary>
+/// A step that sends results to named destinations besides its default output (the filter service: one topic per
+/// matching filter; a stage sending a slim copy to a subscriber's topic). The names are read once, when the host or
+/// the in-process runner starts the step; a result routed to a name not declared here is a step bug, and its input
+/// is dead-lettered saying so (docs/kafka.md, "Fan-out").
+/// </summary>
+public interface IRoutingStep
+{
+    /// <summary>
+    /// The destinations the step may route to, besides <see cref="Destination.Default"/> (which every step has). On
+    /// Kafka each maps to a topic: the name itself unless <c>StepHost:DestinationTopics:&lt;name&gt;</c> says otherwise.
+    /// </summary>
+    IReadOnlyCollection<string> Destinations { get; }
+}
+
+/// <summary>Names of a step's destinations, and a short way to route a value.</summary>
+public static class Destination
+{
+    /// <summary>
+    /// The default destination: what <see cref="StepResult{T}.Emit"/> sends to. On Kafka it is the host's
+    /// <c>StepHost:OutputTopic</c>; in-process it feeds the next stage, or is the chain's output after the last one.
+    /// </summary>
+    public const string Default = "default";
+
+    /// <summary>A value for the destination <paramref name="name"/>.</summary>
+    public static Routed<T> To<T>(string name, T value) => new(name, value);
+}
+
+/// <summary>One value of a result and the destination it goes to.</summary>
+/// <typeparam name="T">The step's output type.</typeparam>
+/// <param name="Destination">A name the step declared (<see cref="IRoutingStep.Destinations"/>) or <see cref="StepHost.Destination.Default"/>.</param>
+/// <param name="Value">What goes there; each destination may get a different value (a slim copy).</param>
+public readonly record struct Routed<T>(string Destination, T Value);
+
 /// <summary>What a step did with one input.</summary>
 public enum StepOutcome
 {
-    /// <summary>Produced one output record.</summary>
+    /// <summary>Produced output: one record to the default destination, or one to each destination it was routed to.</summary>
     Emitted,
 
     /// <summary>Bad input: its original bytes go to the dead-letter topic with the reason.</summary>
@@ -64,12 +98,28 @@ public enum StepOutcome
 /// <summary>The outcome of a step for one input.</summary>
 /// <typeparam name="T">The step's output type.</typeparam>
 /// <param name="Outcome">What happened.</param>
-/// <param name="Value">The output, when <see cref="StepOutcome.Emitted"/>.</param>
+/// <param name="Value">The output to the default destination, when <see cref="StepOutcome.Emitted"/> and not routed.</param>
 /// <param name="Reason">Why, for anything but <see cref="StepOutcome.Emitted"/>.</param>
 public readonly record struct StepResult<T>(StepOutcome Outcome, T? Value, string? Reason)
 {
-    /// <summary>An output record.</summary>
+    /// <summary>
+    /// When <see cref="Route"/> made this result: each destination and its value (then <see cref="Value"/> is unused);
+    /// null for <see cref="Emit"/>, which goes to <see cref="Destination.Default"/>.
+    /// </summary>
+    public IReadOnlyList<Routed<T>>? Routes { get; init; }
+
+    /// <summary>An output record for the default destination.</summary>
     public static StepResult<T> Emit(T value) => new(StepOutcome.Emitted, value, null);
+
+    /// <summary>
+    /// Outputs for several destinations, each with its own value (a destination at most once). Routed to none, the
+    /// input is <see cref="StepOutcome.Filtered"/>: nothing wanted it.
+    /// </summary>
+    public static StepResult<T> Route(params IReadOnlyList<Routed<T>> routes) =>
+        routes.Count == 0 ? Filter(NoDestination) : new(StepOutcome.Emitted, default, null) { Routes = routes };
+
+    /// <summary>The reason of an input routed to no destination.</summary>
+    public const string NoDestination = "routed to no destination";
 
     /// <summary>Bad input, with a reason a person can act on.</summary>
     public static StepResult<T> DeadLetter(string reason) => new(StepOutcome.DeadLettered, default, reason);

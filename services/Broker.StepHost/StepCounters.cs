@@ -21,7 +21,7 @@ public sealed class StepCounters
     /// <summary>Alerts read.</summary>
     public long In => Interlocked.Read(ref _in);
 
-    /// <summary>Alerts produced downstream.</summary>
+    /// <summary>Alerts produced downstream (to one destination or more: each input counts once).</summary>
     public long Out => Interlocked.Read(ref _out);
 
     /// <summary>Alerts sent to the dead-letter topic.</summary>
@@ -44,6 +44,23 @@ public sealed class StepCounters
 
     /// <summary>Consumer lag summed over assigned partitions (messages), or -1 when unknown.</summary>
     public long Lag { get => Interlocked.Read(ref _lag); set => Interlocked.Exchange(ref _lag, value); }
+
+    /// <summary>
+    /// Per destination (the default first): what was produced there and what was not produced again. Empty until the
+    /// host or runner has started the step. Per destination, routed = <c>Out + Duplicates</c>.
+    /// </summary>
+    public IReadOnlyList<DestinationCounters> Destinations => Volatile.Read(ref _destinations);
+
+    private DestinationCounters[] _destinations = [];
+
+    /// <summary>Sets up the per-destination counters, once, as the step starts; returns them by destination number.</summary>
+    internal DestinationCounters[] Route(DestinationTable table)
+    {
+        var counters = new DestinationCounters[table.Count];
+        for (int i = 0; i < counters.Length; i++) counters[i] = new DestinationCounters(table.Names[i], table.Topics[i]);
+        Volatile.Write(ref _destinations, counters);
+        return counters;
+    }
 
     /// <summary>Dead-letter reasons, grouped (<see cref="ReasonKey"/>), and how often each occurred; in the health file.</summary>
     public IReadOnlyDictionary<string, long> DeadLetterReasons => _reasons;
@@ -88,10 +105,13 @@ public sealed class StepCounters
     public StepCountersSnapshot Snapshot()
     {
         long batches = Batches;
+        var destinations = Destinations;
+        var perDestination = new DestinationCountsSnapshot[destinations.Count];
+        for (int i = 0; i < perDestination.Length; i++) perDestination[i] = destinations[i].Snapshot();
         return new StepCountersSnapshot(Step, In, Out, DeadLettered, Duplicates, Filtered, batches, Lag,
             Interlocked.Read(ref _lastBatchMicros) / 1000.0,
             batches == 0 ? 0 : Interlocked.Read(ref _batchMicrosTotal) / 1000.0 / batches,
-            Interlocked.Read(ref _batchMicrosMax) / 1000.0, Replayed);
+            Interlocked.Read(ref _batchMicrosMax) / 1000.0, Replayed, perDestination);
     }
 
     /// <summary>Most distinct reasons kept; further ones are counted under <see cref="OtherReasons"/>.</summary>
@@ -120,6 +140,58 @@ public sealed class StepCounters
     }
 }
 
+/// <summary>
+/// What one destination of a step got. An input routed to several destinations counts once in each; as a whole it
+/// counts once in <see cref="StepCounters.Out"/> when it was produced to at least one of them, else once as a
+/// duplicate (and as replayed when one of its outputs was a replay). Thread-safe.
+/// </summary>
+public sealed class DestinationCounters
+{
+    private long _out, _duplicates, _replayed;
+
+    internal DestinationCounters(string destination, string topic)
+    {
+        Destination = destination;
+        Topic = topic;
+    }
+
+    /// <summary>The destination's name (<see cref="StepHost.Destination.Default"/> for the default output).</summary>
+    public string Destination { get; }
+
+    /// <summary>Its topic (in-process: its name).</summary>
+    public string Topic { get; }
+
+    /// <summary>Outputs produced there.</summary>
+    public long Out => Interlocked.Read(ref _out);
+
+    /// <summary>Outputs not produced because that destination already holds them (replays included).</summary>
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Of <see cref="Duplicates"/>, outputs of a batch an earlier instance delivered there and did not commit.</summary>
+    public long Replayed => Interlocked.Read(ref _replayed);
+
+    /// <summary>Counts an output produced.</summary>
+    public void AddOut() => Interlocked.Increment(ref _out);
+
+    /// <summary>Counts an output not produced again: a replay, or a key the destination already holds.</summary>
+    public void AddDuplicate(bool replay)
+    {
+        Interlocked.Increment(ref _duplicates);
+        if (replay) Interlocked.Increment(ref _replayed);
+    }
+
+    /// <summary>A copy of the counts.</summary>
+    public DestinationCountsSnapshot Snapshot() => new(Destination, Topic, Out, Duplicates, Replayed);
+}
+
+/// <summary>A copy of <see cref="DestinationCounters"/> at one moment.</summary>
+/// <param name="Destination">The destination's name.</param>
+/// <param name="Topic">Its topic.</param>
+/// <param name="Out">Outputs produced there.</param>
+/// <param name="Duplicates">Outputs not produced again (replays included).</param>
+/// <param name="Replayed">Of <paramref name="Duplicates"/>, replays.</param>
+public sealed record DestinationCountsSnapshot(string Destination, string Topic, long Out, long Duplicates, long Replayed);
+
 /// <summary>A copy of <see cref="StepCounters"/> at one moment.</summary>
 /// <param name="Step">Step name.</param>
 /// <param name="In">Alerts read.</param>
@@ -133,5 +205,11 @@ public sealed class StepCounters
 /// <param name="MeanBatchMs">Mean batch latency, ms.</param>
 /// <param name="MaxBatchMs">Largest batch latency, ms.</param>
 /// <param name="Replayed">Of <paramref name="Duplicates"/>, outputs of a replayed batch found already delivered.</param>
+/// <param name="Destinations">Per destination, the default first (empty before the step started).</param>
 public sealed record StepCountersSnapshot(string Step, long In, long Out, long DeadLettered, long Duplicates, long Filtered,
-    long Batches, long Lag, double LastBatchMs, double MeanBatchMs, double MaxBatchMs, long Replayed = 0);
+    long Batches, long Lag, double LastBatchMs, double MeanBatchMs, double MaxBatchMs, long Replayed = 0,
+    IReadOnlyList<DestinationCountsSnapshot>? Destinations = null)
+{
+    /// <summary>What the destination named <paramref name="destination"/> got, or null when the step has none of that name.</summary>
+    public DestinationCountsSnapshot? For(string destination) => Destinations?.FirstOrDefault(d => d.Destination == destination);
+}

@@ -15,8 +15,23 @@ public sealed class StepHostOptions
     /// <summary>Topic read.</summary>
     public string InputTopic { get; set; } = "";
 
-    /// <summary>Topic written.</summary>
+    /// <summary>Topic written: the step's default destination (<see cref="Destination.Default"/>).</summary>
     public string OutputTopic { get; set; } = "";
+
+    /// <summary>
+    /// Topics of a routing step's named destinations (<see cref="IRoutingStep.Destinations"/>), where a topic is not
+    /// the destination's name: <c>StepHost:DestinationTopics:&lt;name&gt;=&lt;topic&gt;</c>. A destination not listed
+    /// goes to the topic of its own name.
+    /// </summary>
+    public Dictionary<string, string> DestinationTopics { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How long a delivered batch's commit may be refused (a rebalance in progress, a coordinator moving) before the
+    /// process gives up and exits (fatal), seconds. The commit is retried every half second while the rebalance is
+    /// served. Like confluent-kafka-dotnet's stance, a worker that cannot commit does not limp on: its supervisor
+    /// restarts it, and the restarted instance finds the uncommitted batch's outputs with its replay guard.
+    /// </summary>
+    public int CommitRetrySeconds { get; set; } = 30;
 
     /// <summary>Dead-letter topic; default <c>&lt;InputTopic&gt;.dlq</c>.</summary>
     public string? DeadLetterTopic { get; set; }
@@ -80,6 +95,11 @@ public sealed class StepHostOptions
     /// <summary>The default dead-letter topic of an input topic, <c>&lt;input&gt;.dlq</c>.</summary>
     public static string DeadLetterOf(string input) => input + ".dlq";
 
+    /// <summary>The topic of a destination: <see cref="OutputTopic"/> for the default one, else as <see cref="DestinationTopics"/> says, else its name.</summary>
+    public string TopicOf(string destination) =>
+        destination == Destination.Default ? OutputTopic
+        : DestinationTopics.TryGetValue(destination, out var topic) && !string.IsNullOrWhiteSpace(topic) ? topic : destination;
+
     /// <summary>The consumer group in effect for a step.</summary>
     public string EffectiveGroupId(string step) => string.IsNullOrWhiteSpace(GroupId) ? "broker-" + step : GroupId;
 
@@ -94,6 +114,11 @@ public sealed class StepHostOptions
         if (BatchWaitMs is < 0 or > 60_000) errors.Add($"StepHost:BatchWaitMs {BatchWaitMs} is not in 0..60000");
         if (StartupTimeoutSeconds is < 1 or > 600) errors.Add($"StepHost:StartupTimeoutSeconds {StartupTimeoutSeconds} is not in 1..600");
         if (TransientRetries is < 0 or > 100) errors.Add($"StepHost:TransientRetries {TransientRetries} is not in 0..100");
+        if (CommitRetrySeconds is < 1 or > 600) errors.Add($"StepHost:CommitRetrySeconds {CommitRetrySeconds} is not in 1..600");
+        foreach (var (name, topic) in DestinationTopics)
+        {
+            if (string.IsNullOrWhiteSpace(topic)) errors.Add($"StepHost:DestinationTopics:{name} is empty");
+        }
         if (LivenessTimeoutSeconds is < 5 or > 3600) errors.Add($"StepHost:LivenessTimeoutSeconds {LivenessTimeoutSeconds} is not in 5..3600");
         if (!string.IsNullOrWhiteSpace(HttpUrl) && HttpUrlProblem(HttpUrl) is { } problem) errors.Add($"StepHost:HttpUrl '{HttpUrl}' {problem}");
         if (AutoOffsetReset is not ("earliest" or "latest")) errors.Add($"StepHost:AutoOffsetReset '{AutoOffsetReset}' is neither earliest nor latest");

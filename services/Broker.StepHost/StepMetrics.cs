@@ -42,7 +42,13 @@ public sealed class StepMetrics : IDisposable
         _ownTimeHeader = BrokerHeaders.TimeHeader(counters.Step);
         Meter = new Meter(MeterName);
         Counter("broker.alerts.in", "Alerts read from the input topic.", () => _counters.In);
-        Counter("broker.alerts.out", "Alerts produced to the output topic.", () => _counters.Out);
+        Counter("broker.alerts.out", "Alerts produced downstream, each once however many destinations it went to.", () => _counters.Out);
+        Meter.CreateObservableCounter("broker.destination.out", () => PerDestination(static d => d.Out), "{message}",
+            "Outputs produced to each destination topic.");
+        Meter.CreateObservableCounter("broker.destination.duplicates", () => PerDestination(static d => d.Duplicates), "{message}",
+            "Outputs not produced to a destination topic because it already holds them (replays included).");
+        Meter.CreateObservableCounter("broker.destination.replayed", () => PerDestination(static d => d.Replayed), "{message}",
+            "Of those, outputs of a batch an earlier instance delivered there and did not commit.");
         Counter("broker.alerts.duplicates", "Alerts dropped as duplicates (replays included).", () => _counters.Duplicates);
         Counter("broker.alerts.replayed", "Of the duplicates, outputs of a batch an earlier instance delivered and did not commit.", () => _counters.Replayed);
         Counter("broker.alerts.filtered", "Alerts deliberately not passed on.", () => _counters.Filtered);
@@ -99,6 +105,11 @@ public sealed class StepMetrics : IDisposable
 
     private void Counter(string name, string description, Func<long> value) =>
         Meter.CreateObservableCounter(name, () => new Measurement<long>(value(), _stepTag), "{alert}", description);
+
+    private IEnumerable<Measurement<long>> PerDestination(Func<DestinationCounters, long> value)
+    {
+        foreach (var d in _counters.Destinations) yield return new Measurement<long>(value(d), _stepTag, new("destination", d.Topic));
+    }
 
     private IEnumerable<Measurement<long>> Lag()
     {

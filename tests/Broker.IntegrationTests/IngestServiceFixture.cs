@@ -1,6 +1,7 @@
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
+using Broker.StepHost.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.IntegrationTests;
@@ -34,17 +35,6 @@ internal static class IngestServiceFixture
         return IngestStep.Stage.CreateHost(config, loggers ?? NullLoggerFactory.Instance);
     }
 
-    /// <summary>
-    /// Runs <paramref name="host"/> until it has read <paramref name="inputs"/> messages, or two minutes pass (a hang
-    /// is a failure of its own: the caller's assertions then report what is missing), and stops it cleanly.
-    /// </summary>
-    public static async Task RunUntilAsync(KafkaStepHost<byte[], Broker.Alerts.Model.Alert> host, long inputs)
-    {
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
-        var run = host.RunAsync(stop.Token);
-        await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2)));
-        stop.Cancel();
-        await run;
-    }
+    /// <summary>Runs <paramref name="host"/> until it has read <paramref name="inputs"/> messages (<see cref="HostRuns.RunUntilAsync"/>).</summary>
+    public static Task RunUntilAsync(KafkaStepHost<byte[], Broker.Alerts.Model.Alert> host, long inputs) => HostRuns.RunUntilAsync(host, inputs);
 }

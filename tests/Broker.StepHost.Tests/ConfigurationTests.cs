@@ -48,11 +48,26 @@ public class ConfigurationTests
     [InlineData("BatchSize", "0", "BatchSize 0")]
     [InlineData("AutoOffsetReset", "middle", "AutoOffsetReset 'middle'")]
     [InlineData("BatchWaitMs", "-1", "BatchWaitMs -1")]
+    [InlineData("CommitRetrySeconds", "0", "CommitRetrySeconds 0")]
+    [InlineData("DestinationTopics:filter.sn", " ", "DestinationTopics:filter.sn is empty")]
     public void Out_of_range_values_fail_validation_with_one_message(string key, string value, string expected)
     {
         var options = StepHostApp.Options<StepHostOptions>(Config(("StepHost:InputTopic", "a"), ("StepHost:OutputTopic", "b"), ("StepHost:" + key, value)), StepHostOptions.Section);
         var ex = Assert.Throws<StepHostConfigurationException>(options.Validate);
         Assert.Contains(expected, ex.Message);
+    }
+
+    [Fact]
+    public void A_destination_goes_to_the_topic_of_its_name_unless_DestinationTopics_names_another()
+    {
+        var options = StepHostApp.Options<StepHostOptions>(Config(("StepHost:InputTopic", "a"), ("StepHost:OutputTopic", "b"),
+            ("StepHost:DestinationTopics:filter.sn", "prod.filter.sn"), ("StepHost:CommitRetrySeconds", "12")), StepHostOptions.Section);
+        options.Validate();
+        Assert.Equal(12, options.CommitRetrySeconds);
+        Assert.Equal("b", options.TopicOf(Destination.Default));
+        Assert.Equal("prod.filter.sn", options.TopicOf("filter.sn"));
+        Assert.Equal("slim", options.TopicOf("slim"));
+        Assert.Equal(30, new StepHostOptions().CommitRetrySeconds);
     }
 
     [Fact]

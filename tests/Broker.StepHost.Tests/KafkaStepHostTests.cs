@@ -101,14 +101,8 @@ public class KafkaStepHostTests
 
     private static byte[] Text(int value) => Encoding.UTF8.GetBytes(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private static async Task<StepCountersSnapshot> RunUntil(string bootstrap, long inputs)
-    {
-        var host = new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(bootstrap), NullLogger.Instance);
-        using var stop = new CancellationTokenSource();
-        host.BatchCompleted += s => { if (s.In >= inputs) stop.Cancel(); };
-        await host.RunAsync(stop.Token);
-        return host.Counters.Snapshot();
-    }
+    private static Task<StepCountersSnapshot> RunUntil(string bootstrap, long inputs) => HostRuns.RunUntilAsync(
+        new KafkaStepHost<int, int>(new ParityStep(), new IntCodec(), new IntCodec(), Options("in", "out"), TestTopics.Kafka(bootstrap), NullLogger.Instance), inputs);
 
     [Fact]
     public async Task Outputs_delivered_by_an_instance_that_died_before_committing_are_counted_as_replays_not_sent_again()

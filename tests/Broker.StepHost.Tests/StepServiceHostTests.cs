@@ -83,9 +83,25 @@ public sealed class StepServiceHostTests
         service.Counters.AddIn(7);
         service.Counters.Count(StepOutcome.Emitted);
         service.Counters.Count(StepOutcome.DeadLettered, "undecodable: not Avro");
+        // Per destination: one output to each of two topics, and a replay not produced again to the second.
+        var perDestination = service.Counters.Route(new DestinationTable("scripted", ["slim"], d => d == Destination.Default ? "out" : "out.slim"));
+        perDestination[0].AddOut();
+        perDestination[1].AddOut();
+        perDestination[1].AddDuplicate(replay: true);
         string metrics = await http.GetStringAsync("/metrics");
         Assert.Matches(new Regex("^broker_alerts_in_total\\{[^}]*step=\"scripted\"[^}]*\\} 7$", RegexOptions.Multiline), metrics);
         Assert.Matches(new Regex("^broker_alerts_dead_lettered_total\\{[^}]*reason=\"undecodable\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^broker_destination_out_total\\{[^}]*destination=\"out\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^broker_destination_out_total\\{[^}]*destination=\"out.slim\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^broker_destination_duplicates_total\\{[^}]*destination=\"out.slim\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^broker_destination_replayed_total\\{[^}]*destination=\"out.slim\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);
+        // (The service is in state Failed here: the body is still the health document.)
+        using (var health = JsonDocument.Parse(await (await http.GetAsync("/health/live")).Content.ReadAsStringAsync()))
+        {
+            var slim = health.RootElement.GetProperty("destinations")[1];
+            Assert.Equal("out.slim", slim.GetProperty("topic").GetString());
+            Assert.Equal(1, slim.GetProperty("replayed").GetInt64());
+        }
 
         stop.Cancel();
         Assert.Equal(ExitCodes.Ok, await run.WaitAsync(TimeSpan.FromSeconds(30)));

@@ -49,7 +49,7 @@ internal static class RunCommand
             var checkpoint = RunCheckpoint.Load(options.OutputDirectory!);
             if (checkpoint is not null)
             {
-                string where = string.Join(", ", checkpoint.Parts.Select(p => Path.Combine(options.OutputDirectory!, p)));
+                string where = string.Join(", ", checkpoint.Files.Select(p => Path.Combine(options.OutputDirectory!, p)));
                 Console.Out.WriteLine(checkpoint.Complete
                     ? $"Wrote {summary.Written} alerts{(checkpoint.Resumed ? $" (run {checkpoint.Runs}, resumed after {checkpoint.Done - summary.Read} messages done before)" : "")}; all output: {where}."
                     : $"Stopped after {checkpoint.Done} messages; run the same command again to resume (output so far: {where}).");

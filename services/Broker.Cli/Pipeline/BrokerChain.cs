@@ -66,8 +66,9 @@ internal static class BrokerChain
 
     /// <summary>
     /// Runs the chain over every alert in <paramref name="paths"/> (files, folders, .tar.gz) and, when
-    /// <see cref="BrokerRunOptions.OutputDirectory"/> is set, writes the output alerts as an Avro container file
-    /// (schemas/broker/broker.alert.v1.avsc, deflate), the dead letters and the summary there.
+    /// <see cref="BrokerRunOptions.OutputDirectory"/> is set, writes the output alerts as Avro container files
+    /// (schemas/broker/broker.alert.v1.avsc, deflate: <c>alerts.avro</c> for the chain's default output,
+    /// <c>alerts.&lt;destination&gt;.avro</c> for each destination a stage routes to), the dead letters and the summary there.
     /// </summary>
     /// <param name="paths">Alert files or folders.</param>
     /// <param name="options">Registry, output folder, step settings.</param>
@@ -82,31 +83,34 @@ internal static class BrokerChain
             if (!File.Exists(p) && !Directory.Exists(p)) throw new FileNotFoundException($"no such file or folder: {p}", p);
         }
         await using var pipeline = new InProcessPipeline(Stages(options), options.Runner);
-        AvroContainerWriter? writer = null;
+        // One file per destination: alerts.avro for the chain's default output, alerts.<destination>.avro for each
+        // destination a stage routes to (RunCheckpoint.PartFor).
+        var writers = new Dictionary<string, AvroContainerWriter>(StringComparer.Ordinal);
         RunCheckpoint? checkpoint = null;
         var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false, options.Limits, options.OnBadInput);
-        if (options.OutputDirectory is { } dir)
-        {
-            Directory.CreateDirectory(dir);
-            checkpoint = RunCheckpoint.Begin(dir, paths, options.Resume, "alerts.avro", n => $"alerts-{n}.avro");
-            checkpoint.Save(dir);
-            if (checkpoint.Resumed) source = RunCheckpoint.Skip(source, checkpoint.Done);
-            writer = new AvroContainerWriter(File.Create(Path.Combine(dir, checkpoint.InProgress!)), BrokerAlertCodec.Schema, "deflate");
-        }
         RunSummary summary;
         try
         {
+            if (options.OutputDirectory is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                checkpoint = RunCheckpoint.Begin(dir, paths, options.Resume, "alerts.avro", n => $"alerts-{n}.avro", pipeline.Destinations);
+                checkpoint.Save(dir);
+                if (checkpoint.Resumed) source = RunCheckpoint.Skip(source, checkpoint.Done);
+                foreach (var (destination, file) in checkpoint.FilesOf(checkpoint.InProgress!))
+                    writers[destination] = new AvroContainerWriter(File.Create(Path.Combine(dir, file)), BrokerAlertCodec.Schema, "deflate");
+            }
             summary = await pipeline.RunAsync(source, output =>
             {
                 var alert = (Alert)output.Value;
-                writer?.Append(BrokerAlertCodec.ToRecord(alert));
-                options.OnAlert?.Invoke(alert);
+                if (writers.TryGetValue(output.Destination, out var writer)) writer.Append(BrokerAlertCodec.ToRecord(alert));
+                if (output.Destination == Destination.Default) options.OnAlert?.Invoke(alert);
             }, progress, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            // Closed cleanly on a stop too: the part is a complete container file.
-            writer?.Dispose();
+            // Closed cleanly on a stop too: each part is a complete container file.
+            foreach (var writer in writers.Values) writer.Dispose();
         }
         if (options.OutputDirectory is { } outDir)
         {
