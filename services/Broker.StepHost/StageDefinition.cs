@@ -181,6 +181,8 @@ public abstract class StageDefinition
             {
                 null => "",
                 bool b => b ? "true" : "false",
+                // A map setting (StepHost:DestinationTopics): its entries, none by default.
+                IDictionary<string, string> d => string.Join(", ", d.Select(kv => kv.Key + "=" + kv.Value)),
                 IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
                 var v => v.ToString() ?? "",
             };
