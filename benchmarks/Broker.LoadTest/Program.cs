@@ -15,6 +15,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Ingest;
 using Broker.StepHost;
 using Confluent.Kafka;

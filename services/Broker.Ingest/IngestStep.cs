@@ -10,8 +10,11 @@ namespace Broker.Ingest;
 /// <summary>
 /// Survey alert bytes to Broker alert records: decode (ZTF container or Confluent-framed Rubin alert), map to the
 /// survey-neutral <see cref="Alert"/> (schema, coordinates and times checked by <see cref="SurveyAlertMapper"/>),
-/// check the cutouts, and drop exact duplicates of recently seen alert ids (counted, not silent). Anything wrong
-/// with the input is a dead letter with a reason; only a failing dependency (the schema registry) is transient.
+/// check that the cutouts present decode, and drop exact duplicates of recently seen alert ids (counted, not
+/// silent). Anything wrong with the input is a dead letter with a reason; only a failing dependency (the schema
+/// registry) is transient. An alert without cutouts, or without some of the three, is valid and passes with them
+/// absent (docs/alerts.md lists what is refused and what passes). Each output records this stage's time and
+/// version (<see cref="Alert.WithStage(string, string, DateTimeOffset)"/>).
 /// The duplicate window is the step's state (<see cref="IStepState"/>): an id joins it only when the runner keeps
 /// the batch's results, so a batch retried or re-run one alert at a time never counts an alert as a duplicate of
 /// itself.
@@ -23,21 +26,27 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
     private readonly RecentIds _recent;
     private readonly AlertLimits _limits;
     private readonly ILogger? _log;
+    private readonly TimeProvider _clock;
 
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
     public const string StepName = "ingest";
+
+    /// <summary>The version the step writes into each alert's <c>stageVersions</c>: its assembly's informational version.</summary>
+    public static string StageVersion { get; } = BrokerBuild.VersionOf(typeof(IngestStep).Assembly);
 
     /// <summary>Creates the step.</summary>
     /// <param name="options">Its settings.</param>
     /// <param name="registry">Schema registry for Confluent-framed alerts; default from <paramref name="options"/>.</param>
     /// <param name="logger">Where to log.</param>
-    public IngestStep(IngestOptions options, ISchemaRegistry? registry = null, ILogger<IngestStep>? logger = null)
+    /// <param name="clock">The clock for the stage time each output records (default: the system's).</param>
+    public IngestStep(IngestOptions options, ISchemaRegistry? registry = null, ILogger<IngestStep>? logger = null, TimeProvider? clock = null)
     {
         _options = options;
         _registry = registry ?? options.CreateRegistry();
         _recent = new RecentIds(options.DuplicateWindow);
         _limits = options.Limits;
         _log = logger;
+        _clock = clock ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
@@ -93,7 +102,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
             if (_log?.IsEnabled(LogLevel.Debug) == true) _log.LogDebug("Duplicate {AlertId} dropped", alert.AlertId);
             return StepResult<Alert>.Duplicate($"alert {alert.AlertId} seen within the last {_options.DuplicateWindow} alerts");
         }
-        return StepResult<Alert>.Emit(alert);
+        return StepResult<Alert>.Emit(alert.WithStage(StepName, StageVersion, _clock.GetUtcNow()));
     }
 
     /// <summary>An exception that says a dependency failed (the schema registry), not the message.</summary>
@@ -106,15 +115,10 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState
     private static string Describe(Exception ex) =>
         ex is FormatException or AvroSchemaException or InvalidDataException or FitsFormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
 
-    private string? CheckCutouts(Alert alert)
+    /// <summary>Why a stamp that is present is broken, or null: absent stamps are not a problem (an alert without cutouts is valid).</summary>
+    private static string? CheckCutouts(Alert alert)
     {
         var c = alert.Cutouts;
-        if (_options.RequireCutouts)
-        {
-            if (c is null) return "no cutouts";
-            if (c.Science is null || c.Template is null || c.Difference is null)
-                return "cutout missing: " + string.Join(", ", SurveyAlertMapper.CutoutKinds.Where((_, i) => c[i] is null));
-        }
         if (c is null) return null;
         for (int i = 0; i < SurveyAlertMapper.CutoutKinds.Length; i++)
         {

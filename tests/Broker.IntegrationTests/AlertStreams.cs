@@ -1,5 +1,6 @@
 using System.Text;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;

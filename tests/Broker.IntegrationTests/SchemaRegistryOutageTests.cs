@@ -1,4 +1,5 @@
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
@@ -36,7 +37,6 @@ public class SchemaRegistryOutageTests(ITestOutputHelper output)
         settings.Remove("Ingest:SchemaFolder");
         settings["Ingest:SchemaRegistryUrl"] = registry.Url;
         settings["Ingest:SchemaRegistryTimeoutSeconds"] = "2";
-        settings["Ingest:RequireCutouts"] = "false";
         settings["StepHost:TransientRetries"] = "8";
         var host = IngestService.CreateHost(StepHostApp.BuildConfiguration(typeof(IngestService).Assembly, [], settings), new TestOutputLoggerFactory(output));
         using var stop = new CancellationTokenSource();

@@ -16,7 +16,7 @@ internal sealed class BrokerRunOptions
     /// <summary>Where to write <c>alerts.avro</c>, <c>dead-letters.jsonl</c>, <c>summary.json</c> and <c>summary.txt</c>; null writes nothing.</summary>
     public string? OutputDirectory { get; init; }
 
-    /// <summary>Ingest settings (cutouts required by default).</summary>
+    /// <summary>Ingest settings.</summary>
     public IngestOptions Ingest { get; init; } = new();
 
     /// <summary>
