@@ -62,7 +62,7 @@ public class AlertDecodeBenchmarks
         return sum;
     }
 
-    [Benchmark(Description = "encode Broker alert (broker.alert.v1)", OperationsPerInvoke = 651)]
+    [Benchmark(Description = "encode Broker alert (current schema)", OperationsPerInvoke = 651)]
     public int EncodeBrokerAlert()
     {
         int bytes = 0;
