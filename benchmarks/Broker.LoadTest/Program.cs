@@ -17,6 +17,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;

@@ -5,19 +5,14 @@ using Broker.StepHost;
 namespace Broker.Ingest;
 
 /// <summary>Settings of the ingest step (configuration section <c>Ingest</c>).</summary>
+/// <remarks>
+/// There is no setting for cutouts: an alert without them is valid and always passes (issue 10; the former
+/// <c>Ingest:RequireCutouts</c> is refused as an unknown key), and a stamp that is present must decode.
+/// </remarks>
 public sealed class IngestOptions : IStageOptions
 {
     /// <summary>The configuration section bound to this class.</summary>
     public const string Section = "Ingest";
-
-    /// <summary>
-    /// Dead-letter alerts that lack any of the three cutouts. On by default: later stages (the stamp classifier)
-    /// need all three. Cutouts that are present must always decode as FITS images.
-    /// </summary>
-    public bool RequireCutouts { get; set; } = true;
-
-    /// <summary>The configuration key of <see cref="RequireCutouts"/> (for <c>broker run</c>'s and <c>broker demo</c>'s in-process settings).</summary>
-    public const string RequireCutoutsKey = Section + ":" + nameof(RequireCutouts);
 
     /// <summary>How many recent alert ids are remembered to drop exact duplicates (0 disables).</summary>
     public int DuplicateWindow { get; set; } = 100_000;

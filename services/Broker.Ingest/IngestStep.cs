@@ -11,8 +11,11 @@ namespace Broker.Ingest;
 /// <summary>
 /// Survey alert bytes to Broker alert records: decode (ZTF container or Confluent-framed Rubin alert), map to the
 /// survey-neutral <see cref="Alert"/> (schema, coordinates and times checked by <see cref="SurveyAlertMapper"/>),
-/// check the cutouts, and drop exact duplicates of recently seen alert ids (counted, not silent). Anything wrong
-/// with the input is a dead letter with a reason; only a failing dependency (the schema registry) is transient.
+/// check that the cutouts present decode, and drop exact duplicates of recently seen alert ids (counted, not
+/// silent). Anything wrong with the input is a dead letter with a reason; only a failing dependency (the schema
+/// registry) is transient. An alert without cutouts, or without some of the three, is valid and passes with them
+/// absent (docs/alerts.md lists what is refused and what passes). Each output records this stage's time and
+/// version (<see cref="Alert.WithStage(string, string, DateTimeOffset)"/>).
 /// The duplicate window is the step's state (<see cref="IStepState"/>): an id joins it only when the runner keeps
 /// the batch's results, so a batch retried or re-run one alert at a time never counts an alert as a duplicate of
 /// itself.
@@ -25,6 +28,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
     private readonly RecentIds _recent;
     private readonly AlertLimits _limits;
     private readonly ILogger? _log;
+    private readonly TimeProvider _clock;
 
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
     public const string StepName = "ingest";
@@ -41,18 +45,21 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
         Name = StepName,
         Description = "Decodes survey alerts (ZTF containers, Confluent-framed Rubin alerts), checks coordinates, times and cutouts, drops exact duplicates and writes Broker alert records.",
         Input = InputTopic,
-        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record, Avro binary, `schemas/broker/broker.alert.v1.avsc`")],
+        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record, Avro binary without framing, `schemas/broker/broker.alert.v1.1.avsc` (1.0 records also read: the first field names the version; docs/alerts.md)")],
         Section = IngestOptions.Section,
         InputCodec = RawBytesCodec.Instance,
         OutputCodec = AlertMessageCodec.Instance,
         Factory = (options, context) => new IngestStep(options, context.Services.GetService<ISchemaRegistry>(), context.Loggers.CreateLogger<IngestStep>()),
     };
+    /// <summary>The version the step writes into each alert's <c>stageVersions</c>: its assembly's informational version.</summary>
+    public static string StageVersion { get; } = BrokerBuild.VersionOf(typeof(IngestStep).Assembly);
 
     /// <summary>Creates the step.</summary>
     /// <param name="options">Its settings.</param>
     /// <param name="registry">Schema registry for Confluent-framed alerts (the caller's to dispose); default from <paramref name="options"/> (the step's).</param>
     /// <param name="logger">Where to log.</param>
-    public IngestStep(IngestOptions options, ISchemaRegistry? registry = null, ILogger<IngestStep>? logger = null)
+    /// <param name="clock">The clock for the stage time each output records (default: the system's).</param>
+    public IngestStep(IngestOptions options, ISchemaRegistry? registry = null, ILogger<IngestStep>? logger = null, TimeProvider? clock = null)
     {
         _options = options;
         _ownsRegistry = registry is null;
@@ -60,6 +67,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
         _recent = new RecentIds(options.DuplicateWindow);
         _limits = options.Limits;
         _log = logger;
+        _clock = clock ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
@@ -121,7 +129,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
             if (_log?.IsEnabled(LogLevel.Debug) == true) _log.LogDebug("Duplicate {AlertId} dropped", alert.AlertId);
             return StepResult<Alert>.Duplicate($"alert {alert.AlertId} seen within the last {_options.DuplicateWindow} alerts");
         }
-        return StepResult<Alert>.Emit(alert);
+        return StepResult<Alert>.Emit(alert.WithStage(StepName, StageVersion, _clock.GetUtcNow()));
     }
 
     /// <summary>An exception that says a dependency failed (the schema registry), not the message.</summary>
@@ -134,15 +142,10 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
     private static string Describe(Exception ex) =>
         ex is FormatException or AvroSchemaException or InvalidDataException or FitsFormatException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
 
-    private string? CheckCutouts(Alert alert)
+    /// <summary>Why a stamp that is present is broken, or null: absent stamps are not a problem (an alert without cutouts is valid).</summary>
+    private static string? CheckCutouts(Alert alert)
     {
         var c = alert.Cutouts;
-        if (_options.RequireCutouts)
-        {
-            if (c is null) return "no cutouts";
-            if (c.Science is null || c.Template is null || c.Difference is null)
-                return "cutout missing: " + string.Join(", ", SurveyAlertMapper.CutoutKinds.Where((_, i) => c[i] is null));
-        }
         if (c is null) return null;
         for (int i = 0; i < SurveyAlertMapper.CutoutKinds.Length; i++)
         {

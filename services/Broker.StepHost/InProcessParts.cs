@@ -1,3 +1,4 @@
+using Broker.Alerts.IO;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;

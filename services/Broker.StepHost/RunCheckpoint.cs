@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Broker.Alerts.IO;
 
 namespace Broker.StepHost;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Broker.Alerts.IO;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
@@ -18,7 +19,7 @@ internal static class AlertStreams
 
     private static readonly Lazy<IReadOnlyList<SourceMessage>> All = new(Build);
 
-    /// <summary>Real alerts (ZTF and Rubin) and broken ones; every message has a key.</summary>
+    /// <summary>Real alerts (ZTF and Rubin, some without cutouts), broken ones and one without its template stamp; every message has a key.</summary>
     public static IReadOnlyList<SourceMessage> Messages => All.Value;
 
     /// <summary>Keys of the deliberately broken messages and the reason fragment ingest must give.</summary>
@@ -30,8 +31,10 @@ internal static class AlertStreams
         ["broken-schema-id"] = "unknown schema id 4242",
         ["1"] = "ra NaN is not in [0, 360)",
         ["2"] = "science cutout is not a decodable FITS image",
-        ["3"] = "cutout missing: template",
     };
+
+    /// <summary>The key of a valid alert that lacks one stamp (its template): it must pass, not be dead-lettered (issue 10).</summary>
+    public const string WithoutTemplate = "3";
 
     private static IReadOnlyList<SourceMessage> Build()
     {
@@ -47,7 +50,7 @@ internal static class AlertStreams
             new("broken", 3, [0, 0, 0, 0x10, 0x92, 1, 2, 3], "broken-schema-id"),
             new("broken", 4, Modified(ztf.Value, 1, r => ((AvroRecord)r["candidate"]!)["ra"] = double.NaN), "1"),
             new("broken", 5, Modified(ztf.Value, 2, r => ((AvroRecord)r["cutoutScience"]!)["stampData"] = "not a FITS file"u8.ToArray()), "2"),
-            new("broken", 6, Modified(ztf.Value, 3, r => r["cutoutTemplate"] = null), "3"),
+            new("broken", 6, Modified(ztf.Value, 3, r => r["cutoutTemplate"] = null), WithoutTemplate),
         };
         return [.. real, .. broken];
     }

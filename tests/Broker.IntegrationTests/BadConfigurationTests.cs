@@ -29,6 +29,8 @@ public class BadConfigurationTests
     [InlineData("StepHots:BatchSize", "10", "unknown configuration section StepHots; known: Ingest, Kafka, KafkaConsumer, KafkaProducer, Logging, StepHost")]
     [InlineData("Logging:Level", "Chatty", "Logging:Level 'Chatty' is not one of")]
     [InlineData("StepHost:HealthFile", "/no/such/folder/health.json", "StepHost:HealthFile '/no/such/folder/health.json' cannot be written")]
+    // Gone in issue 10 (alerts without cutouts always pass): a deployment that still sets it is told, not ignored.
+    [InlineData("Ingest:RequireCutouts", "true", "were not found on the instance of Broker.Ingest.IngestOptions: 'RequireCutouts'")]
     public void A_setting_that_would_be_ignored_makes_the_service_exit_2_with_one_line_naming_it(string key, string value, string expected)
     {
         using var service = new ServiceProcess(new Dictionary<string, string?>

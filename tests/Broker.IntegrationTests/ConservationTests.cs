@@ -1,3 +1,4 @@
+using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
@@ -81,16 +82,34 @@ public class ConservationTests(KafkaIngestRun run) : IClassFixture<KafkaIngestRu
     }
 
     [Fact]
-    public void Outputs_are_broker_alert_records_keyed_by_alert_id_with_the_ingest_time_header()
+    public void Outputs_are_broker_alert_records_keyed_by_alert_id_with_the_ingest_time_in_the_record_and_the_header()
     {
         Assert.NotEmpty(run.Outputs);
         foreach (var m in run.Outputs)
         {
+            Assert.Same(BrokerAlertCodec.Schema, BrokerAlertCodec.WriterSchemaOf(m.Message.Value));
             var alert = BrokerAlertCodec.Decode(m.Message.Value);
             Assert.Equal(AlertMessageCodec.KeyFor(alert.AlertId), AlertStreams.Key(m));
-            Assert.NotNull(BrokerHeaders.ParseNumber(m.Message.Headers.GetLastBytes(BrokerHeaders.TimeHeader("ingest"))));
+            long produced = BrokerHeaders.ParseNumber(m.Message.Headers.GetLastBytes(BrokerHeaders.TimeHeader("ingest")))!.Value;
+            // The record's stage time is when the step finished the alert; the host produced it afterwards.
+            Assert.InRange(alert.StageTimes["ingest"], produced - 600_000_000, produced);
+            Assert.Equal(IngestStep.StageVersion, alert.StageVersions["ingest"]);
             Assert.Equal(m.Message.Value, BrokerAlertCodec.Encode(alert));
         }
+    }
+
+    [Fact]
+    public void Alerts_without_cutouts_or_without_one_stamp_pass_with_them_absent()
+    {
+        var outputs = run.Outputs.ToDictionary(AlertStreams.Key, m => BrokerAlertCodec.Decode(m.Message.Value));
+        var partial = outputs[AlertStreams.WithoutTemplate];
+        Assert.NotNull(partial.Cutouts!.Science);
+        Assert.Null(partial.Cutouts.Template);
+        Assert.False(partial.HasAllCutouts);
+        // The real ones without stamps (AMPEL's archive copies, the pittgoogle Rubin samples): none is a dead letter.
+        Assert.True(outputs.Values.Count(a => a.Cutouts is null) >= 9);
+        Assert.DoesNotContain(run.DeadLetters, m => AlertStreams.Header(m, BrokerHeaders.DeadLetterReason)!.Contains("cutout", StringComparison.Ordinal)
+            && AlertStreams.Key(m) != "2");
     }
 
     [Fact]
@@ -103,11 +122,13 @@ public class ConservationTests(KafkaIngestRun run) : IClassFixture<KafkaIngestRu
             foreach (var m in AlertStreams.Messages) yield return m;
             await Task.CompletedTask;
         }
-        var summary = await pipeline.RunAsync(Source(), o => inProcess.Add(o.Key!, BrokerAlertCodec.Encode((Alert)o.Value)));
+        // The same records but for the time each run's ingest finished the alert.
+        static byte[] Timeless(Alert a) => BrokerAlertCodec.Encode(a with { StageTimes = a.StageTimes.SetItem("ingest", 0) });
+        var summary = await pipeline.RunAsync(Source(), o => inProcess.Add(o.Key!, Timeless((Alert)o.Value)));
 
         Assert.Equal(run.Counters.DeadLettered, summary.Stages[0].DeadLettered);
         Assert.Equal(run.Counters.Duplicates, summary.Stages[0].Duplicates);
-        var kafka = run.Outputs.ToDictionary(AlertStreams.Key, m => m.Message.Value);
+        var kafka = run.Outputs.ToDictionary(AlertStreams.Key, m => Timeless(BrokerAlertCodec.Decode(m.Message.Value)));
         Assert.Equal(kafka.Keys.Order(), inProcess.Keys.Order());
         foreach (var (key, bytes) in kafka) Assert.True(bytes.AsSpan().SequenceEqual(inProcess[key]), $"alert {key} differs between the in-process and Kafka paths");
     }

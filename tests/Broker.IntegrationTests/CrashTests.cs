@@ -1,3 +1,4 @@
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Stages;
 using Broker.StepHost;

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using Broker.Alerts.Avro;
 using Broker.Alerts.Fits;
+using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;

@@ -1,4 +1,5 @@
 using Broker.Alerts.Avro;
+using Broker.Alerts.IO;
 using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.Stages;
@@ -37,7 +38,6 @@ public class SchemaRegistryOutageTests(ITestOutputHelper output)
         settings.Remove("Ingest:SchemaFolder");
         settings["Ingest:SchemaRegistryUrl"] = registry.Url;
         settings["Ingest:SchemaRegistryTimeoutSeconds"] = "2";
-        settings["Ingest:RequireCutouts"] = "false";
         settings["StepHost:TransientRetries"] = "8";
         var host = IngestStep.Stage.CreateHost(IngestStep.Stage.BuildConfiguration([], settings), new TestOutputLoggerFactory(output));
         using var stop = new CancellationTokenSource();

@@ -39,7 +39,7 @@ public sealed class OperatorViewTests : IDisposable
         try
         {
             var config = StepHostApp.BuildConfiguration(typeof(OperatorViewTests).Assembly, [],
-                new Dictionary<string, string?> { ["stephost:BatchSize"] = "10", ["Ingest:RequireCutouts"] = "false", ["KafkaProducer:linger.ms"] = "1" });
+                new Dictionary<string, string?> { ["stephost:BatchSize"] = "10", ["Ingest:DuplicateWindow"] = "10", ["KafkaProducer:linger.ms"] = "1" });
             StepHostApp.CheckSections(config, "Ingest");
             // The same name as a section, from an appsettings file or --set, is refused.
             Assert.Throws<StepHostConfigurationException>(() => StepHostApp.CheckSections(Config(("OTHER:Key", "x"))));

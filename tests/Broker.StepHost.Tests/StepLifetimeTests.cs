@@ -1,3 +1,4 @@
+using Broker.Alerts.IO;
 using Broker.StepHost.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 

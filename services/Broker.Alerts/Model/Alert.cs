@@ -1,91 +1,171 @@
+using System.Collections.Immutable;
+
 namespace Broker.Alerts.Model;
 
 /// <summary>The survey that issued an alert.</summary>
 public enum Survey { Ztf, Lsst, Unknown }
 
 /// <summary>
-/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.avsc), plus what later
+/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.1.avsc), plus what later
 /// stages add. Units: degrees (ICRS) for positions, MJD TAI for times, nJy for fluxes, AB magnitudes.
 /// </summary>
-public sealed class Alert
+/// <remarks>
+/// <para>
+/// An alert is immutable: every property is init-only and every collection read-only, and a stage that adds
+/// something returns a new alert (<c>alert with { Crossmatches = [.. alert.Crossmatches, match] }</c>, or the
+/// helpers <see cref="WithCrossmatch"/>, <see cref="WithClassification"/>, <see cref="WithStage(string, string, DateTimeOffset)"/> ...), leaving
+/// its input as it was. This is issue 10's choice for enrichment that is safe under retries: the step runner
+/// re-runs the same input objects when it retries a batch after a transient failure and when it re-runs a batch
+/// one alert at a time to find a bad one, so an alert that a failed attempt had appended to would reach the next
+/// attempt with the entry already there, and leave with it twice. With immutable alerts every attempt starts
+/// from the unchanged input and what a failed attempt built is simply dropped. The other design (a step returns
+/// its additions and the host applies them) would need a host that knows the alert's shape; this one keeps the
+/// host generic and the rule local: never mutate an input.
+/// </para>
+/// <para>
+/// The collections the codec and the survey mapper build are immutable arrays behind
+/// <see cref="IReadOnlyList{T}"/>; the maps are read-only views of maps nobody else holds. A collection
+/// expression (<c>[.. list, item]</c>) assigned to one of these properties makes a new read-only list.
+/// </para>
+/// </remarks>
+public sealed record Alert
 {
     /// <summary>The issuing survey.</summary>
-    public Survey Survey { get; set; }
+    public Survey Survey { get; init; }
 
     /// <summary>The survey's alert schema version (ZTF <c>schemavsn</c>; Rubin <c>lsst.vX_Y</c> as <c>X.Y</c>).</summary>
-    public string SurveySchemaVersion { get; set; } = "";
+    public string SurveySchemaVersion { get; init; } = "";
 
     /// <summary>Unique detection id: ZTF <c>candid</c>, Rubin <c>diaSourceId</c>. The Kafka key.</summary>
-    public long AlertId { get; set; }
+    public long AlertId { get; init; }
 
     /// <summary>The survey's object id (ZTF <c>objectId</c>, Rubin <c>diaObjectId</c> or <c>ssObjectId</c>).</summary>
-    public string ObjectId { get; set; } = "";
+    public string ObjectId { get; init; } = "";
 
     /// <summary>Right ascension, degrees ICRS.</summary>
-    public double Ra { get; set; }
+    public double Ra { get; init; }
 
     /// <summary>Declination, degrees ICRS.</summary>
-    public double Dec { get; set; }
+    public double Dec { get; init; }
 
     /// <summary>Uncertainty of <see cref="Ra"/>, degrees, when the survey gives one.</summary>
-    public double? RaErr { get; set; }
+    public double? RaErr { get; init; }
 
     /// <summary>Uncertainty of <see cref="Dec"/>, degrees, when the survey gives one.</summary>
-    public double? DecErr { get; set; }
+    public double? DecErr { get; init; }
 
     /// <summary>Detection time, MJD TAI (ZTF's UTC <c>jd</c> converted with the leap-second table).</summary>
-    public double MjdTai { get; set; }
+    public double MjdTai { get; init; }
 
     /// <summary>Band name: g, r, i (ZTF); u, g, r, i, z, y (Rubin).</summary>
-    public string Band { get; set; } = "";
+    public string Band { get; init; } = "";
 
-    /// <summary>Difference-image PSF flux, nJy; negative when fading.</summary>
-    public double Flux { get; set; }
+    /// <summary>Difference-image PSF flux, nJy; negative when fading; NaN when the survey gave none (Rubin <c>psfFlux</c> null).</summary>
+    public double Flux { get; init; }
 
     /// <summary>Uncertainty of <see cref="Flux"/>, nJy.</summary>
-    public double FluxErr { get; set; }
+    public double FluxErr { get; init; }
 
     /// <summary>AB magnitude of |flux|, when defined.</summary>
-    public double? Mag { get; set; }
+    public double? Mag { get; init; }
 
     /// <summary>Uncertainty of <see cref="Mag"/>.</summary>
-    public double? MagErr { get; set; }
+    public double? MagErr { get; init; }
 
     /// <summary>True when the science image is brighter than the template.</summary>
-    public bool IsPositive { get; set; }
+    public bool IsPositive { get; init; }
 
     /// <summary>The survey's real-bogus score (ZTF drb or rb; Rubin reliability).</summary>
-    public double? RealBogus { get; set; }
+    public double? RealBogus { get; init; }
 
     /// <summary>Previous detections, oldest first.</summary>
-    public List<Detection> Detections { get; set; } = [];
+    public IReadOnlyList<Detection> Detections { get; init; } = [];
 
-    /// <summary>Previous non-detections.</summary>
-    public List<UpperLimit> UpperLimits { get; set; } = [];
+    /// <summary>Previous non-detections, oldest first.</summary>
+    public IReadOnlyList<UpperLimit> UpperLimits { get; init; } = [];
 
     /// <summary>Forced photometry history.</summary>
-    public List<ForcedPoint> ForcedPhotometry { get; set; } = [];
+    public IReadOnlyList<ForcedPoint> ForcedPhotometry { get; init; } = [];
 
-    /// <summary>The image stamps, when the survey sent them.</summary>
-    public Cutouts? Cutouts { get; set; }
+    /// <summary>
+    /// The image stamps, when the survey sent any; null when it sent none (AMPEL's archive copies, Rubin's
+    /// pittgoogle samples). An alert without cutouts is valid: a stage that needs them records that it could not
+    /// run (<see cref="Classification.NotClassified"/> with <see cref="Classification.NoCutouts"/>).
+    /// </summary>
+    public Cutouts? Cutouts { get; init; }
+
+    /// <summary>True when all three stamps (science, template, difference) are present.</summary>
+    public bool HasAllCutouts => Cutouts is { Science: not null, Template: not null, Difference: not null };
 
     /// <summary>The survey's own scalar fields keyed by path (<c>candidate.sgscore1</c>, <c>diaSource.snr</c>, ...).</summary>
-    public Dictionary<string, object?> SurveyFields { get; set; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, object?> SurveyFields { get; init; } = EmptyFields;
 
     /// <summary>Catalogue counterparts (crossmatch stage).</summary>
-    public List<Crossmatch> Crossmatches { get; set; } = [];
+    public IReadOnlyList<Crossmatch> Crossmatches { get; init; } = [];
 
     /// <summary>Known solar-system object association (sso stage).</summary>
-    public SolarSystemAssociation? SolarSystem { get; set; }
+    public SolarSystemAssociation? SolarSystem { get; init; }
 
-    /// <summary>Classifier outputs, each naming its model.</summary>
-    public List<Classification> Classifications { get; set; } = [];
+    /// <summary>Classifier outputs, each naming its model; also the classifiers that could not run and why.</summary>
+    public IReadOnlyList<Classification> Classifications { get; init; } = [];
 
-    /// <summary>Names of the user filters the alert passed.</summary>
-    public List<string> Filters { get; set; } = [];
+    /// <summary>The user filters the alert passed, with their versions.</summary>
+    public IReadOnlyList<FilterMatch> Filters { get; init; } = [];
 
-    /// <summary>Per stage, when it finished with the alert (Unix microseconds).</summary>
-    public Dictionary<string, long> StageTimes { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Per stage, when it finished with the alert: Unix microseconds, set by the stage's own code through
+    /// <see cref="WithStage(string, string, DateTimeOffset)"/>, so the same in the Kafka services and the in-process runner. This is the source of
+    /// truth for an alert's per-stage times (docs/alerts.md, "Stage times"); the host's <c>broker.time.&lt;stage&gt;</c>
+    /// Kafka headers only stamp when a message was produced, for latency metrics.
+    /// </summary>
+    public ImmutableDictionary<string, long> StageTimes { get; init; } = ImmutableDictionary<string, long>.Empty;
+
+    /// <summary>Per stage, the version of the stage that touched the alert (set with <see cref="StageTimes"/>).</summary>
+    public ImmutableDictionary<string, string> StageVersions { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// The Broker build that wrote the record this alert was decoded from (schema 1.1 on), or null (schema 1.0, or
+    /// an alert made in this process). Encoding always writes the running build (<see cref="BrokerBuild"/>).
+    /// </summary>
+    public BrokerBuild? WrittenBy { get; init; }
+
+    /// <summary>A copy that records stage <paramref name="stage"/> (version <paramref name="version"/>) finishing at <paramref name="unixMicros"/>.</summary>
+    public Alert WithStage(string stage, string version, long unixMicros) => this with
+    {
+        StageTimes = StageTimes.SetItem(stage, unixMicros),
+        StageVersions = StageVersions.SetItem(stage, version),
+    };
+
+    /// <summary>A copy that records stage <paramref name="stage"/> (version <paramref name="version"/>) finishing at <paramref name="finishedAt"/>.</summary>
+    public Alert WithStage(string stage, string version, DateTimeOffset finishedAt) =>
+        WithStage(stage, version, (finishedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
+
+    /// <summary>A copy with one more crossmatch entry.</summary>
+    public Alert WithCrossmatch(Crossmatch match) => this with { Crossmatches = [.. Crossmatches, match] };
+
+    /// <summary>A copy with one more classification (or not-classified) entry.</summary>
+    public Alert WithClassification(Classification classification) => this with { Classifications = [.. Classifications, classification] };
+
+    /// <summary>A copy with one more filter match.</summary>
+    public Alert WithFilter(FilterMatch filter) => this with { Filters = [.. Filters, filter] };
+
+    private static readonly IReadOnlyDictionary<string, object?> EmptyFields =
+        new System.Collections.ObjectModel.ReadOnlyDictionary<string, object?>(new Dictionary<string, object?>(StringComparer.Ordinal));
+}
+
+/// <summary>A Broker build: the software's name and version (written into schema 1.1 records).</summary>
+/// <param name="Name">The broker's name (<c>Broker</c>).</param>
+/// <param name="Version">Its version (the assembly's informational version: semantic version and commit).</param>
+public sealed record BrokerBuild(string Name, string Version)
+{
+    /// <summary>The running build.</summary>
+    public static BrokerBuild Current { get; } = new("Broker", VersionOf(typeof(BrokerBuild).Assembly));
+
+    /// <summary>The informational version of an assembly (<c>1.0.0+commit</c>), or its assembly version.</summary>
+    public static string VersionOf(System.Reflection.Assembly assembly) =>
+        assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false) is [System.Reflection.AssemblyInformationalVersionAttribute a, ..]
+            ? a.InformationalVersion
+            : assembly.GetName().Version?.ToString() ?? "0.0.0";
 }
 
 /// <summary>A previous detection of the same object.</summary>
@@ -131,7 +211,7 @@ public sealed record UpperLimit(double MjdTai, string Band, double? LimitingMag)
 /// <summary>A forced-photometry measurement, nJy.</summary>
 public sealed record ForcedPoint(double MjdTai, string Band, double? Flux, double? FluxErr);
 
-/// <summary>The three stamps as the survey sent them: gzipped FITS (ZTF) or plain FITS (Rubin).</summary>
+/// <summary>The three stamps as the survey sent them: gzipped FITS (ZTF) or plain FITS (Rubin); any may be absent.</summary>
 public sealed record Cutouts(string Format, byte[]? Science, byte[]? Template, byte[]? Difference)
 {
     /// <summary>The stamp of kind <paramref name="index"/> in <see cref="SurveyAlertMapper.CutoutKinds"/> order (science, template, difference).</summary>
@@ -145,10 +225,123 @@ public sealed record Cutouts(string Format, byte[]? Science, byte[]? Template, b
 }
 
 /// <summary>A catalogue counterpart.</summary>
-public sealed record Crossmatch(string Catalog, string SourceId, double Ra, double Dec, double DistanceArcsec, IReadOnlyDictionary<string, object?> Properties);
+public sealed record Crossmatch
+{
+    /// <summary>The catalogue's name (<c>Gaia</c>, <c>PS1</c>, <c>NED</c>).</summary>
+    public string Catalog { get; init; } = "";
+
+    /// <summary>The catalogue release (<c>DR3</c>); empty when not known (schema 1.0 records).</summary>
+    public string CatalogRelease { get; init; } = "";
+
+    /// <summary>The counterpart's id in the catalogue.</summary>
+    public string SourceId { get; init; } = "";
+
+    /// <summary>Its right ascension, degrees ICRS.</summary>
+    public double Ra { get; init; }
+
+    /// <summary>Its declination, degrees ICRS.</summary>
+    public double Dec { get; init; }
+
+    /// <summary>Angular distance from the alert, arcseconds.</summary>
+    public double DistanceArcsec { get; init; }
+
+    /// <summary>The search radius the match was made within, arcseconds; null when not known (schema 1.0 records).</summary>
+    public double? MatchRadiusArcsec { get; init; }
+
+    /// <summary>The counterpart's type as the catalogue gives it (<c>star</c>, <c>galaxy</c>, <c>QSO</c>), when it gives one.</summary>
+    public string? ObjectType { get; init; }
+
+    /// <summary>Further catalogue columns (magnitudes, parallax ...).</summary>
+    public IReadOnlyDictionary<string, object?> Properties { get; init; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+}
 
 /// <summary>An association with a known solar-system object.</summary>
-public sealed record SolarSystemAssociation(string Designation, double DistanceArcsec, double? PredictedMag, string Source);
+public sealed record SolarSystemAssociation
+{
+    /// <summary>The object's designation (MPC number or provisional designation).</summary>
+    public string Designation { get; init; } = "";
 
-/// <summary>One classifier's output.</summary>
-public sealed record Classification(string Classifier, string Model, string ModelVersion, IReadOnlyDictionary<string, double> Probabilities, string TopClass);
+    /// <summary>Distance between the alert and the predicted position, arcseconds.</summary>
+    public double DistanceArcsec { get; init; }
+
+    /// <summary>Predicted V magnitude, when known.</summary>
+    public double? PredictedMag { get; init; }
+
+    /// <summary>Who made the association: <c>survey</c> (its own) or <c>broker</c> (Broker's ephemerides).</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>Predicted right ascension at the alert's time, degrees ICRS (astrometric); null when not known.</summary>
+    public double? PredictedRa { get; init; }
+
+    /// <summary>Predicted declination at the alert's time, degrees ICRS; null when not known.</summary>
+    public double? PredictedDec { get; init; }
+
+    /// <summary>Predicted rate in right ascension, dRA/dt · cos(Dec), arcseconds per hour; null when not known.</summary>
+    public double? RaRateArcsecPerHour { get; init; }
+
+    /// <summary>Predicted rate in declination, arcseconds per hour; null when not known.</summary>
+    public double? DecRateArcsecPerHour { get; init; }
+
+    /// <summary>Where the prediction comes from (<c>mpc_orbits two-body</c>, <c>JPL Horizons</c>, <c>survey</c>); empty when not known.</summary>
+    public string EphemerisSource { get; init; } = "";
+
+    /// <summary>Epoch of the orbit the prediction was propagated from, MJD TDB; null when not known.</summary>
+    public double? EphemerisEpochMjdTdb { get; init; }
+}
+
+/// <summary>
+/// One classifier's output, or its record that it could not classify the alert (<see cref="NotClassifiedReason"/>
+/// set, no probabilities).
+/// </summary>
+public sealed record Classification
+{
+    /// <summary>The reason a stage that needs cutouts gives for an alert without them.</summary>
+    public const string NoCutouts = "no cutouts";
+
+    /// <summary>The classifier (the stage: <c>stamp</c>, <c>lightcurve</c>).</summary>
+    public string Classifier { get; init; } = "";
+
+    /// <summary>The model's name.</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>The model's version (its manifest's).</summary>
+    public string ModelVersion { get; init; } = "";
+
+    /// <summary>The taxonomy the classes belong to (<c>alerce-stamp-2020</c>); empty when not known (schema 1.0 records).</summary>
+    public string Taxonomy { get; init; } = "";
+
+    /// <summary>The model's classes in its output order (empty when not known, schema 1.0 records).</summary>
+    public IReadOnlyList<string> Classes { get; init; } = [];
+
+    /// <summary>Probability per class.</summary>
+    public IReadOnlyDictionary<string, double> Probabilities { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    /// <summary>The most probable class; empty when not classified.</summary>
+    public string TopClass { get; init; } = "";
+
+    /// <summary>Why the classifier did not classify the alert (<see cref="NoCutouts"/>); null when it did.</summary>
+    public string? NotClassifiedReason { get; init; }
+
+    /// <summary>True when the classifier produced probabilities.</summary>
+    public bool IsClassified => NotClassifiedReason is null;
+
+    /// <summary>
+    /// The entry a classifier adds when it cannot classify an alert (for a stamp classifier, an alert without all
+    /// three cutouts: <c>NotClassified("stamp", model, version, taxonomy, Classification.NoCutouts)</c>): no
+    /// probabilities and an empty top class, so readers of schema 1.0, which has no reason field, see an entry that
+    /// names the model but no class.
+    /// </summary>
+    public static Classification NotClassified(string classifier, string model, string modelVersion, string taxonomy, string reason) => new()
+    {
+        Classifier = classifier,
+        Model = model,
+        ModelVersion = modelVersion,
+        Taxonomy = taxonomy,
+        NotClassifiedReason = reason,
+    };
+}
+
+/// <summary>A user filter the alert passed.</summary>
+/// <param name="Name">The filter's registered name.</param>
+/// <param name="Version">Its version; empty when not known (schema 1.0 records carry names only).</param>
+public sealed record FilterMatch(string Name, string Version);

@@ -65,23 +65,15 @@ public static class SurveyAlertMapper
         double sigma = Double(c, "sigmapsf", "candidate");
         bool positive = IsDiffPos(c.GetOrNull("isdiffpos") as string);
         double flux = Photometry.MagToFlux(mag) * (positive ? 1 : -1);
-        var alert = new Alert
-        {
-            Survey = Survey.Ztf,
-            SurveySchemaVersion = r.GetOrNull("schemavsn") as string ?? "",
-            AlertId = Long(r, "candid", "alert"),
-            ObjectId = r.GetOrNull("objectId") as string ?? throw Missing("objectId", "alert"),
-            Ra = Double(c, "ra", "candidate"),
-            Dec = Double(c, "dec", "candidate"),
-            MjdTai = TimeScales.JdUtcToMjdTai(Double(c, "jd", "candidate")),
-            Band = Band(fid),
-            Flux = flux,
-            FluxErr = Photometry.MagErrToFluxErr(flux, sigma),
-            Mag = mag,
-            MagErr = sigma,
-            IsPositive = positive,
-            RealBogus = OptionalDouble(c, "drb") ?? OptionalDouble(c, "rb"),
-        };
+        // The required fields first, in this order, so a damaged record is refused for the same field as before.
+        long alertId = Long(r, "candid", "alert");
+        string objectId = r.GetOrNull("objectId") as string ?? throw Missing("objectId", "alert");
+        double ra = Double(c, "ra", "candidate");
+        double dec = Double(c, "dec", "candidate");
+        double mjdTai = TimeScales.JdUtcToMjdTai(Double(c, "jd", "candidate"));
+        var detections = new List<Detection>();
+        var limits = new List<UpperLimit>();
+        var forced = new List<ForcedPoint>();
         if (r.GetOrNull("prv_candidates") is List<object?> prv)
         {
             foreach (var item in prv)
@@ -95,7 +87,7 @@ public static class SurveyAlertMapper
                     double ps = OptionalDouble(p, "sigmapsf") ?? double.NaN;
                     bool pp = IsDiffPos(p.GetOrNull("isdiffpos") as string);
                     double pf = Photometry.MagToFlux(pm) * (pp ? 1 : -1);
-                    alert.Detections.Add(new Detection
+                    detections.Add(new Detection
                     {
                         AlertId = candid, MjdTai = mjd, Band = band,
                         Ra = OptionalDouble(p, "ra"), Dec = OptionalDouble(p, "dec"),
@@ -105,11 +97,11 @@ public static class SurveyAlertMapper
                 }
                 else
                 {
-                    alert.UpperLimits.Add(new UpperLimit(mjd, band, OptionalDouble(p, "diffmaglim")));
+                    limits.Add(new UpperLimit(mjd, band, OptionalDouble(p, "diffmaglim")));
                 }
             }
-            alert.Detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
-            alert.UpperLimits.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+            detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+            limits.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
         }
         if (r.GetOrNull("fp_hists") is List<object?> fps)
         {
@@ -121,7 +113,7 @@ public static class SurveyAlertMapper
                 double? zp = OptionalDouble(f, "magzpsci");
                 // ZTF writes -99999 for a failed measurement.
                 bool ok = dn is > -99999 && zp is { } z && double.IsFinite(z);
-                alert.ForcedPhotometry.Add(new ForcedPoint(
+                forced.Add(new ForcedPoint(
                     TimeScales.JdUtcToMjdTai(Double(f, "jd", "fp_hists")),
                     Band((int)Long(f, "fid", "fp_hists")),
                     ok ? Photometry.DataNumberToNanojansky(dn!.Value, zp!.Value) : null,
@@ -131,11 +123,32 @@ public static class SurveyAlertMapper
         var science = Stamp(r.GetOrNull("cutoutScience"));
         var template = Stamp(r.GetOrNull("cutoutTemplate"));
         var difference = Stamp(r.GetOrNull("cutoutDifference"));
-        if (science is not null || template is not null || difference is not null)
-            alert.Cutouts = new Cutouts("fits.gz", science, template, difference);
-        alert.SurveyFields.EnsureCapacity(r.Schema.Fields.Count + c.Schema.Fields.Count);
-        Flatten(r, TopLevelKeys, alert.SurveyFields);
-        Flatten(c, CandidateKeys, alert.SurveyFields);
+        var fields = new Dictionary<string, object?>(r.Schema.Fields.Count + c.Schema.Fields.Count, StringComparer.Ordinal);
+        Flatten(r, TopLevelKeys, fields);
+        Flatten(c, CandidateKeys, fields);
+        var alert = new Alert
+        {
+            Survey = Survey.Ztf,
+            SurveySchemaVersion = r.GetOrNull("schemavsn") as string ?? "",
+            AlertId = alertId,
+            ObjectId = objectId,
+            Ra = ra,
+            Dec = dec,
+            MjdTai = mjdTai,
+            Band = Band(fid),
+            Flux = flux,
+            FluxErr = Photometry.MagErrToFluxErr(flux, sigma),
+            Mag = mag,
+            MagErr = sigma,
+            IsPositive = positive,
+            RealBogus = OptionalDouble(c, "drb") ?? OptionalDouble(c, "rb"),
+            Detections = ImmutableLists.Of(detections),
+            UpperLimits = ImmutableLists.Of(limits),
+            ForcedPhotometry = ImmutableLists.Of(forced),
+            // Any stamp the survey sent is kept; none at all is a valid alert without cutouts.
+            Cutouts = science is not null || template is not null || difference is not null ? new Cutouts("fits.gz", science, template, difference) : null,
+            SurveyFields = ReadOnlyFieldMap.Wrap(fields),
+        };
         Validate(alert);
         return alert;
     }
@@ -149,25 +162,13 @@ public static class SurveyAlertMapper
         double mag = Photometry.FluxToMag(flux);
         long? diaObjectId = s.GetOrNull("diaObjectId") as long?;
         long? ssObjectId = s.GetOrNull("ssObjectId") as long?;
-        var alert = new Alert
-        {
-            Survey = Survey.Lsst,
-            SurveySchemaVersion = LsstVersion(r, s),
-            AlertId = Long(r, "diaSourceId", "alert"),
-            ObjectId = (diaObjectId is > 0 ? diaObjectId : ssObjectId is > 0 ? ssObjectId : Long(r, "diaSourceId", "alert"))!.Value.ToString(CultureInfo.InvariantCulture),
-            Ra = Double(s, "ra", "diaSource"),
-            Dec = Double(s, "dec", "diaSource"),
-            RaErr = OptionalDouble(s, "raErr"),
-            DecErr = OptionalDouble(s, "decErr"),
-            MjdTai = Double(s, "midpointMjdTai", "diaSource"),
-            Band = s.GetOrNull("band") as string ?? s.GetOrNull("filterName") as string ?? "",
-            Flux = flux,
-            FluxErr = fluxErr,
-            Mag = double.IsNaN(mag) ? null : mag,
-            MagErr = double.IsNaN(mag) ? null : Photometry.FluxErrToMagErr(flux, fluxErr),
-            IsPositive = flux > 0,
-            RealBogus = OptionalDouble(s, "reliability"),
-        };
+        long alertId = Long(r, "diaSourceId", "alert");
+        long objectId = diaObjectId is > 0 ? diaObjectId.Value : ssObjectId is > 0 ? ssObjectId.Value : alertId;
+        double ra = Double(s, "ra", "diaSource");
+        double dec = Double(s, "dec", "diaSource");
+        double mjdTai = Double(s, "midpointMjdTai", "diaSource");
+        var detections = new List<Detection>();
+        var forced = new List<ForcedPoint>();
         if (r.GetOrNull("prvDiaSources") is List<object?> prv)
         {
             foreach (var item in prv)
@@ -176,7 +177,7 @@ public static class SurveyAlertMapper
                 double? pf = OptionalDouble(p, "psfFlux");
                 double? pe = OptionalDouble(p, "psfFluxErr");
                 double pm = pf is { } f ? Photometry.FluxToMag(f) : double.NaN;
-                alert.Detections.Add(new Detection
+                detections.Add(new Detection
                 {
                     AlertId = p.GetOrNull("diaSourceId") as long?,
                     MjdTai = Double(p, "midpointMjdTai", "prvDiaSources"),
@@ -189,38 +190,59 @@ public static class SurveyAlertMapper
                     RealBogus = OptionalDouble(p, "reliability"),
                 });
             }
-            alert.Detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+            detections.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
         }
-        if (r.GetOrNull("prvDiaForcedSources") is List<object?> forced)
+        if (r.GetOrNull("prvDiaForcedSources") is List<object?> forcedSources)
         {
-            foreach (var item in forced)
+            foreach (var item in forcedSources)
             {
                 if (item is not AvroRecord f) continue;
-                alert.ForcedPhotometry.Add(new ForcedPoint(
+                forced.Add(new ForcedPoint(
                     Double(f, "midpointMjdTai", "prvDiaForcedSources"),
                     f.GetOrNull("band") as string ?? "",
                     OptionalDouble(f, "psfFlux"),
                     OptionalDouble(f, "psfFluxErr")));
             }
-            alert.ForcedPhotometry.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
+            forced.Sort((a, b) => a.MjdTai.CompareTo(b.MjdTai));
         }
         var science = r.GetOrNull("cutoutScience") as byte[];
         var template = r.GetOrNull("cutoutTemplate") as byte[];
         var difference = r.GetOrNull("cutoutDifference") as byte[];
-        if (science is not null || template is not null || difference is not null)
-            alert.Cutouts = new Cutouts("fits", science, template, difference);
         var o = r.GetOrNull("diaObject") as AvroRecord;
         var ss = r.GetOrNull("ssSource") as AvroRecord;
-        alert.SurveyFields.EnsureCapacity(r.Schema.Fields.Count + s.Schema.Fields.Count
-            + (o?.Schema.Fields.Count ?? 0) + (ss?.Schema.Fields.Count ?? 0) + OrbitFieldsCount(r));
-        Flatten(r, TopLevelKeys, alert.SurveyFields);
-        Flatten(s, DiaSourceKeys, alert.SurveyFields);
-        if (o is not null) Flatten(o, DiaObjectKeys, alert.SurveyFields);
-        if (ss is not null) Flatten(ss, SsSourceKeys, alert.SurveyFields);
+        var fields = new Dictionary<string, object?>(r.Schema.Fields.Count + s.Schema.Fields.Count
+            + (o?.Schema.Fields.Count ?? 0) + (ss?.Schema.Fields.Count ?? 0) + OrbitFieldsCount(r), StringComparer.Ordinal);
+        Flatten(r, TopLevelKeys, fields);
+        Flatten(s, DiaSourceKeys, fields);
+        if (o is not null) Flatten(o, DiaObjectKeys, fields);
+        if (ss is not null) Flatten(ss, SsSourceKeys, fields);
         foreach (var (field, keys) in Orbits)
         {
-            if (r.GetOrNull(field) is AvroRecord orbit) Flatten(orbit, keys, alert.SurveyFields);
+            if (r.GetOrNull(field) is AvroRecord orbit) Flatten(orbit, keys, fields);
         }
+        var alert = new Alert
+        {
+            Survey = Survey.Lsst,
+            SurveySchemaVersion = LsstVersion(r, s),
+            AlertId = alertId,
+            ObjectId = objectId.ToString(CultureInfo.InvariantCulture),
+            Ra = ra,
+            Dec = dec,
+            RaErr = OptionalDouble(s, "raErr"),
+            DecErr = OptionalDouble(s, "decErr"),
+            MjdTai = mjdTai,
+            Band = s.GetOrNull("band") as string ?? s.GetOrNull("filterName") as string ?? "",
+            Flux = flux,
+            FluxErr = fluxErr,
+            Mag = double.IsNaN(mag) ? null : mag,
+            MagErr = double.IsNaN(mag) ? null : Photometry.FluxErrToMagErr(flux, fluxErr),
+            IsPositive = flux > 0,
+            RealBogus = OptionalDouble(s, "reliability"),
+            Detections = ImmutableLists.Of(detections),
+            ForcedPhotometry = ImmutableLists.Of(forced),
+            Cutouts = science is not null || template is not null || difference is not null ? new Cutouts("fits", science, template, difference) : null,
+            SurveyFields = ReadOnlyFieldMap.Wrap(fields),
+        };
         Validate(alert);
         return alert;
     }

@@ -35,7 +35,6 @@ internal static class DemoCommand
             string outDir = CliRun.OutputFolder("--out", parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo"));
             var paths = parse.GetValue(inputs.Paths) ?? [];
             ISchemaRegistry? registry;
-            bool requireCutouts = true;
             if (paths.Length == 0 && !parse.GetValue(samples))
             {
                 int perSurvey = parse.GetValue(alerts);
@@ -62,8 +61,6 @@ internal static class DemoCommand
                     ?? throw new CliUsageException("--samples: ../shared/data is not beside the repository");
                 paths = [Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")];
                 registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
-                // A few real packets were published or archived without their stamps.
-                requireCutouts = false;
                 AnsiConsole.MarkupLine($"[grey]Running on the real sample alerts in {Markup.Escape(data)}[/]");
             }
             else
@@ -79,13 +76,13 @@ internal static class DemoCommand
                 OnBadInput = bad.Report,
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
-                Settings = new Dictionary<string, string?> { [IngestOptions.RequireCutoutsKey] = requireCutouts ? "true" : "false" },
+                Settings = new Dictionary<string, string?>(),
                 OnAlert = bySurvey.Add,
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);
             Console.Out.Write(summary.Render());
-            // Real files may be damaged; simulated and sample alerts are expected to be dead-lettered sometimes
-            // (bogus detections, stripped cutouts), so only given paths are named one by one.
+            // Real files may be damaged; simulated alerts are expected to be dead-lettered sometimes (bogus
+            // detections), so only given paths are named one by one.
             bool given = parse.GetValue(inputs.Paths) is { Length: > 0 };
             if (given) bad.Report(summary);
             AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));

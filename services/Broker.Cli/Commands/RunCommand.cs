@@ -13,14 +13,12 @@ internal static class RunCommand
     {
         var inputs = new AlertInputOptions();
         var output = new Option<string>("--out") { Description = "Folder for alerts.avro (Broker alert records), dead-letters.jsonl, summary.json and summary.txt.", Required = true };
-        var allowMissingCutouts = new Option<bool>("--allow-missing-cutouts") { Description = "Pass alerts without cutouts instead of dead-lettering them." };
         var restart = new Option<bool>("--restart") { Description = "Start afresh even if --out holds a run that was stopped (by default it is resumed)." };
         var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
         var set = SettingsOption.Create("Ingest:DuplicateWindow=0 (a stage's options, as its service reads them)");
         var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
         inputs.AddTo(command, readerSchema: false);
         command.Options.Add(output);
-        command.Options.Add(allowMissingCutouts);
         command.Options.Add(batch);
         command.Options.Add(restart);
         command.Options.Add(set);
@@ -30,7 +28,6 @@ internal static class RunCommand
             var paths = inputs.ExistingPaths(parse);
             var bad = new BadInputReport();
             var settings = SettingsOption.Parse(parse.GetValue(set));
-            if (parse.GetValue(allowMissingCutouts)) settings[IngestOptions.RequireCutoutsKey] = "false";
             var options = new BrokerRunOptions
             {
                 Limits = inputs.Limits(parse),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Broker.Alerts.IO;
 using Broker.Simulation;
 using Broker.Stages;
 using Broker.StepHost;

@@ -97,7 +97,8 @@ internal static class SubscribeCommand
     {
         var alert = BrokerAlertCodec.Decode(value);
         string id = alert.AlertId.ToString(CultureInfo.InvariantCulture);
-        using (var writer = new AvroContainerWriter(File.Create(Path.Combine(dir, id + ".avro")), BrokerAlertCodec.Schema))
+        // The bytes as they came, under the schema they were written with (1.0 and 1.1 records may share a topic).
+        using (var writer = new AvroContainerWriter(File.Create(Path.Combine(dir, id + ".avro")), BrokerAlertCodec.WriterSchemaOf(value)))
             writer.AppendEncoded(value);
         if (!png || alert.Cutouts is not { } c) return;
         for (int i = 0; i < SurveyAlertMapper.CutoutKinds.Length; i++)

@@ -20,7 +20,7 @@ internal sealed class BrokerRunOptions
     public string? OutputDirectory { get; init; }
 
     /// <summary>
-    /// The stages' settings as <c>Section:Key</c> (<c>Ingest:RequireCutouts</c>: false), as their services read them
+    /// The stages' settings as <c>Section:Key</c> (<c>Ingest:DuplicateWindow</c>: 0), as their services read them
     /// (<c>broker run --set</c>); each stage's options class gives the rest.
     /// </summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();

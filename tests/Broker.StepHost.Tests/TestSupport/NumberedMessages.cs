@@ -1,4 +1,5 @@
 using System.Globalization;
+using Broker.Alerts.IO;
 
 namespace Broker.StepHost.Tests.TestSupport;
 

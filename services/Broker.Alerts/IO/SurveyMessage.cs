@@ -1,9 +1,7 @@
 using Broker.Alerts.Avro;
-using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.StepHost;
 
-namespace Broker.Ingest;
+namespace Broker.Alerts.IO;
 
 /// <summary>
 /// The two ways surveys put an alert in a Kafka message: ZTF sends one Avro Object Container File per message
@@ -75,7 +73,7 @@ public static class SurveyMessage
         return $"{what} holding {parts} file(s), not one alert: a survey message is one uncompressed Avro container or Confluent-framed alert";
     }
 
-    /// <summary>The Kafka key for a message: its alert id as <see cref="AlertMessageCodec.KeyFor"/> writes it, or null when it cannot be decoded.</summary>
+    /// <summary>The Kafka key for a message: its alert id as <see cref="BrokerAlertCodec.KeyFor"/> writes it, or null when it cannot be decoded.</summary>
     public static string? TryKey(ReadOnlyMemory<byte> message, ISchemaRegistry? registry, AlertLimits? limits = null) =>
         TryKey(message, registry, limits, out _);
 
@@ -91,7 +89,7 @@ public static class SurveyMessage
         try
         {
             problem = null;
-            return AlertMessageCodec.KeyFor(SurveyAlertMapper.AlertIdOf(Decode(message, registry, limits)));
+            return BrokerAlertCodec.KeyFor(SurveyAlertMapper.AlertIdOf(Decode(message, registry, limits)));
         }
         catch (Exception ex) when (ex is FormatException or IOException)
         {

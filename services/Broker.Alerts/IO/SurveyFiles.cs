@@ -1,9 +1,7 @@
 using System.Runtime.InteropServices;
 using Broker.Alerts.Avro;
-using Broker.Alerts.IO;
-using Broker.StepHost;
 
-namespace Broker.Ingest;
+namespace Broker.Alerts.IO;
 
 /// <summary>
 /// Turns alert files into the Kafka messages a survey would have sent: one message per alert. Files, folders and
