@@ -4,7 +4,7 @@ using Avro.IO;
 using BenchmarkDotNet.Attributes;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 using ApacheSchema = Avro.Schema;
 
 namespace Broker.Benchmarks;

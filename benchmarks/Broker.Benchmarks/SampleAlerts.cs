@@ -1,6 +1,6 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.Benchmarks;
 

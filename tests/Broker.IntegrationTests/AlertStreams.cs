@@ -1,10 +1,10 @@
 using System.Text;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
+
 using Confluent.Kafka;
 
 namespace Broker.IntegrationTests;
@@ -56,23 +56,12 @@ internal static class AlertStreams
     }
 
     /// <summary>A ZTF alert re-encoded with a new candid and one change.</summary>
-    private static byte[] Modified(byte[] container, long candid, Action<AvroRecord> change) => Reencoded(container, record =>
+    private static byte[] Modified(byte[] container, long candid, Action<AvroRecord> change) => AlertContainers.Reencoded(container, record =>
     {
         record["candid"] = candid;
         ((AvroRecord)record["candidate"]!)["candid"] = candid;
         change(record);
     });
-
-    /// <summary>A one-alert ZTF container re-encoded with its writer schema after <paramref name="change"/>.</summary>
-    public static byte[] Reencoded(byte[] container, Action<AvroRecord> change)
-    {
-        var reader = AvroContainerReader.Open(container);
-        var record = (AvroRecord)reader.Records().Single()!;
-        change(record);
-        using var ms = new MemoryStream();
-        using (var w = new AvroContainerWriter(ms, reader.WriterSchema, leaveOpen: true)) w.Append(record);
-        return ms.ToArray();
-    }
 
     /// <summary>Produces <paramref name="messages"/> with their keys and checks that every one was delivered.</summary>
     public static void Produce(string bootstrap, string topic, IEnumerable<SourceMessage> messages) =>

@@ -1,7 +1,7 @@
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;
+using Broker.TestSupport;
 
 namespace Broker.IntegrationTests;
 

@@ -1,7 +1,7 @@
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Stages;
 using Broker.StepHost;
+using Broker.TestSupport;
 using Xunit.Abstractions;
 
 namespace Broker.IntegrationTests;

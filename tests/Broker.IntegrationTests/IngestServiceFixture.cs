@@ -1,7 +1,7 @@
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
+
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.IntegrationTests;

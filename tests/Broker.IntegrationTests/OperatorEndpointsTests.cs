@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Broker.Stages;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 using Confluent.Kafka;
 
 namespace Broker.IntegrationTests;

@@ -4,11 +4,11 @@ using Broker.Alerts.Avro;
 using Broker.Alerts.Fits;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
+
 using Confluent.Kafka;
 
 namespace Broker.IntegrationTests;
@@ -104,7 +104,7 @@ internal static class PoisonStream
         }
         Assert.True(bomb.Length < 1 << 20);
         Assert.True(300 << 20 > FitsFile.MaxDecompressedBytes);
-        return AlertStreams.Reencoded(container, record => ((AvroRecord)record["cutoutScience"]!)["stampData"] = bomb.ToArray());
+        return AlertContainers.Reencoded(container, record => ((AvroRecord)record["cutoutScience"]!)["stampData"] = bomb.ToArray());
     }
 }
 

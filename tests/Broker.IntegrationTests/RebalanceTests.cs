@@ -1,6 +1,6 @@
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Stages;
 using Broker.StepHost;
+using Broker.TestSupport;
 using Xunit.Abstractions;
 
 namespace Broker.IntegrationTests;

@@ -1,10 +1,10 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
+
 using Xunit.Abstractions;
 
 namespace Broker.IntegrationTests;

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Broker.Alerts.Tests.TestSupport;
-using Broker.Sky;
 using Broker.Simulation;
+using Broker.Sky;
+using Broker.TestSupport;
 
 namespace Broker.Simulation.Tests;
 

@@ -1,8 +1,8 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
+using Broker.TestSupport;
 using Microsoft.Extensions.Configuration;
 
 namespace Broker.Stages.Tests;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,4 @@
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.StepHost.Tests;
 

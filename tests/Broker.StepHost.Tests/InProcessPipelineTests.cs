@@ -1,5 +1,6 @@
 using Broker.StepHost;
 using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.StepHost.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 

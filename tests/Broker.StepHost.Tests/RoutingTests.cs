@@ -1,5 +1,5 @@
 using Broker.StepHost;
-using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.StepHost.Tests;

@@ -1,5 +1,6 @@
 using Broker.Alerts.IO;
 using Broker.StepHost.Tests.TestSupport;
+using Broker.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Broker.StepHost.Tests;

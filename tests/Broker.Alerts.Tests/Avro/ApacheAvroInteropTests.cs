@@ -6,7 +6,7 @@ using Avro.IO;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 using ApacheSchema = Avro.Schema;
 
 namespace Broker.Alerts.Tests.Avro;

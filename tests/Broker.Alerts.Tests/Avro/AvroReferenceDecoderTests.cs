@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Avro;
 

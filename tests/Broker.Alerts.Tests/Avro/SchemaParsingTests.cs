@@ -1,5 +1,5 @@
 using Broker.Alerts.Avro;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Avro;
 

@@ -2,8 +2,7 @@ using Broker.Alerts.Avro;
 using Broker.Alerts.Fits;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.TestSupport;
-using Broker.Ingest;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Damaged;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Broker.Alerts.Fits;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 using Xunit.Abstractions;
 
 namespace Broker.Alerts.Tests.Fits;
@@ -13,7 +13,7 @@ namespace Broker.Alerts.Tests.Fits;
 public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutputHelper output)
 {
     [OracleFact("avro", "astropy", "numpy")]
-    public void EveryRealCutoutReadsBitForBitAsAstropyReadsIt()
+    public void Every_real_cutout_reads_bit_for_bit_as_astropy_reads_it()
     {
         var failures = new List<string>();
         int ztf = 0, rubin = 0, hdusCompared = 0;
@@ -44,7 +44,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy")]
-    public void ReadFirstImageGivesTheSamePixelsAsAFullRead()
+    public void Read_first_image_gives_the_same_pixels_as_a_full_read()
     {
         foreach (var stamp in oracle.Stamps.Where((_, i) => i % 10 == 0))
         {
@@ -54,7 +54,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy")]
-    public void NpyWriterWritesTheSameBytesAsNumpySave()
+    public void Npy_writer_writes_the_same_bytes_as_numpy_save()
     {
         var failures = new List<string>();
         foreach (var stamp in oracle.Stamps)
@@ -72,7 +72,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     [InlineData("2481458493315010007_template", 53, 63)]
     [InlineData("3367504081715010000_science", 58, 63)]
     [InlineData("595277915515015000_difference", 51, 63)]
-    public void ZtfStampsAtChipEdgesKeepTheirOddShapes(string name, int rows, int columns)
+    public void Ztf_stamps_at_chip_edges_keep_their_odd_shapes(string name, int rows, int columns)
     {
         var image = FitsFile.ReadFirstImage(oracle.Get(name).StampBytes());
         Assert.Equal((rows, columns), (image.Height, image.Width));
@@ -80,7 +80,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy")]
-    public void ZtfPrimaryHeadersWithTheValueOfSimpleOutsideColumn30AreRead()
+    public void Ztf_primary_headers_with_the_value_of_simple_outside_column_30_are_read()
     {
         var stamp = oracle.Stamps.First(s => !s.IsRubin);
         var raw = stamp.StampBytes();
@@ -100,7 +100,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy")]
-    public void RubinCutoutsHoldTheImageInThePrimaryHduThenUncertAndPsfImage()
+    public void Rubin_cutouts_hold_the_image_in_the_primary_hdu_then_uncert_and_psf_image()
     {
         var rubin = oracle.Stamps.Where(s => s.IsRubin).ToList();
         Assert.NotEmpty(rubin);
@@ -122,7 +122,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy")]
-    public void ZScaleLimitsAgreeWithAstropy()
+    public void ZScale_limits_agree_with_astropy()
     {
         var failures = new List<string>();
         foreach (var stamp in oracle.Stamps)
@@ -143,7 +143,7 @@ public sealed class FitsAstropyOracleTests(AstropyStampOracle oracle, ITestOutpu
     }
 
     [OracleFact("avro", "astropy", "numpy", "PIL")]
-    public void PngsOfRealCutoutsOpenInPillowWithTheSamePixels()
+    public void Pngs_of_real_cutouts_open_in_pillow_with_the_same_pixels()
     {
         var dir = Directory.CreateTempSubdirectory("broker-png-").FullName;
         try

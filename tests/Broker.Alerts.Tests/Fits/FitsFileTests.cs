@@ -1,5 +1,5 @@
 using Broker.Alerts.Fits;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 using static Broker.Alerts.Tests.Fits.FitsTestBytes;
 
 namespace Broker.Alerts.Tests.Fits;
@@ -54,7 +54,7 @@ public sealed class FitsFileTests
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public void EachBitpixIsScaledByBscaleAndBzeroWithBlankAsNaN(string name)
+    public void Each_bitpix_is_scaled_by_bscale_and_bzero_with_blank_as_nan(string name)
     {
         var c = Cases.Single(x => x.Name == name);
         var hdu = FitsFile.Read(c.Fits()).Hdus[0];
@@ -70,7 +70,7 @@ public sealed class FitsFileTests
     }
 
     [OracleFact("astropy", "numpy", NeedsSharedData = false)]
-    public void EachBitpixCaseReadsAsAstropyReadsIt()
+    public void Each_bitpix_case_reads_as_astropy_reads_it()
     {
         string dir = Directory.CreateTempSubdirectory("broker-fits-bitpix-").FullName;
         try
@@ -99,7 +99,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void BlankOfZeroMarksZeroPixelsUndefinedThoughAstropyIgnoresIt()
+    public void Blank_of_zero_marks_zero_pixels_undefined_though_astropy_ignores_it()
     {
         // astropy tests "if self._blank:", so BLANK = 0 is silently ignored there; §4.4.2.5 makes any integer valid.
         var image = FitsFile.ReadFirstImage(PrimaryImage(16, 3, 1, Encode(16, [0, 1, 0]), Card("BLANK", 0)));
@@ -109,7 +109,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void PixelsAreRowMajorWithTheFirstStoredRowFirst()
+    public void Pixels_are_row_major_with_the_first_stored_row_first()
     {
         var image = FitsFile.ReadFirstImage(PrimaryImage(16, 3, 2, Encode(16, [1, 2, 3, 4, 5, 6])));
         Assert.Equal((3, 2), (image.Width, image.Height));
@@ -124,7 +124,7 @@ public sealed class FitsFileTests
     [InlineData(58, 63)]
     [InlineData(1, 1)]
     [InlineData(63, 63)]
-    public void ImagesOfAnySizeIncludingChipEdgeStampsRoundTrip(int width, int height)
+    public void Images_of_any_size_including_chip_edge_stamps_round_trip(int width, int height)
     {
         var pixels = Enumerable.Range(0, width * height).Select(i => i * 0.5f - 100).ToArray();
         pixels[^1] = float.NaN;
@@ -135,7 +135,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void CardsAreParsedLenientlyInFreeFormat()
+    public void Cards_are_parsed_leniently_in_free_format()
     {
         var bytes = Concat(
             Header(
@@ -172,7 +172,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void HeaderGettersRejectValuesOfTheWrongType()
+    public void Header_getters_reject_values_of_the_wrong_type()
     {
         var header = FitsFile.Read(Header("SIMPLE  = T", "BITPIX  = 8", "NAXIS   = 0", "NAME    = 'x'", "REAL    = 2.5", "BIG     = 99999999999")).Hdus[0].Header;
         Assert.Contains("NAME", Assert.Throws<FitsFormatException>(() => header.GetDouble("NAME")).Message);
@@ -183,7 +183,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void BinaryTablesAreSkippedBySizeAndTheImageAfterThemIsFound()
+    public void Binary_tables_are_skipped_by_size_and_the_image_after_them_is_found()
     {
         // A BINTABLE of 3 rows x 5 bytes with a 7-byte heap (PCOUNT): 22 bytes, padded to one block.
         var table = Concat(
@@ -209,7 +209,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void BytesAfterTheLastHduThatAreNotAnExtensionAreIgnored()
+    public void Bytes_after_the_last_hdu_that_are_not_an_extension_are_ignored()
     {
         var bytes = Concat(PrimaryImage(8, 1, 1, [7]), new byte[FitsTestBytes.Block]);
         var file = FitsFile.Read(bytes);
@@ -218,7 +218,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void TheLastHduMayLackItsTrailingPadding()
+    public void The_last_hdu_may_lack_its_trailing_padding()
     {
         var bytes = PrimaryImage(-32, 2, 1, Encode(-32, [1, 2]));
         var image = FitsFile.ReadFirstImage(bytes.AsSpan(0, FitsTestBytes.Block + 8));
@@ -253,7 +253,7 @@ public sealed class FitsFileTests
 
     [Theory]
     [MemberData(nameof(BadInputs))]
-    public void BadInputThrowsFitsFormatExceptionSayingWhatIsWrong(string why, byte[] bytes, string message)
+    public void Bad_input_throws_fits_format_exception_saying_what_is_wrong(string why, byte[] bytes, string message)
     {
         var e = Assert.Throws<FitsFormatException>(() => FitsFile.Read(bytes));
         Assert.True(e.Message.Contains(message, StringComparison.Ordinal), $"{why}: message was \"{e.Message}\"");
@@ -262,7 +262,7 @@ public sealed class FitsFileTests
 
     [Theory]
     [MemberData(nameof(BadInputs))]
-    public void CheckingTheFirstImageFailsAsReadingItDoes(string why, byte[] bytes, string message)
+    public void Checking_the_first_image_fails_as_reading_it_does(string why, byte[] bytes, string message)
     {
         static string? Failure(Action read)
         {
@@ -283,7 +283,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void CheckingTheFirstImageAcceptsWhatReadingItAcceptsAndReadsItsScaling()
+    public void Checking_the_first_image_accepts_what_reading_it_accepts_and_reads_its_scaling()
     {
         var good = PrimaryImage(-32, 63, 63, Encode(-32, new double[63 * 63]));
         FitsFile.CheckFirstImage(good);
@@ -296,7 +296,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void CorruptGzipWrapsTheInvalidDataException()
+    public void Corrupt_gzip_wraps_the_invalid_data_exception()
     {
         var gz = Gzip(PrimaryImage(8, 1, 1, [1]));
         gz[^8] ^= 0xFF; // CRC-32 of the uncompressed data (RFC 1952 §2.3.1)
@@ -305,7 +305,7 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void AskingForTheImageOfACubeSaysItIsNotTwoDimensional()
+    public void Asking_for_the_image_of_a_cube_says_it_is_not_two_dimensional()
     {
         var cube = Concat(Header(Card("SIMPLE", true), Card("BITPIX", 8), Card("NAXIS", 3), Card("NAXIS1", 2), Card("NAXIS2", 2), Card("NAXIS3", 2)), Data(new byte[8]));
         var file = FitsFile.Read(cube);
@@ -317,14 +317,14 @@ public sealed class FitsFileTests
     }
 
     [Fact]
-    public void AFileWithoutImageDataHasNoFirstImage()
+    public void A_file_without_image_data_has_no_first_image()
     {
         var file = FitsFile.Read(Header(Card("SIMPLE", true), Card("BITPIX", 8), Card("NAXIS", 0)));
         Assert.Contains("no image HDU with data", Assert.Throws<FitsFormatException>(() => file.FirstImage).Message);
     }
 
     [Fact]
-    public void GzipThatInflatesBeyondTheIsizeHintIsStillReadWhole()
+    public void Gzip_that_inflates_beyond_the_isize_hint_is_still_read_whole()
     {
         // Two gzip members: ISIZE describes only the last, so the buffer must grow.
         var fits = PrimaryImage(-32, 63, 63, Encode(-32, Enumerable.Range(0, 63 * 63).Select(i => (double)i).ToArray()));

@@ -1,6 +1,6 @@
 using System.Text;
 using Broker.Alerts.Fits;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Fits;
 
@@ -10,7 +10,7 @@ public sealed class FitsWriterTests
         new(width, height, Enumerable.Range(0, width * height).Select(i => offset + i * 0.25f).ToArray());
 
     [Fact]
-    public void AZtfLikeGzippedStampReadsBackWithItsCards()
+    public void A_ztf_like_gzipped_stamp_reads_back_with_its_cards()
     {
         var stamp = Ramp(63, 63);
         stamp.Pixels[100] = float.NaN;
@@ -28,7 +28,7 @@ public sealed class FitsWriterTests
     }
 
     [Fact]
-    public void ARubinLikeFileHasAPrimaryImageAndNamedImageExtensions()
+    public void A_rubin_like_file_has_a_primary_image_and_named_image_extensions()
     {
         var bytes = new FitsWriter()
             .AddImage(Ramp(30, 30), cards: [FitsCard.Create("CUTMINX", 1234L)])
@@ -51,7 +51,7 @@ public sealed class FitsWriterTests
     }
 
     [Fact]
-    public void CardsAreWrittenInFixedFormat()
+    public void Cards_are_written_in_fixed_format()
     {
         var bytes = FitsWriter.WriteImage(Ramp(2, 3), [FitsCard.Create("OBJECT", "O'Brien"), FitsCard.Create("FLAG", false), FitsCard.Commentary("HISTORY", "made by a test")]);
         string header = Encoding.ASCII.GetString(bytes, 0, FitsFile.BlockSize);
@@ -71,7 +71,7 @@ public sealed class FitsWriterTests
     }
 
     [Fact]
-    public void RealValuesRoundTripExactlyAndStayReal()
+    public void Real_values_round_trip_exactly_and_stay_real()
     {
         double[] values = [0.1, 100, -2.5e-300, 1.7976931348623157e308, 26.325000762939453];
         var cards = values.Select((v, i) => FitsCard.Create($"R{i}", v)).ToArray();
@@ -87,7 +87,7 @@ public sealed class FitsWriterTests
     [InlineData("BLANK")]
     [InlineData("EXTNAME")]
     [InlineData("SIMPLE")]
-    public void CardsTheWriterOwnsCannotBeGivenAsExtras(string keyword)
+    public void Cards_the_writer_owns_cannot_be_given_as_extras(string keyword)
     {
         var e = Assert.Throws<ArgumentException>(() => new FitsWriter().AddImage(Ramp(1, 1), cards: [FitsCard.Create(keyword, 1L)]));
         Assert.Contains(keyword, e.Message);
@@ -98,11 +98,11 @@ public sealed class FitsWriterTests
     [InlineData("TOOLONGKEY")]
     [InlineData("A B")]
     [InlineData("")]
-    public void InvalidKeywordsAreRejected(string keyword) =>
+    public void Invalid_keywords_are_rejected(string keyword) =>
         Assert.Throws<ArgumentException>(() => FitsCard.Create(keyword, 1L));
 
     [Fact]
-    public void CardsThatWouldNotFitIn80CharactersOrAreNotAsciiAreRejected()
+    public void Cards_that_would_not_fit_in_80_characters_or_are_not_ascii_are_rejected()
     {
         Assert.Throws<ArgumentException>(() => FitsCard.Create("LONG", new string('x', 69)));
         Assert.Throws<ArgumentException>(() => FitsCard.Create("NUM", 1L, new string('c', 48)));
@@ -113,14 +113,14 @@ public sealed class FitsWriterTests
     }
 
     [Fact]
-    public void ImagesRejectPixelCountsThatDoNotMatchTheirSize()
+    public void Images_reject_pixel_counts_that_do_not_match_their_size()
     {
         Assert.Throws<ArgumentException>(() => new FitsImage(3, 3, new float[8]));
         Assert.Throws<ArgumentOutOfRangeException>(() => new FitsImage(0, 3, []));
     }
 
     [OracleFact("astropy", "numpy", NeedsSharedData = false)]
-    public void AstropyReadsWhatTheWriterWritesWithoutWarnings()
+    public void Astropy_reads_what_the_writer_writes_without_warnings()
     {
         string dir = Directory.CreateTempSubdirectory("broker-fits-writer-").FullName;
         try

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Broker.Alerts.Fits;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Fits;
 
@@ -11,7 +12,7 @@ public sealed class NpyWriterTests
     [InlineData(63, 48)]
     [InlineData(1, 1)]
     [InlineData(12345, 2)]
-    public void TheHeaderIsVersion1WithAPaddedDictionaryEndingInNewlineAtAMultipleOf64(int rows, int columns)
+    public void The_header_is_version_1_with_a_padded_dictionary_ending_in_newline_at_a_multiple_of_64(int rows, int columns)
     {
         var bytes = NpyWriter.ToBytes(new FitsImage(columns, rows, new float[rows * columns]));
         int headerLength = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
@@ -26,7 +27,7 @@ public sealed class NpyWriterTests
     }
 
     [Fact]
-    public void DataIsLittleEndianFloat32RowMajorWithNaNKept()
+    public void Data_is_little_endian_float32_row_major_with_nan_kept()
     {
         float[] pixels = [1.5f, float.NaN, -0f, float.PositiveInfinity, 3e-40f, -7];
         var bytes = NpyWriter.ToBytes(new FitsImage(3, 2, pixels));
@@ -36,7 +37,7 @@ public sealed class NpyWriterTests
     }
 
     [Fact]
-    public void WritingToAStreamGivesTheSameBytesAndLeavesItOpen()
+    public void Writing_to_a_stream_gives_the_same_bytes_and_leaves_it_open()
     {
         var image = new FitsImage(2, 2, [1, 2, 3, 4]);
         using var stream = new MemoryStream();

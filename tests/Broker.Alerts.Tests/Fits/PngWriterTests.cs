@@ -1,7 +1,7 @@
-using Broker.Alerts.Checksums;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using Broker.Alerts.Checksums;
 using Broker.Alerts.Fits;
 
 namespace Broker.Alerts.Tests.Fits;
@@ -9,7 +9,7 @@ namespace Broker.Alerts.Tests.Fits;
 public sealed class PngWriterTests
 {
     [Fact]
-    public void APngHasTheSignatureAnIhdrForEightBitGreyAndValidCrcs()
+    public void A_png_has_the_signature_an_ihdr_for_eight_bit_grey_and_valid_crcs()
     {
         var png = PngWriter.ToBytes(new FitsImage(63, 48, Enumerable.Range(0, 63 * 48).Select(i => (float)Math.Sin(i)).ToArray()));
         var chunks = PngTestReader.Chunks(png);
@@ -24,12 +24,12 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void Crc32MatchesTheStandardCheckValue() =>
+    public void Crc32_matches_the_standard_check_value() =>
         // The CRC-32 check value of "123456789" (the catalogue of parametrised CRCs, CRC-32/ISO-HDLC).
         Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
 
     [Fact]
-    public void NaNPixelsAreBlackAndTheFirstStoredRowIsDrawnAtTheBottom()
+    public void NaN_pixels_are_black_and_the_first_stored_row_is_drawn_at_the_bottom()
     {
         // Row 0 (stored first) is a bright ramp, row 1 is all NaN.
         float[] pixels = [0, 50, 100, float.NaN, float.NaN, float.NaN];
@@ -43,7 +43,7 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void WithoutFlippingTheFirstStoredRowIsAtTheTop()
+    public void Without_flipping_the_first_stored_row_is_at_the_top()
     {
         float[] pixels = [0, 1, 2, 3];
         var (_, _, grey) = PngTestReader.ReadGrey(PngWriter.ToBytes(new FitsImage(2, 2, pixels), new PngOptions { Scale = 1, Stretch = PngStretch.Asinh, FlipVertical = false }));
@@ -52,7 +52,7 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void UpscalingRepeatsEachPixelInASquare()
+    public void Upscaling_repeats_each_pixel_in_a_square()
     {
         float[] pixels = [0, 10, 20, 30];
         var (width, height, grey) = PngTestReader.ReadGrey(PngWriter.ToBytes(new FitsImage(2, 2, pixels), new PngOptions { Scale = 3, FlipVertical = false, Stretch = PngStretch.Asinh }));
@@ -64,7 +64,7 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void AFlatImageIsMidGreyAndAnAllNaNImageIsBlack()
+    public void A_flat_image_is_mid_grey_and_an_all_nan_image_is_black()
     {
         var (_, _, flat) = PngTestReader.ReadGrey(PngWriter.ToBytes(new FitsImage(2, 2, [5, 5, 5, 5]), new PngOptions { Scale = 1 }));
         Assert.All(flat, g => Assert.Equal(128, g));
@@ -73,7 +73,7 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void ZScaleClipsOutliersThatMinMaxWouldLetDominate()
+    public void ZScale_clips_outliers_that_min_max_would_let_dominate()
     {
         // A gentle ramp with one hot pixel: min-max would crush the ramp into a few grey levels.
         var pixels = Enumerable.Range(0, 63 * 63).Select(i => 100f + (i % 63) * 0.1f).ToArray();
@@ -87,7 +87,7 @@ public sealed class PngWriterTests
     }
 
     [Fact]
-    public void ZScaleOfAnImageWithoutFinitePixelsIsNaN()
+    public void ZScale_of_an_image_without_finite_pixels_is_nan()
     {
         var (min, max) = ZScale.GetLimits([float.NaN, float.PositiveInfinity]);
         Assert.True(double.IsNaN(min) && double.IsNaN(max));
@@ -96,7 +96,7 @@ public sealed class PngWriterTests
     [Theory]
     [InlineData(0)]
     [InlineData(65)]
-    public void ScalesOutside1To64AreRejected(int scale) =>
+    public void Scales_outside_1_to_64_are_rejected(int scale) =>
         Assert.Throws<ArgumentOutOfRangeException>(() => PngWriter.ToBytes(new FitsImage(1, 1, [0]), new PngOptions { Scale = scale }));
 }
 

@@ -1,8 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
-using Broker.Ingest;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.IO;
 

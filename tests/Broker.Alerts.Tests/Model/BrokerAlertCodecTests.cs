@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Broker.Alerts.Avro;
 using Broker.Alerts.Model;
 using Broker.Alerts.Tests.Avro;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Model;
 

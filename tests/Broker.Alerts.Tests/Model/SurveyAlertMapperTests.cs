@@ -1,30 +1,12 @@
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Sky;
+using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Model;
 
 public sealed class SurveyAlertMapperTests
 {
-    [Theory]
-    // TAI-UTC from the IERS leap-second table: 10 s in 1972, 32 s from 1999, 37 s from 2017-01-01 (MJD 57754).
-    [InlineData(41317.0, 10)]
-    [InlineData(51179.0, 32)]
-    [InlineData(57753.99, 36)]
-    [InlineData(57754.0, 37)]
-    [InlineData(60235.6, 37)]
-    public void Tai_minus_utc_follows_the_leap_second_table(double mjdUtc, int seconds) =>
-        Assert.Equal(seconds, TimeScales.TaiMinusUtcSeconds(mjdUtc));
-
-    [Fact]
-    public void A_ztf_utc_julian_date_becomes_mjd_tai_37_seconds_later()
-    {
-        double mjdTai = TimeScales.JdUtcToMjdTai(2460235.615);
-        Assert.Equal(60235.115 + 37.0 / 86400.0, mjdTai, 1e-9);
-        Assert.Equal(60235.115, TimeScales.MjdTaiToMjdUtc(mjdTai), 1e-9);
-    }
-
     [Theory]
     [InlineData(31.4, 1.0)]
     [InlineData(23.9, 1000.0)]

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>Runs the built <c>broker</c> CLI (copied beside the tests) as a child process.</summary>
 internal static class BrokerProcess

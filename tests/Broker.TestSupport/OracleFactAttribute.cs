@@ -1,4 +1,4 @@
-namespace Broker.Alerts.Tests.TestSupport;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// A fact that needs a reference tool: it is skipped, with the reason, when <c>/usr/bin/python3</c> cannot import

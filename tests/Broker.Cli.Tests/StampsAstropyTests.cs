@@ -1,7 +1,6 @@
-using Broker.Alerts.Tests.Fits;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>`broker stamps --npy` agrees with astropy pixel for pixel, NaN positions included, on every real cutout.</summary>
 [Collection(AstropyStampOracleCollection.Name)]

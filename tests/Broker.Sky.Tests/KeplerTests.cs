@@ -1,9 +1,9 @@
 using System.Globalization;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Sky;
 using Broker.Sky.Orbits;
+using Broker.TestSupport;
 
-namespace Broker.Simulation.Tests;
+namespace Broker.Sky.Tests;
 
 /// <summary>Two-body propagation against JPL Horizons (adam_core's test oracle in shared/data/sso).</summary>
 public sealed class KeplerTests

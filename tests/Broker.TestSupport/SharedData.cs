@@ -1,4 +1,4 @@
-namespace Broker.Alerts.Tests.TestSupport;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// Finds the project's shared test data (<c>&lt;repo&gt;/../shared/data</c>: real alerts, schemas, models) and the
@@ -26,7 +26,7 @@ public static class SharedData
     /// <summary>A path inside the shared data, for example <c>Path("ztf/alerts")</c>.</summary>
     public static string Path(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, relative));
 
-    /// <summary>A path inside the repository, for example <c>RepositoryPath("tests/Broker.Alerts.Tests/oracles/fits_astropy.py")</c>.</summary>
+    /// <summary>A path inside the repository, for example <c>RepositoryPath("tests/Broker.TestSupport/oracles/fits_astropy.py")</c>.</summary>
     public static string RepositoryPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot, relative));
 
     private static string? Locate()

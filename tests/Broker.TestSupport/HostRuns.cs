@@ -1,7 +1,8 @@
-namespace Broker.StepHost.Tests.TestSupport;
+using Broker.StepHost;
+namespace Broker.TestSupport;
 
 /// <summary>Runs Kafka hosts under test. Shared by the step-host and integration tests (linked into Broker.IntegrationTests).</summary>
-internal static class HostRuns
+public static class HostRuns
 {
     /// <summary>
     /// Runs <paramref name="host"/> until it has read <paramref name="inputs"/> messages, or two minutes pass (a hang

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Broker.Alerts.Tests.TestSupport;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// Runs reference scripts with the system interpreter <c>/usr/bin/python3</c>, where the Debian packages used as

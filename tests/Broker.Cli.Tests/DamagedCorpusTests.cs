@@ -2,12 +2,11 @@ using System.Text.Json;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.Damaged;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.StepHost;
+using Broker.TestSupport;
 using Xunit.Abstractions;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>
 /// Every verb that reads alert files, run as the real <c>broker</c> process over a corpus of damaged copies of real

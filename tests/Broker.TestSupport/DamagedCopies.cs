@@ -1,16 +1,15 @@
 using System.IO.Compression;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
 
-namespace Broker.Alerts.Tests.Damaged;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// Damaged copies of real alert files, made the same way every time (fixed seeds): byte flips at 1, 10 and 100
 /// random offsets, truncations, an embedded writer schema that is not JSON, a corrupt cutout, a gzip bomb, an empty
 /// file and a large file of zeros. Shared by the codec's fuzz test and the CLI corpus test (issue 8).
 /// </summary>
-internal static class DamagedCopies
+public static class DamagedCopies
 {
     /// <summary>A few real files of every framing and packing: IPAC and Spark ZTF containers, schema 4.02 with forced photometry, a tar.gz, Rubin Confluent-framed and a Rubin Spark container.</summary>
     public static readonly string[] Originals =

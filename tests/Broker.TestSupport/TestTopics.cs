@@ -1,12 +1,13 @@
+using Broker.StepHost;
 using Confluent.Kafka;
 
-namespace Broker.StepHost.Tests.TestSupport;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// Puts test messages into a topic and reads a topic back, from the beginning, with Broker's own client settings.
 /// Shared by the step-host and integration tests (linked into Broker.IntegrationTests).
 /// </summary>
-internal static class TestTopics
+public static class TestTopics
 {
     /// <summary>Produces <paramref name="messages"/> to <paramref name="topic"/> and checks that every one was delivered.</summary>
     public static void Produce(string bootstrap, string topic, IEnumerable<Message<byte[], byte[]>> messages)

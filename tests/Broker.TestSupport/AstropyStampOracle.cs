@@ -1,19 +1,18 @@
 using System.Globalization;
-using Broker.Alerts.Tests.TestSupport;
 
-namespace Broker.Alerts.Tests.Fits;
+namespace Broker.TestSupport;
 
 /// <summary>
 /// Runs <c>oracles/fits_astropy.py</c> once over the real ZTF and Rubin alerts in shared/data: it extracts every
 /// cutout's raw stamp bytes and astropy's reading of it (.npy) into a temporary directory. Lazy, so that a run
 /// whose oracle tests are all skipped never starts Python. One instance serves every class in
-/// <see cref="AstropyStampOracleCollection"/> (the run takes seconds and writes tens of megabytes); a test with work
+/// the <see cref="AstropyStampOracleCollection"/> (the run takes seconds and writes tens of megabytes); a test with work
 /// of its own can <see cref="Start"/> it first and do that work meanwhile.
 /// </summary>
 public sealed class AstropyStampOracle : IDisposable
 {
     /// <summary>The oracle script, relative to the repository root.</summary>
-    public const string Script = "tests/Broker.Alerts.Tests/oracles/fits_astropy.py";
+    public const string Script = "tests/Broker.TestSupport/oracles/fits_astropy.py";
 
     private readonly Lazy<Task<IReadOnlyList<OracleStamp>>> _stamps;
     private readonly string _directory;
@@ -79,14 +78,10 @@ public sealed class AstropyStampOracle : IDisposable
     }
 }
 
-/// <summary>
-/// The test classes that compare with <see cref="AstropyStampOracle"/>. They share one oracle run and, being one
-/// collection, do not run in parallel with each other.
-/// </summary>
-[CollectionDefinition(Name)]
-public sealed class AstropyStampOracleCollection : ICollectionFixture<AstropyStampOracle>
+/// <summary>The name of the xunit collection whose classes share one oracle run (each test assembly defines it: xunit looks for a collection definition in the assembly of its tests).</summary>
+public static class AstropyStampOracleCollection
 {
-    /// <summary>The collection's name, for <c>[Collection]</c>.</summary>
+    /// <summary>The collection's name, for <c>[Collection]</c> and <c>[CollectionDefinition]</c>.</summary>
     public const string Name = "astropy stamp oracle";
 }
 

@@ -1,10 +1,10 @@
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.TestSupport;
 using Broker.Ingest;
 using Broker.StepHost;
+using Broker.TestSupport;
 
-namespace Broker.IntegrationTests;
+namespace Broker.Ingest.Tests;
 
 /// <summary>
 /// The ingest step on its own (no Kafka), issue 10, item 5: absent cutouts pass, a stamp that is present but
@@ -23,7 +23,7 @@ public sealed class IngestCutoutPolicyTests
     private static byte[] Sample => SurveyFiles.Read([SharedData.Path("ztf/alerts/fink-alert-simulator_20181129_v3.2/697251920815010004.avro")], null).Single().Value;
 
     /// <summary>The sample re-encoded under a new alert id with one change.</summary>
-    private static byte[] Modified(long candid, Action<AvroRecord> change) => AlertStreams.Reencoded(Sample, r =>
+    private static byte[] Modified(long candid, Action<AvroRecord> change) => AlertContainers.Reencoded(Sample, r =>
     {
         r["candid"] = candid;
         ((AvroRecord)r["candidate"]!)["candid"] = candid;

@@ -2,9 +2,9 @@ using System.Text.Json;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>
 /// Issue 10, "done means": every real alert in ../shared/data comes out of <c>broker run</c>, those without cutouts

@@ -2,10 +2,9 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
-using Broker.Alerts.Tests.Damaged;
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>Bad input is named, not fatal: one clear line per problem, the rest still decodes, the exit code says so.</summary>
 public sealed class BadInputTests : IDisposable

@@ -1,6 +1,6 @@
-using Broker.Alerts.Tests.TestSupport;
+using Broker.TestSupport;
 
-namespace Broker.Alerts.Tests.Cli;
+namespace Broker.Cli.Tests;
 
 /// <summary>Every usage error of the <c>broker</c> command is one line on standard error and exit code 2, never the whole help or a stack trace (issue 8).</summary>
 public sealed class UsageErrorTests : IDisposable

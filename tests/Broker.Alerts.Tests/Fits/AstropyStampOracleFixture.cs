@@ -1,0 +1,7 @@
+using Broker.TestSupport;
+
+namespace Broker.Alerts.Tests.Fits;
+
+/// <summary>This assembly's classes that compare with the astropy oracle: one oracle run, never in parallel with each other.</summary>
+[CollectionDefinition(AstropyStampOracleCollection.Name)]
+public sealed class AstropyStampOracleFixture : ICollectionFixture<AstropyStampOracle>;
