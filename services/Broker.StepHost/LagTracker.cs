@@ -47,7 +47,17 @@ internal sealed class LagTracker
     private readonly StepCounters _counters;
     private readonly StepMetrics _metrics;
     private readonly bool _fromLatest;
+    private readonly Dictionary<TopicPartition, long> _committed = [];
+    private readonly Dictionary<TopicPartition, long> _unconsumedLag = [];
     private long _next;
+    private long _nextUnconsumed;
+
+    /// <summary>
+    /// How often partitions not consumed from yet are asked of the cluster, milliseconds: each costs two blocking
+    /// requests on the loop's thread (its committed offset, once per assignment, and its ends), and a quiet partition's
+    /// lag changes only when a producer writes to it.
+    /// </summary>
+    public const int UnconsumedRefreshMs = 10_000;
 
     /// <param name="offsets">Positions and ends.</param>
     /// <param name="assignment">The partitions held.</param>
@@ -115,27 +125,48 @@ internal sealed class LagTracker
     }
 
     /// <summary>Forgets the per-partition lag of partitions no longer held.</summary>
-    public void Forget(IEnumerable<TopicPartition> partitions) => _metrics.ForgetLag(partitions.Select(p => (p.Topic, p.Partition.Value)));
+    public void Forget(IEnumerable<TopicPartition> partitions)
+    {
+        var gone = partitions.ToList();
+        foreach (var p in gone)
+        {
+            _committed.Remove(p);
+            _unconsumedLag.Remove(p);
+        }
+        _metrics.ForgetLag(gone.Select(p => (p.Topic, p.Partition.Value)));
+    }
 
     /// <summary>
     /// The lag of partitions this instance has consumed nothing from (an idle or empty partition, or one just
     /// assigned): from the committed offset, else from where <c>auto.offset.reset</c> starts, to the end. These ask
-    /// the cluster (the client caches no position for them), so only while they stay unconsumed; null when unknown.
+    /// the cluster (the client caches no position for them), so only while they stay unconsumed and at most every
+    /// <see cref="UnconsumedRefreshMs"/>; null when unknown.
     /// </summary>
     private long? UnconsumedLag(List<TopicPartition> partitions)
     {
+        long now = Environment.TickCount64;
+        if (now < _nextUnconsumed && partitions.All(_unconsumedLag.ContainsKey)) return partitions.Sum(p => _unconsumedLag[p]);
         var timeout = TimeSpan.FromMilliseconds(500);
         try
         {
-            long lag = 0;
-            foreach (var (tp, committed) in _offsets.Committed(partitions, timeout))
+            // Nobody else commits for a partition this instance holds: its committed offset is asked once.
+            var ask = partitions.Where(p => !_committed.ContainsKey(p)).ToList();
+            if (ask.Count > 0)
             {
+                foreach (var (tp, committed) in _offsets.Committed(ask, timeout)) _committed[tp] = committed;
+            }
+            long lag = 0;
+            foreach (var tp in partitions)
+            {
+                long committed = _committed.GetValueOrDefault(tp, -1);
                 var (low, high) = _offsets.QueryEnds(tp, timeout);
                 long from = committed >= 0 ? committed : _fromLatest ? high : low;
                 long behind = Math.Max(0, high - from);
                 _metrics.SetLag(tp.Topic, tp.Partition.Value, behind);
+                _unconsumedLag[tp] = behind;
                 lag += behind;
             }
+            _nextUnconsumed = now + UnconsumedRefreshMs;
             return lag;
         }
         catch (KafkaException)

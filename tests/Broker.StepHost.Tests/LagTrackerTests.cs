@@ -14,6 +14,8 @@ public class LagTrackerTests
         public Dictionary<TopicPartition, (long Low, long High)> Ends { get; } = [];
         public Dictionary<TopicPartition, long> CommittedOffsets { get; } = [];
         public HashSet<TopicPartition> Moving { get; } = [];
+        public int CommittedAsked { get; private set; }
+        public int EndsAsked { get; private set; }
 
         public long Position(TopicPartition partition) => Moving.Contains(partition) ? throw new KafkaException(ErrorCode.Local_State) : Positions.GetValueOrDefault(partition, -1001);
 
@@ -23,12 +25,17 @@ public class LagTrackerTests
         {
             foreach (var p in partitions)
             {
+                CommittedAsked++;
                 if (Moving.Contains(p)) throw new KafkaException(ErrorCode.Local_TimedOut);
                 yield return (p, CommittedOffsets.GetValueOrDefault(p, -1001));
             }
         }
 
-        public (long Low, long High) QueryEnds(TopicPartition partition, TimeSpan timeout) => Ends[partition];
+        public (long Low, long High) QueryEnds(TopicPartition partition, TimeSpan timeout)
+        {
+            EndsAsked++;
+            return Ends[partition];
+        }
     }
 
     private static (LagTracker Lag, FakeOffsets Offsets, PartitionAssignment Assignment, StepCounters Counters) Tracker(string autoOffsetReset = "earliest")
@@ -91,5 +98,29 @@ public class LagTrackerTests
         Assert.Equal(-1, counters.Lag);
         lag.Update();
         Assert.Equal(2, counters.Lag);
+    }
+
+    [Fact]
+    public void A_partition_not_consumed_from_is_asked_of_the_cluster_at_most_every_ten_seconds_and_its_committed_offset_once()
+    {
+        // Found by the load harness: with 64 idle partitions the loop made 65 blocking requests a second.
+        var (lag, offsets, assignment, counters) = Tracker();
+        assignment.Add([P0, P1]);
+        offsets.CommittedOffsets[P0] = 3;
+        offsets.Ends[P0] = (0, 10);
+        offsets.CommittedOffsets[P1] = 4;
+        offsets.Ends[P1] = (0, 10);
+        lag.Update();
+        lag.Update();
+        lag.Update();
+        Assert.Equal(7 + 6, counters.Lag);
+        Assert.Equal(2, offsets.CommittedAsked);
+        Assert.Equal(2, offsets.EndsAsked);
+
+        // Consuming from one partition: its lag is the client's own again, the other's stays cached.
+        offsets.Positions[P0] = 8;
+        lag.Update();
+        Assert.Equal(2 + 6, counters.Lag);
+        Assert.Equal(2, offsets.EndsAsked);
     }
 }
