@@ -1,45 +1,41 @@
-// Load harness (not a test): ingest's throughput and per-alert latency three ways on the same messages:
-//   step only   - IngestStep.ExecuteAsync called directly in batches (the cost of the step itself);
-//   in-process  - InProcessPipeline (bounded channels), as `broker run` and `broker demo`;
-//   kafka       - replay into librdkafka's mock cluster, KafkaStepHost (consume, step, encode, produce, commit),
-//                 latency = time the output is read downstream minus the replay time stamp in its header.
-// The mock cluster runs in a child process (this program with --mock-cluster, like `broker dev-kafka`), which also
-// replays the measured alerts, so that neither's CPU is charged to the host. CPU per alert of this process is compared
-// in ROUNDS rounds, each a pass of the step plus the output encoding the host does for it (the fair baseline) on a
-// thread of its own, then the Kafka host on the same messages; the median is reported, with a breakdown by thread.
-// Then a backlog of COPIES copies is drained by a fresh host, for its alerts/s with librdkafka on the second core.
-// Last, the host's own cost against the transport's floor: ROUNDS rounds alternating the host with a pass-through step
-// and a bare Confluent.Kafka consume-and-produce loop (BareLoop) with the host's settings, on the same messages.
-// Usage: dotnet run -c Release --project benchmarks/Broker.LoadTest -- [DATA_DIR] [COPIES] [ROUNDS]
-//          [--in-process-cluster] [--batch N] [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
-//        ... -- --probe [size=N,count=N,SETTING=VALUE,...]...
+// Load harness (not a test): a registered stage's throughput and per-alert latency, its step alone, in-process and
+// on the Kafka host through librdkafka's mock cluster, and the host's own cost against a bare Confluent.Kafka loop.
+// What it measures and how, its options, and the figures: docs/kafka.md, "Throughput and latency".
+// Usage: dotnet benchmarks/Broker.LoadTest/bin/Release/net10.0/Broker.LoadTest.dll [DATA_DIR] [COPIES] [ROUNDS]
+//          [--stage NAME] [--set Section:Key=VALUE]... [--in-process-cluster] [--batch N]
+//          [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
+//        ... --probe [size=N,count=N,SETTING=VALUE,...]...
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // librdkafka.redist's library, before any Kafka call and in every mode (KafkaNative says why).
 Console.Error.WriteLine($"librdkafka {KafkaNative.Load()} ({KafkaNative.Path ?? "runtime probing"})");
 if (args.Length > 0 && args[0] == "--mock-cluster")
 {
-    // Child mode: a mock cluster with the topology, its bootstrap on stdout; then each line "replay DATA_DIR COPIES"
-    // on stdin produces the sample alerts COPIES times into the survey topic from this process (so the producer's CPU
-    // is not charged to the host either) and answers "done"; until stdin closes.
+    // Child mode: a mock cluster with the topology and the harness's topics (the arguments after the partition
+    // count), its bootstrap on stdout; then each line "replay TOPIC FILE COPIES" on stdin produces the messages of
+    // FILE (MessageFile) COPIES times into TOPIC from this process (so the producer's CPU is not charged to the host
+    // either) and answers "done"; until stdin closes.
+    int partitionCount = int.Parse(args[1], CultureInfo.InvariantCulture);
     using var mock = new MockCluster();
-    mock.CreateTopology(int.Parse(args[1], CultureInfo.InvariantCulture));
-    foreach (var topic in HarnessTopics(int.Parse(args[2], CultureInfo.InvariantCulture))) mock.CreateTopic(topic, int.Parse(args[1], CultureInfo.InvariantCulture));
+    mock.CreateTopology(partitionCount);
+    foreach (var topic in args.Skip(2)) mock.CreateTopic(topic, partitionCount);
     Console.Out.WriteLine(mock.Bootstrap);
     Console.Out.Flush();
+    var files = new Dictionary<string, List<SourceMessage>>(StringComparer.Ordinal);
     while (Console.In.ReadLine() is { } line)
     {
         var words = line.Split(' ');
-        Replay(KafkaSettings.ForBootstrap(mock.Bootstrap), ReadAlerts(words[1]), int.Parse(words[2], CultureInfo.InvariantCulture));
+        if (!files.TryGetValue(words[2], out var replayed)) files[words[2]] = replayed = MessageFile.Read(words[2]);
+        Replay(KafkaSettings.ForBootstrap(mock.Bootstrap), words[1], replayed, int.Parse(words[3], CultureInfo.InvariantCulture));
         Console.Out.WriteLine("done");
         Console.Out.Flush();
     }
@@ -48,7 +44,7 @@ if (args.Length > 0 && args[0] == "--mock-cluster")
 if (args.Length > 0 && args[0] == "--probe")
 {
     // Probe mode: how long a flush of COUNT messages of SIZE bytes into an in-process mock cluster takes, 15 times, for
-    // each argument "size=N,count=N,LIBRDKAFKA.SETTING=VALUE,..." (found the mock's 40 ms Nagle stalls, MockCluster).
+    // each argument "size=N,count=N,LIBRDKAFKA.SETTING=VALUE,..." (docs/kafka.md, "The host's own cost").
     using var mock = new MockCluster();
     mock.CreateTopology(64);
     foreach (var setting in args.Skip(1).DefaultIfEmpty("linger.ms=5"))
@@ -78,22 +74,29 @@ if (args.Length > 0 && args[0] == "--probe")
 }
 bool sameProcessCluster = args.Contains("--in-process-cluster");
 // --consumer NAME=VALUE and --producer NAME=VALUE set librdkafka settings of the host's clients (as the Kafka
-// configuration sections do for a service), to compare settings on the same messages.
+// configuration sections do for a service), to compare settings on the same messages. --set Section:Key=VALUE sets
+// a stage's own option (its section, or an upstream stage's), as `broker serve --set` does.
 var hostConsumerSettings = new Dictionary<string, string>(StringComparer.Ordinal);
 var hostProducerSettings = new Dictionary<string, string>(StringComparer.Ordinal);
+var stageSets = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 int? batchOption = null;
+string stageName = IngestStep.StepName;
 {
     var rest = new List<string>();
     for (int i = 0; i < args.Length; i++)
     {
-        if (args[i] is "--consumer" or "--producer" && i + 1 < args.Length && args[i + 1].Split('=', 2) is [var name, var value])
+        if (args[i] is "--consumer" or "--producer" or "--set" && i + 1 < args.Length && args[i + 1].Split('=', 2) is [var name, var value])
         {
-            (args[i] == "--consumer" ? hostConsumerSettings : hostProducerSettings)[name] = value;
+            (args[i] == "--consumer" ? hostConsumerSettings : args[i] == "--producer" ? hostProducerSettings : stageSets)[name] = value;
             i++;
         }
         else if (args[i] == "--batch" && i + 1 < args.Length)
         {
             batchOption = int.Parse(args[++i], CultureInfo.InvariantCulture);
+        }
+        else if (args[i] == "--stage" && i + 1 < args.Length)
+        {
+            stageName = args[++i];
         }
         else if (args[i] != "--in-process-cluster")
         {
@@ -101,6 +104,21 @@ int? batchOption = null;
         }
     }
     args = rest.ToArray();
+}
+if (BrokerStages.All.Find(stageName) is not { } definition)
+{
+    Console.Error.WriteLine($"unknown stage '{stageName}'; the registered stages: {string.Join(", ", BrokerStages.All.Names)}");
+    return 2;
+}
+// The stages that make its input from the samples, whose sections --set may name too.
+var through = MeasuredStage.Upstream(BrokerStages.All, definition);
+{
+    var read = through.SelectMany(s => s.Sections).Concat(definition.Sections).ToHashSet(StringComparer.OrdinalIgnoreCase);
+    foreach (var key in stageSets.Keys.Where(k => !read.Contains(k.Split(':')[0])))
+    {
+        Console.Error.WriteLine($"--set {key}: no section of stage {definition.Name} or the stages before it ({string.Join(", ", read)})");
+        return 2;
+    }
 }
 string data = args.Length > 0 ? args[0] : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
 int copies = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
@@ -128,24 +146,38 @@ static string GcSince((int G0, int G1, int G2, TimeSpan Pause) a, int alerts)
     var b = GcNow();
     return $"gen0/1/2 collections {b.Item1 - a.G0}/{b.Item2 - a.G1}/{b.Item3 - a.G2}, pauses {(b.Item4 - a.Pause).TotalMilliseconds / alerts:F3} ms per alert";
 }
+// The stages' own settings the measurement needs, before --set: every copy of the samples is the same alerts, which
+// ingest's duplicate window would drop after the first; the Rubin samples' schemas, for the Kafka host (its step is
+// made from configuration only). The in-process steps get the same schemas as a service, as `broker run` gives them.
+var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+{
+    [$"{IngestOptions.Section}:{nameof(IngestOptions.DuplicateWindow)}"] = "0",
+    [$"{IngestOptions.Section}:{nameof(IngestOptions.SchemaFolder)}"] = Path.Combine(data, "lsst", "schema"),
+};
+foreach (var (key, value) in stageSets) settings[key] = value;
 var registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
-var one = ReadAlerts(data);
+var context = new StageContext(services: new ServiceCollection().AddSingleton<ISchemaRegistry>(registry).BuildServiceProvider());
+var samples = ReadAlerts(data, registry);
+var one = await MeasuredStage.InputsAsync(definition, through, samples, settings, context);
+var stage = MeasuredStage.For(definition, settings, context);
+// The labels of the step's own work: a stage whose input codec decodes (every stage after ingest) is measured with
+// its input decoded, as its host decodes it.
+string stepWork = stage.DecodesInput ? "decode + step" : "step";
+string baseline = stepWork + " + encode";
 var messages = Enumerable.Range(0, copies).SelectMany(_ => one).ToList();
 long bytes = messages.Sum(m => (long)m.Value.Length);
-Console.WriteLine($"{messages.Count} messages ({bytes / 1e6:F1} MB): {one.Count} real alerts x {copies}; {Environment.ProcessorCount} cores");
-var ingestOptions = new IngestOptions { DuplicateWindow = 0 };
-// One batch size for every path: a step's cost per alert depends on it (a batch of 500 ~65 kB alerts keeps ~30 MB of
-// decoded alerts and cutouts alive through each GC), so comparing the host at 500 with the step alone at 64 charged
-// that to the host. --batch N changes it for every path.
+string what = through.Count == 0 ? "real alerts" : $"outputs of {string.Join(" and ", through.Select(s => s.Name))} for {samples.Count} real alerts";
+Console.WriteLine($"{messages.Count} messages ({bytes / 1e6:F1} MB): {one.Count} {what} x {copies}; {Environment.ProcessorCount} cores");
+// One batch size for every path (a step's cost per alert depends on it; docs/kafka.md). --batch N changes it for every path.
 int batchSize = batchOption ?? 64;
 var rows = new List<(string Path, int Alerts, double Seconds, double P50, double P99)>();
 
 // Warm-up: JIT the decode and mapping paths.
-await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Take(50).Select(m => m.Value).ToList(), CancellationToken.None);
+await using (var warm = await stage.StartPassAsync()) warm.Run(one, 0, Math.Min(50, one.Count), encode: false);
 
-// 1. The step alone, on the main thread. Passes 0 and 1 let tiered JIT settle; pass 2 is the step call only. The
-// step + encode baseline (the step, plus the encoding of each output and its key that the Kafka host does for it; the
-// host decodes nothing for ingest: its input codec passes the bytes through) is measured in the rounds below.
+// 1. The step alone, on a thread of its own. Passes 0 and 1 let tiered JIT settle; pass 2 is the step call only (and
+// the decoding of its input, for a stage that decodes). The step + encode baseline (the step, plus the decoding of each
+// input and the encoding of each output and its key that the Kafka host does for it) is measured in the rounds below.
 for (int pass = 0; pass < 3; pass++)
 {
     var sw = Stopwatch.StartNew();
@@ -155,7 +187,7 @@ for (int pass = 0; pass < 3; pass++)
     if (pass == 2)
     {
         stepCpuPerAlert = perAlert;
-        rows.Add(($"step only (batches of {batchSize})", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
+        rows.Add(($"{(stage.DecodesInput ? stepWork : "step only")} (batches of {batchSize})", messages.Count, sw.Elapsed.TotalSeconds, Pct(latencies, 0.5), Pct(latencies, 0.99)));
     }
 }
 
@@ -169,35 +201,29 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
     {
         try
         {
-            var step = new IngestStep(ingestOptions, registry);
+            var step = stage.StartPassAsync().GetAwaiter().GetResult();
             var latencies = new List<double>(messages.Count);
             var before = ThreadCpu.Snapshot();
             long start = Stopwatch.GetTimestamp();
             long encoded = 0, count = 0;
             for (int i = 0; i < messages.Count; i += batchSize)
             {
-                var batch = new List<byte[]>(batchSize);
-                for (int k = i; k < Math.Min(i + batchSize, messages.Count); k++) batch.Add(messages[k].Value);
+                int n = Math.Min(batchSize, messages.Count - i);
                 long t = Stopwatch.GetTimestamp();
-                // IngestStep completes synchronously.
-                var results = step.ExecuteAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                if (encode)
-                {
-                    foreach (var r in results)
-                    {
-                        if (r.Outcome != StepOutcome.Emitted) continue;
-                        encoded += AlertMessageCodec.Instance.Encode(r.Value!).Length;
-                        encoded += AlertMessageCodec.Instance.KeyBytesOf(r.Value!)!.Length;
-                        count++;
-                    }
-                }
+                var (o, b) = step.Run(messages, i, n, encode);
+                encoded += b;
+                count += o;
                 double ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
-                for (int k = 0; k < batch.Count; k++) latencies.Add(ms);
+                for (int k = 0; k < n; k++) latencies.Add(ms);
             }
-            Interlocked.Exchange(ref outputBytes, encoded);
-            Interlocked.Exchange(ref outputs, count);
+            if (encode)
+            {
+                Interlocked.Exchange(ref outputBytes, encoded);
+                Interlocked.Exchange(ref outputs, count);
+            }
             var threads = ThreadCpu.Delta(before, ThreadCpu.Snapshot());
             foreach (var name in threads.Keys.Where(ThreadCpu.IsKafkaHost).ToList()) threads.Remove(name);
+            step.DisposeAsync().AsTask().GetAwaiter().GetResult();
             done.SetResult((threads.Values.Sum() / messages.Count, latencies, threads, Stopwatch.GetElapsedTime(start).TotalSeconds));
         }
         catch (Exception ex)
@@ -210,16 +236,14 @@ Task<(double CpuPerAlert, List<double> Latencies, Dictionary<string, double> Thr
     return done.Task;
 }
 
-// 2. In-process runner.
+// 2. In-process runner: the stage as `broker run` makes it (after a decoding stage for a stage that decodes its input).
+IReadOnlyList<string> destinations;
 {
-    var pipeline = new InProcessPipeline([IngestStep.Stage.Stage(new IngestStep(ingestOptions, registry))], new InProcessOptions { BatchSize = batchSize, ChannelCapacity = 64 });
-    async IAsyncEnumerable<SourceMessage> Source()
-    {
-        foreach (var m in messages) yield return m;
-        await Task.CompletedTask;
-    }
-    var summary = await pipeline.RunAsync(Source(), o => AlertMessageCodec.Instance.Encode((Broker.Alerts.Model.Alert)o.Value));
-    rows.Add(("in-process (encode incl.)", (int)summary.Read, summary.Elapsed.TotalSeconds, summary.LatencyP50Ms, summary.LatencyP99Ms));
+    var made = definition.CreateStage(stage.Settings, context);
+    destinations = made.Destinations;
+    await using var pipeline = new InProcessPipeline(stage.DecodeStage() is { } decode ? [decode, made] : [made], new InProcessOptions { BatchSize = batchSize, ChannelCapacity = 64 });
+    var summary = await pipeline.RunAsync(MeasuredStage.Replay(messages), o => stage.Encode(o.Value));
+    rows.Add(($"in-process ({(stage.DecodesInput ? "decode, " : "")}encode incl.)", (int)summary.Read, summary.Elapsed.TotalSeconds, summary.LatencyP50Ms, summary.LatencyP99Ms));
 }
 
 // 3. Through the mock cluster.
@@ -234,14 +258,20 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     const int partitions = 64;
     using var cluster = sameProcessCluster ? new MockCluster() : null;
     cluster?.CreateTopology(partitions);
-    foreach (var topic in sameProcessCluster ? HarnessTopics(rounds) : []) cluster!.CreateTopic(topic, partitions);
-    using var child = sameProcessCluster ? null : Process.Start(new ProcessStartInfo("dotnet")
+    var harnessTopics = HarnessTopics(rounds, destinations).ToList();
+    foreach (var topic in sameProcessCluster ? harnessTopics : []) cluster!.CreateTopic(topic, partitions);
+    // The cluster process replays the stage's input messages from a file of them (MessageFile).
+    string messageFile = Path.Combine(Path.GetTempPath(), $"loadtest-{Environment.ProcessId}.messages");
+    if (!sameProcessCluster) MessageFile.Write(messageFile, one);
+    var childStart = new ProcessStartInfo("dotnet")
     {
-        ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture), rounds.ToString(CultureInfo.InvariantCulture) },
+        ArgumentList = { typeof(MockCluster).Assembly.Location.Replace("Broker.StepHost.dll", "Broker.LoadTest.dll", StringComparison.Ordinal), "--mock-cluster", partitions.ToString(CultureInfo.InvariantCulture) },
         RedirectStandardInput = true,
         RedirectStandardOutput = true,
         UseShellExecute = false,
-    });
+    };
+    foreach (var topic in harnessTopics) childStart.ArgumentList.Add(topic);
+    using var child = sameProcessCluster ? null : Process.Start(childStart);
     string bootstrap = cluster?.Bootstrap ?? child!.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the mock cluster process did not start");
     Console.WriteLine($"mock cluster at {bootstrap} ({(sameProcessCluster ? "in this process" : "separate process")})");
     var kafka = KafkaSettings.ForBootstrap(bootstrap);
@@ -249,21 +279,32 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     {
         if (child is null)
         {
-            Replay(kafka, one, times);
+            Replay(kafka, definition.Input, one, times);
             return;
         }
-        child.StandardInput.WriteLine($"replay {data} {times}");
+        child.StandardInput.WriteLine($"replay {definition.Input} {messageFile} {times}");
         child.StandardInput.Flush();
         if (child.StandardOutput.ReadLine() != "done") throw new InvalidOperationException("the mock cluster process did not replay");
+        // The cluster process keeps the messages it has read.
+        File.Delete(messageFile);
     }
-    // Throughput and CPU: warm-up waves (each real alert nine times in all) are drained first, so that the measured part
-    // runs on code tiered JIT has compiled with its profile (as the step alone does after its warm-up passes; with
-    // one warm-up copy the JIT thread was still busy in the window and the host's loop ran partly on unoptimised
-    // code, adding ~0.3 ms per alert) and after the mock's ~3 s group join. In each window the host is idle with
-    // nothing in hand when the clock starts, the measured alerts are replayed (from the cluster process) after it
-    // starts, and it stops when the last is committed, so the window holds exactly the work of the measured alerts.
+    // Throughput and CPU: warm-up waves are drained first, so that the measured part runs on code tiered JIT has
+    // compiled with its profile, and after the mock's group join. In each window the host is idle with nothing in hand
+    // when the clock starts, the measured alerts are replayed (from the cluster process) after it starts, and it stops
+    // when the last is committed, so the window holds exactly the work of the measured alerts (docs/kafka.md).
     // Latency: a paced wave read downstream as it arrives.
-    var options = new StepHostOptions { InputTopic = BrokerTopics.SurveyAlerts, OutputTopic = BrokerTopics.Ingested, BatchSize = batchSize, BatchWaitMs = 20, MetricsIntervalSeconds = 0 };
+    // The stage's host is made from its registry entry's configuration with these on top (MeasuredStage.CreateHost).
+    const int batchWaitMs = 20;
+    var hostSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Kafka:bootstrap.servers"] = bootstrap,
+        [$"{StepHostOptions.Section}:{nameof(StepHostOptions.BatchSize)}"] = batchSize.ToString(CultureInfo.InvariantCulture),
+        [$"{StepHostOptions.Section}:{nameof(StepHostOptions.BatchWaitMs)}"] = batchWaitMs.ToString(CultureInfo.InvariantCulture),
+        [$"{StepHostOptions.Section}:{nameof(StepHostOptions.MetricsIntervalSeconds)}"] = "0",
+    };
+    foreach (var (k, v) in hostConsumerSettings) hostSettings["KafkaConsumer:" + k] = v;
+    foreach (var (k, v) in hostProducerSettings) hostSettings["KafkaProducer:" + k] = v;
+    // The pass-through host's and the bare loop's clients: the same librdkafka settings.
     var hostKafka = KafkaSettings.ForBootstrap(bootstrap);
     foreach (var (k, v) in hostConsumerSettings) hostKafka.Consumer[k] = v;
     foreach (var (k, v) in hostProducerSettings) hostKafka.Producer[k] = v;
@@ -272,19 +313,22 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     var stop = new CancellationTokenSource();
     long committed = 0, target = long.MaxValue;
     TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    (KafkaStepHost<byte[], Broker.Alerts.Model.Alert> Host, Task Run) Start(StepHostOptions options) =>
-        Run(new KafkaStepHost<byte[], Broker.Alerts.Model.Alert>(new IngestStep(ingestOptions, registry), RawBytesCodec.Instance, AlertMessageCodec.Instance, options, hostKafka, NullLogger.Instance));
-    (KafkaStepHost<byte[], TOut> Host, Task Run) Run<TOut>(KafkaStepHost<byte[], TOut> h)
+    // Each host's batch event: how many inputs it has committed, and whether the replay waited for is drained.
+    void BatchCompleted(StepCountersSnapshot s)
+    {
+        Interlocked.Exchange(ref committed, s.In);
+        if (s.In >= Interlocked.Read(ref target)) drained.TrySetResult();
+    }
+    // The stage's host, from its registry entry with the harness's settings and `overrides` on top.
+    (IStepService Host, Task Run) Start(IReadOnlyDictionary<string, string?> overrides, Action<StepCountersSnapshot>? alsoOnBatch = null)
     {
         committed = 0;
-        h.BatchCompleted += s =>
-        {
-            Interlocked.Exchange(ref committed, s.In);
-            if (s.In >= Interlocked.Read(ref target)) drained.TrySetResult();
-        };
+        var all = new Dictionary<string, string?>(hostSettings, StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in overrides) all[k] = v;
+        var h = stage.CreateHost(all, alsoOnBatch is null ? BatchCompleted : s => { BatchCompleted(s); alsoOnBatch(s); });
         return (h, Task.Run(() => h.RunAsync(stop.Token)));
     }
-    var (host, run) = Start(options);
+    var (host, run) = Start(new Dictionary<string, string?>());
     // Replays `times` copies and waits until the host has committed them all (woken by the host's own batch event,
     // so that no polling timer of the harness is charged to the host).
     async Task DrainAsync(int times)
@@ -295,16 +339,12 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
         await Task.WhenAny(drained.Task, run);
         if (run.IsFaulted) await run;
     }
-    // Three waves of three copies (5,859 alerts, ~92 batches), each drained before the next (one replay of eight
-    // copies, ~340 MB, stalled the mock cluster): with one wave (1,953 alerts, ~31 batches) the host's per-batch
-    // methods (RunAsync, PrepareAsync, StepRunner) were still in tier 0 or instrumented code and the tiered JIT
-    // thread still busy inside the window.
+    // Three waves of three copies, each drained before the next (docs/kafka.md, "Warm-up to steady state").
     for (int w = 0; w < 3; w++) await DrainAsync(3);
     // Rounds: the step + encode baseline and the host alternate on the same messages, so that both see the same
-    // machine (on this shared 2-core VM, one-off runs of each varied by ±15% from minute to minute). The host stays
+    // machine (one-off runs of each drift from minute to minute on a shared machine). The host stays
     // running, idle, through each step pass; the step pass therefore counts every thread but librdkafka's and the
     // host's thread-pool and poll threads (which then only wait for messages), and the host window counts them all.
-    var hostGcStats = new List<string>();
     for (int round = 1; round <= rounds; round++)
     {
         var gcStep = GcNow();
@@ -339,21 +379,26 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     stop.Cancel();
     await run;
     stop = new CancellationTokenSource();
-    // A fresh consumer group whose offsets are committed at the current end of the input topic: joining the old group
-    // again waited out the stopped member's 45 s session in the mock. An output topic of its own: the host's replay
-    // guard reads the end of its output topic at start, and in one holding the rounds' outputs every alert replayed
-    // below is a duplicate (dropped, not produced: the backlog produced nothing and the paced wave read no output).
-    var backlogOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = BacklogTopic, BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = "loadtest-backlog" };
-    CommitAtEnd(kafka, backlogOptions.GroupId, options.InputTopic, partitions);
+    // A fresh consumer group whose offsets are committed at the current end of the input topic (joining the old group
+    // again waits out the stopped member's session), and output topics of its own, for the default destination and
+    // each named one: the host's replay guard reads the end of its destination topics at start, and in topics holding
+    // the rounds' outputs every alert replayed below would be a duplicate, dropped rather than produced.
+    const string backlogGroup = "loadtest-backlog";
+    var backlogSettings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+    {
+        [$"{StepHostOptions.Section}:{nameof(StepHostOptions.OutputTopic)}"] = BacklogTopic,
+        [$"{StepHostOptions.Section}:{nameof(StepHostOptions.GroupId)}"] = backlogGroup,
+    };
+    foreach (var d in destinations) backlogSettings[$"{StepHostOptions.Section}:{nameof(StepHostOptions.DestinationTopics)}:{d}"] = BacklogDestinationTopic(d);
+    CommitAtEnd(kafka, backlogGroup, definition.Input, partitions);
     ReplayInto(copies);
     committed = 0;
     long firstAt = 0, firstIn = 0;
     double firstCpu = 0;
     drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     Interlocked.Exchange(ref target, (long)copies * one.Count);
-    (host, run) = Start(backlogOptions);
     double firstClusterCpu = 0;
-    host.BatchCompleted += s =>
+    (host, run) = Start(backlogSettings, s =>
     {
         if (Interlocked.Read(ref firstAt) != 0) return;
         firstCpu = CpuSeconds();
@@ -361,7 +406,7 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
         firstIn = s.In;
         Interlocked.Exchange(ref firstAt, Stopwatch.GetTimestamp());
         Mark("backlog-start");
-    };
+    });
     await Task.WhenAny(drained.Task, run);
     if (run.IsFaulted) await run;
     Mark("backlog-end");
@@ -378,12 +423,14 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     while (reader.Assignment.Count == 0) reader.Consume(100);
     long waveStart = BrokerHeaders.NowMicros();
     var latencies = new List<double>();
-    var check = await new IngestStep(ingestOptions, registry).ExecuteAsync(one.Select(m => m.Value).ToList(), CancellationToken.None);
-    var wave = one.Where((m, i) => check[i].Outcome == StepOutcome.Emitted).Take(300).ToList();
+    // Only inputs with an output to the default destination (the backlog topic read here).
+    var reaches = new bool[one.Count];
+    await using (var check = await stage.StartPassAsync()) check.Run(one, 0, one.Count, encode: false, reaches);
+    var wave = one.Where((m, i) => reaches[i]).Take(300).ToList();
     // Each alert sent as soon as it is due (linger.ms 0), one every 10 ms, by the writer `broker replay` uses.
     var paced = KafkaSettings.ForBootstrap(bootstrap);
     paced.Producer["linger.ms"] = "0";
-    var produceTask = Task.Run(() => TopicWriter.WriteAll(paced, BrokerTopics.SurveyAlerts, wave, i => i * 0.010, CancellationToken.None));
+    var produceTask = Task.Run(() => TopicWriter.WriteAll(paced, definition.Input, wave, i => i * 0.010, CancellationToken.None));
     var until = DateTime.UtcNow.AddSeconds(60);
     while (latencies.Count < wave.Count && DateTime.UtcNow < until)
     {
@@ -401,35 +448,34 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     await run;
     stop.Dispose();
 
-    // The host's own cost, measured directly rather than as a difference of two noisy figures: the same host running a
-    // step that passes each message through (its bytes and key as they came), on the same messages, in a group whose
-    // offsets start at the end of the input topic. Its CPU per alert is everything the host does around a step.
-    // Against it, the transport's floor (issue 9): a bare Confluent.Kafka consume-and-produce loop (BareLoop) with the
-    // host's settings and batches, on the same messages. Each pass starts fresh clients in a fresh group committed at the
-    // end of the input topic (only one of the two is running in a window: both would read the same replay), writing to
-    // an output topic of its own (the host's replay guard reads its output topic at start: a second host on a topic
-    // already holding these alerts' keys would drop them all as duplicates), waits until its partitions are assigned,
+    // The host's own cost, measured directly rather than as a difference of two noisy figures, against the transport's
+    // floor (issue 9): the host running a step that passes each message through (its bytes and key as they came), and a
+    // bare Confluent.Kafka consume-and-produce loop (BareLoop) with the host's settings and batches, one at a time on the
+    // same messages of the stage's input topic. Each pass starts fresh clients in a fresh group committed at the end of
+    // the input topic, with an output topic of its own (the replay guard), waits until its partitions are assigned,
     // drains one copy unmeasured, then in its window replays `copies` copies three times, each waited for until
-    // committed; its clients are closed after the window. Round 0 warms both up (10 copies each, as the host was warmed
-    // above); rounds 1.. alternate which goes first.
+    // committed. Round 0 warms both up; rounds 1.. alternate which goes first (docs/kafka.md, "The host against a bare
+    // Confluent.Kafka loop").
     async Task<(double CpuPerAlert, Dictionary<string, double> Threads, double Rate)> PassAsync(bool viaHost, int round, int waves, int times)
     {
         stop = new CancellationTokenSource();
         string group = $"loadtest-{(viaHost ? "passthrough" : "bare")}-{round}";
-        CommitAtEnd(kafka, group, options.InputTopic, partitions);
+        CommitAtEnd(kafka, group, definition.Input, partitions);
         Func<int> assigned;
         Func<long>? produced = null;
         if (viaHost)
         {
-            var passOptions = new StepHostOptions { InputTopic = options.InputTopic, OutputTopic = PassthroughTopic(round, bare: false), BatchSize = batchSize, BatchWaitMs = options.BatchWaitMs, MetricsIntervalSeconds = 0, GroupId = group };
-            var (passHost, passRun) = Run(new KafkaStepHost<byte[], byte[]>(new PassthroughStep(), RawBytesCodec.Instance, RawBytesCodec.Instance, passOptions, hostKafka, NullLogger.Instance));
-            run = passRun;
+            var passOptions = new StepHostOptions { InputTopic = definition.Input, OutputTopic = PassthroughTopic(round, bare: false), BatchSize = batchSize, BatchWaitMs = batchWaitMs, MetricsIntervalSeconds = 0, GroupId = group };
+            var passHost = new KafkaStepHost<byte[], byte[]>(new PassthroughStep(), RawBytesCodec.Instance, RawBytesCodec.Instance, passOptions, hostKafka, NullLogger.Instance);
+            committed = 0;
+            passHost.BatchCompleted += BatchCompleted;
+            run = Task.Run(() => passHost.RunAsync(stop.Token));
             assigned = () => passHost.AssignedPartitions;
             produced = () => passHost.Counters.Out;
         }
         else
         {
-            var bare = new BareLoop(hostKafka, group, options.InputTopic, PassthroughTopic(round, bare: true), batchSize, options.BatchWaitMs);
+            var bare = new BareLoop(hostKafka, group, definition.Input, PassthroughTopic(round, bare: true), batchSize, batchWaitMs);
             committed = 0;
             bare.BatchCompleted += n =>
             {
@@ -446,8 +492,7 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
             await Task.Delay(50);
         }
         // One copy drained outside the window: the fresh clients' first fetches and connections, and a position on
-        // every partition (the host asks the cluster for the lag of partitions it has consumed nothing from, 65
-        // requests a second, which a long-running service does only until its partitions have seen a message).
+        // every partition (until a partition has one, the host's lag refresh asks the cluster for it; docs/kafka.md).
         await DrainAsync(1);
         await Task.Delay(200);
         double cpu0 = CpuSeconds();
@@ -473,8 +518,7 @@ Dictionary<string, double> passthroughThreads = [], bareThreads = [];
     for (int round = 0; round <= rounds; round++)
     {
         (double Cpu, Dictionary<string, double> Threads, double Rate) viaHost, viaBare;
-        // Three drains of `copies` copies per window (3,906 alerts with 2 copies): one drain is ~0.15 s of CPU, ~15
-        // clock ticks of the per-thread figures.
+        // Three drains of `copies` copies per window: one drain is too few clock ticks of the per-thread figures.
         int waves = 3, times = round == 0 ? 3 : copies;
         if (round % 2 == 1)
         {
@@ -503,35 +547,35 @@ Console.WriteLine($"{"path",-38}{"alerts",8}{"alerts/s",10}{"p50 ms",10}{"p99 ms
 foreach (var r in rows)
     Console.WriteLine($"{r.Path,-38}{r.Alerts,8}{(double.IsNaN(r.Seconds) ? "-" : (r.Alerts / r.Seconds).ToString("F0", CultureInfo.InvariantCulture)),10}{Fmt(r.P50),10}{Fmt(r.P99),10}");
 Console.WriteLine($"\nKafka alerts/s is bounded by the replay that runs during its window (not a backlog drain)");
-Console.WriteLine("CPU per alert of this process, rounds alternating step + encode and the Kafka host on the same messages:");
+Console.WriteLine($"CPU per alert of this process, rounds alternating {baseline} and the Kafka host on the same messages:");
 for (int i = 0; i < roundResults.Count; i++)
 {
     var (se, h) = roundResults[i];
-    Console.WriteLine($"  round {i + 1}: step + encode {se * 1000:F3} ms, Kafka host {h * 1000:F3} ms, host adds {(h / se - 1) * 100:F1}%");
+    Console.WriteLine($"  round {i + 1}: {baseline} {se * 1000:F3} ms, Kafka host {h * 1000:F3} ms, host adds {(h / se - 1) * 100:F1}%");
 }
 double overhead = Median(roundResults.Select(r => r.Host / r.StepEncode - 1));
-Console.WriteLine($"median: step + encode {stepEncodeCpuPerAlert * 1000:F3} ms, Kafka host {hostCpuPerAlert * 1000:F3} ms; host adds {overhead * 100:F1}% (median of rounds) to step + encode{(sameProcessCluster ? " (mock cluster included)" : "")}; step call alone {stepCpuPerAlert * 1000:F3} ms");
+Console.WriteLine($"median: {baseline} {stepEncodeCpuPerAlert * 1000:F3} ms, Kafka host {hostCpuPerAlert * 1000:F3} ms; host adds {overhead * 100:F1}% (median of rounds) to {baseline}{(sameProcessCluster ? " (mock cluster included)" : "")}; {(stage.DecodesInput ? stepWork + " call" : "step call alone")} {stepCpuPerAlert * 1000:F3} ms");
 double stepEncodeRate = messages.Count / Median(stepEncodeSeconds), backlogRate = backlog.Alerts / backlog.Seconds;
 // The window opens when the first batch is committed, by when the next batch has already been stepped (pipelining):
 // over few batches that unmeasured step inflates the rate.
 if (backlog.Alerts < 10 * batchSize)
     Console.WriteLine($"(the backlog below spans fewer than 10 batches of {batchSize}: its rate is biased upwards; use more copies or smaller batches)");
-Console.WriteLine($"Throughput: step + encode on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
+Console.WriteLine($"Throughput: {baseline} on one thread {stepEncodeRate:F0} alerts/s (median of rounds); Kafka host draining a backlog of {backlog.Alerts} alerts {backlogRate:F0} alerts/s ({(stepEncodeRate / backlogRate - 1) * 100:F1}% more time per alert); CPU per alert {backlog.CpuPerAlert * 1000:F3} ms in the host's process, {backlog.ClusterCpuPerAlert * 1000:F3} ms in the mock cluster's; {backlogRate * (backlog.CpuPerAlert + backlog.ClusterCpuPerAlert):F2} of {Environment.ProcessorCount} cores busy");
 double passthrough = Median(passthroughCpu), bareLoop = Median(bareCpu);
-Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of step + encode; by thread: {ByThread(passthroughThreads)}");
+Console.WriteLine($"The host's own cost (a pass-through step, median of {passthroughCpu.Count}: {string.Join(", ", passthroughCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {passthrough * 1000:F3} ms per alert, {passthrough / stepEncodeCpuPerAlert * 100:F1}% of {baseline}; by thread: {ByThread(passthroughThreads)}");
 Console.WriteLine($"The bare Confluent.Kafka loop (same messages, settings and batches; median of {bareCpu.Count}: {string.Join(", ", bareCpu.Select(c => (c * 1000).ToString("F3", CultureInfo.InvariantCulture)))} ms): {bareLoop * 1000:F3} ms per alert; by thread: {ByThread(bareThreads)}");
 Console.WriteLine("Pass-through rounds, CPU per alert of this process (by thread, ms):");
 foreach (var line in passRounds) Console.WriteLine("  " + line);
 var ratios = passthroughCpu.Zip(bareCpu, (h, b) => h / b).ToList();
 double ratio = Median(ratios);
 Console.WriteLine($"Host vs bare loop: host pass-through {passthrough * 1000:F3} ms, bare loop {bareLoop * 1000:F3} ms CPU per alert (medians); host/bare {ratio:F2} (median of rounds: {string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}); target <= 1.30 {(ratio <= 1.3 ? "met" : "NOT met")}{(sameProcessCluster ? " (mock cluster included)" : "")}");
-Console.WriteLine($"Message sizes: input {bytes / (double)messages.Count / 1000:F1} kB, ingest's output {(outputs > 0 ? outputBytes / (double)outputs / 1000 : 0):F1} kB (the pass-through's output is its input)");
-Console.WriteLine($"GC (round 1): step + encode {stepGc}; Kafka host {hostGc}");
+Console.WriteLine($"Message sizes: input {bytes / (double)messages.Count / 1000:F1} kB, {definition.Name}'s output {(outputs > 0 ? outputBytes / (double)outputs / 1000 : 0):F1} kB (the pass-through's output is its input)");
+Console.WriteLine($"GC (round 1): {baseline} {stepGc}; Kafka host {hostGc}");
 if (hostThreads.Count > 0)
 {
-    // Where the CPU went, by thread name (Linux /proc): the step alone runs on the main thread (dotnet), the host's
+    // Where the CPU went, by thread name (Linux /proc): the step alone runs on a thread of its own, the host's
     // loop on thread-pool threads, librdkafka on its rdk: threads, Confluent.Kafka's poll loops on .NET threads.
-    Console.WriteLine("CPU per alert by thread, mean of rounds (ms):  step + encode   Kafka host");
+    Console.WriteLine($"CPU per alert by thread, mean of rounds (ms):  {baseline}   Kafka host");
     foreach (var name in hostThreads.Keys.Union(stepThreads.Keys).OrderByDescending(k => hostThreads.GetValueOrDefault(k) + stepThreads.GetValueOrDefault(k)))
     {
         double a = stepThreads.GetValueOrDefault(name) * 1000 / messages.Count, b = hostThreads.GetValueOrDefault(name) * 1000 / messages.Count;
@@ -563,8 +607,8 @@ static void Accumulate(Dictionary<string, double> sums, Dictionary<string, doubl
 
 static string Fmt(double v) => double.IsNaN(v) ? "-" : v.ToString("F1", CultureInfo.InvariantCulture);
 
-static List<SourceMessage> ReadAlerts(string data) =>
-    SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"))).ToList();
+static List<SourceMessage> ReadAlerts(string data, ISchemaRegistry registry) =>
+    SurveyFiles.Read([Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")], registry).ToList();
 
 static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int partitions)
 {
@@ -578,18 +622,62 @@ static void CommitAtEnd(KafkaSettings kafka, string group, string topic, int par
 // The output topic of each round's pass-through host and bare loop (round 0: warm-up).
 static string PassthroughTopic(int round, bool bare) => $"{(bare ? "loadtest.bare" : PassthroughStep.Topic)}.{round}";
 
-// The harness's topics beside Broker's topology: the backlog host's output, and each round's pass-through outputs.
-static IEnumerable<string> HarnessTopics(int rounds) =>
-    Enumerable.Range(0, rounds + 1).SelectMany(r => new[] { PassthroughTopic(r, bare: false), PassthroughTopic(r, bare: true) }).Prepend(BacklogTopic);
+// The backlog host's topic for a named destination of the stage's step.
+static string BacklogDestinationTopic(string destination) => $"{BacklogTopic}.{destination}";
 
-static void Replay(KafkaSettings kafka, List<SourceMessage> alerts, int times) =>
-    TopicWriter.WriteAll(kafka, BrokerTopics.SurveyAlerts, Enumerable.Range(0, times).SelectMany(_ => alerts), null, CancellationToken.None);
+// The harness's topics beside Broker's topology: the backlog host's outputs, and each round's pass-through outputs.
+static IEnumerable<string> HarnessTopics(int rounds, IEnumerable<string> destinations) =>
+    Enumerable.Range(0, rounds + 1).SelectMany(r => new[] { PassthroughTopic(r, bare: false), PassthroughTopic(r, bare: true) })
+        .Prepend(BacklogTopic).Concat(destinations.Select(BacklogDestinationTopic));
+
+static void Replay(KafkaSettings kafka, string topic, List<SourceMessage> messages, int times) =>
+    TopicWriter.WriteAll(kafka, topic, Enumerable.Range(0, times).SelectMany(_ => messages), null, CancellationToken.None);
 
 /// <summary>The harness's own names.</summary>
 internal static partial class Program
 {
     /// <summary>The output topic of the backlog host and the paced wave.</summary>
     private const string BacklogTopic = "loadtest.backlog";
+}
+
+/// <summary>
+/// The stage's input messages in a file, for the cluster process to replay: for each, its key (length in UTF-8
+/// bytes, -1 for none, then the bytes) and its value (length, then the bytes), little-endian lengths.
+/// </summary>
+internal static class MessageFile
+{
+    public static void Write(string path, IReadOnlyList<SourceMessage> messages)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        foreach (var m in messages)
+        {
+            if (m.Key is null)
+            {
+                writer.Write(-1);
+            }
+            else
+            {
+                var key = System.Text.Encoding.UTF8.GetBytes(m.Key);
+                writer.Write(key.Length);
+                writer.Write(key);
+            }
+            writer.Write(m.Value.Length);
+            writer.Write(m.Value);
+        }
+    }
+
+    public static List<SourceMessage> Read(string path)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        var messages = new List<SourceMessage>();
+        while (reader.BaseStream.Position < reader.BaseStream.Length)
+        {
+            int keyLength = reader.ReadInt32();
+            string? key = keyLength < 0 ? null : System.Text.Encoding.UTF8.GetString(reader.ReadBytes(keyLength));
+            messages.Add(new SourceMessage(path, messages.Count, reader.ReadBytes(reader.ReadInt32()), key));
+        }
+        return messages;
+    }
 }
 
 /// <summary>Emits each input as it is: running it on the Kafka host measures everything the host does around a step.</summary>
