@@ -19,6 +19,8 @@ internal static partial class TestCommand
         ("python3-pil", "Pillow: reads the PNG cutouts back for the PNG oracle test"),
         ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects"),
         ("liberfa1", "IAU SOFA routines (ERFA): the Earth's position for ephemerides"),
+        ("postgresql-15", "PostgreSQL server binaries: a private cluster per test hosts the Q3C crossmatch oracle (issue 11)"),
+        ("postgresql-15-q3c", "Q3C, whose q3c_join pairs the crossmatch must reproduce and beat (issue 11)"),
     ];
 
     public static Command Create()
