@@ -29,10 +29,12 @@ cols = [
   fits.Column(name='u16', format='I', bzero=32768, array=rng.integers(0, 65536, n).astype('u2')),
   fits.Column(name='j', format='J', null=-999, array=np.where(np.arange(n) % 7 == 0, -999, rng.integers(-2**31, 2**31, n)).astype('i4')),
   fits.Column(name='u32', format='J', bzero=2147483648, array=rng.integers(0, 2**32, n).astype('u4')),
-  fits.Column(name='mag', format='I', bscale=0.001, bzero=20, array=rng.uniform(-12, 12, n)),
+  fits.Column(name='mag', format='I', array=rng.integers(-12000, 12000, n).astype('i2')),
   fits.Column(name='name', format='12A', array=np.array(['star %d' % i for i in range(n)])),
 ]
-fits.HDUList([fits.PrimaryHDU(np.zeros((3, 5), 'f4')), fits.BinTableHDU.from_columns(cols)]).writeto(sys.argv[1], overwrite=True)
+t = fits.BinTableHDU.from_columns(cols)
+t.header['TSCAL11'] = 0.001; t.header['TZERO11'] = 20.0
+fits.HDUList([fits.PrimaryHDU(np.zeros((3, 5), 'f4')), t]).writeto(sys.argv[1], overwrite=True)
 d = fits.open(sys.argv[1])[1].data
 out = []
 for r in d:
