@@ -1,6 +1,6 @@
 using System.Runtime.Intrinsics.X86;
 
-namespace Broker.Sky.Healpix;
+namespace Broker.Sky;
 
 /// <summary>A half-open run of pixel indices [<see cref="Start"/>, <see cref="End"/>) in one scheme and order.</summary>
 /// <param name="Start">First pixel in the run.</param>
