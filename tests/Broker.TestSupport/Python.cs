@@ -5,7 +5,7 @@ namespace Broker.TestSupport;
 
 /// <summary>
 /// Runs reference scripts with the system interpreter <c>/usr/bin/python3</c>, where the Debian packages used as
-/// oracles live (python3-avro, python3-astropy, python3-numpy, python3-pil). Not the <c>python3</c> first on PATH,
+/// oracles live (python3-avro, python3-astropy, python3-numpy, python3-pil, python3-healpy). Not the <c>python3</c> first on PATH,
 /// which may be another installation without them.
 /// </summary>
 public static class Python
