@@ -18,7 +18,7 @@ internal static partial class TestCommand
         ("python3-numpy", "reads and writes .npy arrays for the cutout comparison"),
         ("python3-pil", "Pillow: reads the PNG cutouts back for the PNG oracle test"),
         ("python3-healpy", "reference HEALPix (healpy): the oracle for ang2pix, pix2ang, neighbours and the disc query"),
-        ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects"),
+        ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects; OpenNGC and the Hipparcos/Tycho stars for the catalogue readers (issue 11)"),
         ("liberfa1", "IAU SOFA routines (ERFA): the Earth's position for ephemerides"),
         ("postgresql-15", "PostgreSQL server binaries: a private cluster per test hosts the Q3C crossmatch oracle (issue 11)"),
         ("postgresql-15-q3c", "Q3C, whose q3c_join pairs the crossmatch must reproduce and beat (issue 11)"),
