@@ -17,5 +17,7 @@ internal static class BrokerCommands
         yield return ServeCommand.Create();
         yield return ReplayCommand.Create();
         yield return SubscribeCommand.Create();
+        yield return CatalogCommands.Catalog();
+        yield return CatalogCommands.Xmatch();
     }
 }

@@ -1,0 +1,44 @@
+namespace Broker.Cli.Tests;
+
+/// <summary><c>broker catalog build</c> and <c>broker xmatch</c> as processes: output, one-line errors naming file, row and column, exit codes (issue 11).</summary>
+public sealed class CatalogCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("broker-catcli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void Catalog_build_then_xmatch_prints_the_header_and_pairs_and_bad_input_is_one_line_with_exit_code_1()
+    {
+        string csv = Path.Combine(_folder, "cat.csv");
+        File.WriteAllText(csv, "sid,RA,DE,mag\n1,0.0,90.0,10\n2,359.9999,0.0,11\n3,0.0002,0.0,12\n4,180,-30,13\n");
+        string index = Path.Combine(_folder, "cat.bci");
+        var build = BrokerProcess.Run("catalog", "build", "--csv", csv, "--id-column", "sid", "--ra-column", "RA", "--dec-column", "DE", "--columns", "mag", "--name", "T", "--release", "1", "--out", index);
+        Assert.Equal(0, build.ExitCode);
+
+        string positions = Path.Combine(_folder, "pos.csv");
+        File.WriteAllText(positions, "id,ra,dec\nwrap,0,0\npole,77,89.99999\n");
+        var run = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "1", "--positions", positions);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("id,catalog_id,separation_arcsec", run.OutputLines[0]);
+        Assert.Equal(["wrap,2", "wrap,3", "pole,1"], run.OutputLines.Skip(1).Select(l => string.Join(',', l.Split(',')[..2])));
+        var nearest = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "1", "--positions", positions, "--nearest");
+        Assert.Equal(3, nearest.OutputLines.Length);
+
+        File.WriteAllText(positions, "id,ra,dec\n1,10,20\n2,NaN,5\n");
+        var bad = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "1", "--positions", positions);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal($"error: {positions}: row 2, column 'ra': ra = NaN is not in [0, 360) degrees", Assert.Single(bad.ErrorLines));
+
+        var missing = BrokerProcess.Run("catalog", "build", "--csv", csv, "--id-column", "nope", "--ra-column", "RA", "--dec-column", "DE", "--out", index + "2");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.StartsWith($"error: {csv}: column 'nope': no such column", Assert.Single(missing.ErrorLines));
+
+        var notIndex = BrokerProcess.Run("xmatch", "--catalog", csv, "--radius", "1", "--positions", positions);
+        Assert.Equal(1, notIndex.ExitCode);
+        Assert.Contains(csv, Assert.Single(notIndex.ErrorLines));
+
+        var usage = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "-1", "--positions", positions);
+        Assert.Equal(2, usage.ExitCode);
+    }
+}
