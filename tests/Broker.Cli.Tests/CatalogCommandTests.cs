@@ -1,3 +1,6 @@
+using Parquet;
+using Parquet.Schema;
+
 namespace Broker.Cli.Tests;
 
 /// <summary><c>broker catalog build</c> and <c>broker xmatch</c> as processes: output, one-line errors naming file, row and column, exit codes (issue 11).</summary>
@@ -40,5 +43,37 @@ public sealed class CatalogCommandTests : IDisposable
 
         var usage = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "-1", "--positions", positions);
         Assert.Equal(2, usage.ExitCode);
+    }
+
+    [Fact]
+    public async Task Catalog_build_takes_parquet_and_hats_and_records_the_hats_catalogues_name()
+    {
+        var id = new DataField<long>("source_id");
+        var ra = new DataField<double>("ra");
+        var dec = new DataField<double>("dec");
+        string parquet = Path.Combine(_folder, "hats", "dataset", "Norder=0", "Dir=0", "Npix=4.parquet");
+        Directory.CreateDirectory(Path.GetDirectoryName(parquet)!);
+        await using (var stream = File.Create(parquet))
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(id, ra, dec), stream))
+        {
+            using var g = writer.CreateRowGroup();
+            await g.WriteAsync<long>(id, new long[] { 7, 8 });
+            await g.WriteAsync<double>(ra, new[] { 10.0, 10.0 });
+            await g.WriteAsync<double>(dec, new[] { 20.0, 21.0 });
+        }
+        File.WriteAllText(Path.Combine(_folder, "hats", "properties"), "obs_collection=tiny_survey\nhats_col_ra=ra\nhats_col_dec=dec\n");
+        string positions = Path.Combine(_folder, "pos.csv");
+        File.WriteAllText(positions, "id,ra,dec\na,10.0001,20\n");
+        foreach (var (option, source) in new[] { ("--parquet", parquet), ("--hats", Path.Combine(_folder, "hats")) })
+        {
+            string index = Path.Combine(_folder, option[2..] + ".bci");
+            var build = BrokerProcess.Run("catalog", "build", option, source, "--id-column", "source_id", "--ra-column", "ra", "--dec-column", "dec", "--out", index);
+            Assert.Equal(0, build.ExitCode);
+            if (option == "--hats") Assert.Contains("tiny_survey", File.ReadAllText(index));
+            var run = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "1", "--positions", positions);
+            Assert.Equal(["id,catalog_id", "a,7"], run.OutputLines.Select(l => string.Join(',', l.Split(',').Take(2))));
+        }
+        var both = BrokerProcess.Run("catalog", "build", "--parquet", parquet, "--hats", _folder, "--id-column", "source_id", "--ra-column", "ra", "--dec-column", "dec", "--out", Path.Combine(_folder, "x.bci"));
+        Assert.Equal(2, both.ExitCode);
     }
 }

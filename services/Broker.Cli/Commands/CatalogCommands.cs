@@ -21,6 +21,8 @@ internal static class CatalogCommands
     {
         var csv = new Option<string?>("--csv") { Description = "Build from this CSV file (header line naming the columns)" };
         var fits = new Option<string?>("--fits") { Description = "Build from the first binary table of this FITS file" };
+        var parquet = new Option<string?>("--parquet") { Description = "Build from this Parquet file (read by row group)" };
+        var hats = new Option<string?>("--hats") { Description = "Build from this HATS catalogue folder (LSDB's HEALPix-partitioned Parquet; its name is the default --name)" };
         var id = new Option<string>("--id-column") { Description = "Identifier column (int64 if every value is an integer, else strings)", Required = true };
         var ra = new Option<string>("--ra-column") { Description = "Right ascension column, ICRS degrees", Required = true };
         var dec = new Option<string>("--dec-column") { Description = "Declination column, ICRS degrees", Required = true };
@@ -32,12 +34,14 @@ internal static class CatalogCommands
         var release = new Option<string>("--release") { Description = "Catalogue release recorded in the file", DefaultValueFactory = _ => "" };
         var chunk = new Option<int>("--chunk-rows") { Description = "Rows sorted in memory before spilling to a temporary file (bounds the build's memory)", DefaultValueFactory = _ => 1 << 20 };
         var output = new Option<string>("--out") { Description = "The index file to write", Required = true };
-        var build = new Command("build", "Build a HEALPix-sorted, memory-mappable catalogue index file (docs/catalogs.md) from CSV or FITS, streaming");
-        foreach (var o in new Option[] { csv, fits, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
+        var build = new Command("build", "Build a HEALPix-sorted, memory-mappable catalogue index file (docs/catalogs.md) from CSV, FITS, Parquet or HATS, streaming");
+        foreach (var o in new Option[] { csv, fits, parquet, hats, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
         build.SetAction(parse => CliRun.Guard(() => BadInput(() =>
         {
-            string? csvPath = parse.GetValue(csv), fitsPath = parse.GetValue(fits);
-            if ((csvPath is null) == (fitsPath is null)) throw new CliUsageException("give exactly one of --csv FILE or --fits FILE");
+            var inputs = new (string Option, string? Path)[] { ("--csv", parse.GetValue(csv)), ("--fits", parse.GetValue(fits)), ("--parquet", parse.GetValue(parquet)), ("--hats", parse.GetValue(hats)) }
+                .Where(i => i.Path is not null).ToList();
+            if (inputs.Count != 1) throw new CliUsageException("give exactly one of --csv FILE, --fits FILE, --parquet FILE or --hats FOLDER");
+            var (kind, source) = (inputs[0].Option, inputs[0].Path!);
             if (parse.GetValue(chunk) < 1) throw new CliUsageException("--chunk-rows must be at least 1");
             var selection = new CatalogColumns(parse.GetValue(id)!, parse.GetValue(ra)!, parse.GetValue(dec)!)
             {
@@ -46,12 +50,23 @@ internal static class CatalogCommands
                 Pmdec = parse.GetValue(pmdec),
                 Extra = (parse.GetValue(columns) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             };
-            string source = csvPath ?? fitsPath!;
-            var rows = csvPath is not null ? CsvCatalogReader.Read(csvPath, selection) : FitsCatalogReader.Read(fitsPath!, selection);
+            string catalogName = parse.GetValue(name)!;
+            IEnumerable<CatalogRow> rows;
+            switch (kind)
+            {
+                case "--csv": rows = CsvCatalogReader.Read(source, selection); break;
+                case "--fits": rows = FitsCatalogReader.Read(source, selection); break;
+                case "--parquet": rows = ParquetCatalogReader.Read(source, selection); break;
+                default:
+                    var catalog = HatsCatalog.Open(source);
+                    if (catalogName.Length == 0) catalogName = catalog.Name;
+                    rows = catalog.Read(selection);
+                    break;
+            }
             var clock = Stopwatch.StartNew();
             var result = CatalogIndexBuilder.Build(rows, selection, source, parse.GetValue(output)!, new CatalogIndexBuildOptions
             {
-                Name = parse.GetValue(name)!,
+                Name = catalogName,
                 Release = parse.GetValue(release)!,
                 ChunkRows = parse.GetValue(chunk),
             });
