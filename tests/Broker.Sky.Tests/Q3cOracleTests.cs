@@ -21,10 +21,8 @@ public sealed class Q3cOracleTests(ITestOutputHelper output)
     public void Q3c_join_finds_exactly_the_brute_force_pairs_at_1_and_60_arcsec_including_poles_and_ra_wrap()
     {
         var rng = new Random(20240611);
-        var catalog = new SkyRows();
-        Catalog(rng, catalog);
-        var positions = new SkyRows();
-        Positions(rng, catalog, positions);
+        var catalog = SkyTestCatalog.Catalog(rng);
+        var positions = SkyTestCatalog.Positions(rng, catalog);
 
         using var db = Q3cDatabase.Start();
         var clock = Stopwatch.StartNew();
@@ -76,51 +74,8 @@ public sealed class Q3cOracleTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>10^5 rows: a uniform sky, Gaussian clusters (two across RA 0/360), caps at both poles, exact poles and a dense knot.</summary>
-    private static void Catalog(Random rng, SkyRows rows)
-    {
-        for (int i = 0; i < 40_000; i++) rows.Add(UniformSphere(rng));
-        (double Ra, double Dec, double SigmaArcsec, int N)[] clusters =
-        [
-            (10, 20, 60, 6_000), (0, 0, 60, 6_000), (359.995, -30, 40, 6_000),
-            (0, 90, 80, 8_000), (200, -90, 80, 8_000), (180, 45, 5, 6_000),
-        ];
-        foreach (var (ra, dec, sigma, n) in clusters)
-            for (int i = 0; i < n; i++) rows.Add(Offset(ToVector(ra, dec), Gauss(rng) * sigma / ArcsecPerRadian, Gauss(rng) * sigma / ArcsecPerRadian));
-        // Rows exactly at the poles and on RA 0, and just below 360.
-        foreach (var (ra, dec) in new[] { (0.0, 90.0), (0.0, -90.0), (123.0, 90.0), (0.0, 0.0), (Math.BitDecrement(360.0), 0.0), (0.0, -30.0), (359.9999999, 89.9999) })
-            rows.Add(ra, dec);
-        while (rows.Count < 100_000) rows.Add(UniformSphere(rng));
-    }
-
-    /// <summary>About 5,000 positions: uniform, near catalogue rows (0-90"), and a table of pole and RA 0/360 cases.</summary>
-    private static void Positions(Random rng, SkyRows catalog, SkyRows rows)
-    {
-        for (int i = 0; i < 1_500; i++) rows.Add(UniformSphere(rng));
-        for (int i = 0; i < 3_000; i++)
-        {
-            int row = rng.Next(catalog.Count);
-            double distance = rng.NextDouble() * 90 / ArcsecPerRadian, angle = rng.NextDouble() * 2 * Math.PI;
-            rows.Add(Offset(ToVector(catalog.Ra[row], catalog.Dec[row]), distance * Math.Cos(angle), distance * Math.Sin(angle)));
-        }
-        rows.FirstEdge = rows.Count;
-        foreach (double dec in new[] { 90.0, -90.0, 90 - 0.3 / 3600, 90 - 0.999 / 3600, -90 + 0.5 / 3600, -90 + 0.999 / 3600, 90 - 30.0 / 3600, -90 + 59.0 / 3600 })
-            foreach (double ra in new[] { 0.0, 45.0, 123.0, 180.0, 200.0, 359.99 })
-                rows.Add(ra, dec);
-        foreach (double dec in new[] { 0.0, -30.0, 0.5 / 3600, -30 - 20.0 / 3600 })
-            foreach (double ra in new[] { 0.0, 1e-10, 0.3 / 3600, 20.0 / 3600, Math.BitDecrement(360.0), 360 - 1e-10, 360 - 0.4 / 3600, 359.995, 360 - 30.0 / 3600 })
-                rows.Add(ra, dec);
-        for (int i = 0; i < 200; i++)
-        {
-            // Random positions within 2' of either pole and within 1' of RA 0 at random declinations.
-            rows.Add(rng.NextDouble() * 360, (rng.Next(2) == 0 ? 1 : -1) * (90 - rng.NextDouble() * 120 / 3600));
-            double ra = (rng.NextDouble() - 0.5) * 120 / 3600;
-            rows.Add(ra < 0 ? ra + 360 : ra, rng.Next(2) == 0 ? (rng.NextDouble() - 0.5) * 0.02 : -30 + (rng.NextDouble() - 0.5) * 0.02);
-        }
-    }
-
     /// <summary>Every pair within <paramref name="radiusArcsec"/>, exact separation from <c>atan2(|a x b|, a . b)</c> in arcsec.</summary>
-    private static Dictionary<(long, long), double> BruteForce(SkyRows catalog, SkyRows positions, double radiusArcsec)
+    private static Dictionary<(long, long), double> BruteForce(SkyTestCatalog catalog, SkyTestCatalog positions, double radiusArcsec)
     {
         int n = catalog.Count;
         var cx = new double[n]; var cy = new double[n]; var cz = new double[n];
@@ -146,46 +101,5 @@ public sealed class Q3cOracleTests(ITestOutputHelper output)
     {
         double ra = raDeg * Math.PI / 180, dec = decDeg * Math.PI / 180;
         return (Math.Cos(dec) * Math.Cos(ra), Math.Cos(dec) * Math.Sin(ra), Math.Sin(dec));
-    }
-
-    /// <summary>The point at tangent-plane offset (east, north) radians from <paramref name="c"/>; at a pole "east" is +y.</summary>
-    private static (double Ra, double Dec) Offset((double X, double Y, double Z) c, double east, double north)
-    {
-        double h = Math.Sqrt(c.X * c.X + c.Y * c.Y);
-        var e = h < 1e-12 ? (0.0, 1.0, 0.0) : (-c.Y / h, c.X / h, 0.0);
-        var nv = (c.Y * e.Item3 - c.Z * e.Item2, c.Z * e.Item1 - c.X * e.Item3, c.X * e.Item2 - c.Y * e.Item1);
-        double x = c.X + east * e.Item1 + north * nv.Item1, y = c.Y + east * e.Item2 + north * nv.Item2, z = c.Z + east * e.Item3 + north * nv.Item3;
-        double ra = Math.Atan2(y, x) * 180 / Math.PI;
-        if (ra < 0) ra += 360;
-        if (ra >= 360) ra -= 360;
-        return (ra, Math.Atan2(z, Math.Sqrt(x * x + y * y)) * 180 / Math.PI);
-    }
-
-    private static (double Ra, double Dec) UniformSphere(Random rng) =>
-        (rng.NextDouble() * 360, Math.Asin(2 * rng.NextDouble() - 1) * 180 / Math.PI);
-
-    private static double Gauss(Random rng) =>
-        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
-
-    private sealed class SkyRows
-    {
-        public List<long> Ids { get; } = [];
-        public List<double> Ra { get; } = [];
-        public List<double> Dec { get; } = [];
-        public int FirstEdge { get; set; } = int.MaxValue;
-        public int Count => Ids.Count;
-
-        public void Add((double Ra, double Dec) p) => Add(p.Ra, p.Dec);
-
-        public void Add(double ra, double dec)
-        {
-            Ids.Add(Ids.Count);
-            Ra.Add(ra);
-            Dec.Add(dec);
-        }
-
-        public bool IsPolarOrWrap(long id) => id >= FirstEdge;
-
-        public string Describe(long id) => $"ra {Ra[(int)id]:R}, dec {Dec[(int)id]:R}";
     }
 }
