@@ -23,12 +23,7 @@ public static class ParquetCatalogReader
 
     private static IEnumerable<CatalogRow> ReadLazily(string path, CatalogColumns columns)
     {
-        FileStream stream;
-        try { stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new CatalogFormatException(path, 0, null, $"cannot read the file: {e.Message}", e);
-        }
+        var stream = CatalogFiles.OpenRead(path);
         using (stream)
         {
             ParquetReader reader;
