@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Broker.StepHost;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +27,7 @@ public class OutputWriterTests
         using var metrics = new StepMetrics(counters);
         var produced = new List<(string, Message<byte[], byte[]>)>();
         var writer = new OutputWriter(table, "in.dlq", guard, counters, metrics, (topic, message, _) => produced.Add((topic, message)), NullLogger.Instance);
-        writer.Write(batch, prepared, new InFlightBatch(batch, Stopwatch.GetTimestamp()));
+        writer.Write(batch, prepared, new InFlightBatch(batch, started: 0));
         return (produced, counters.Snapshot());
     }
 
