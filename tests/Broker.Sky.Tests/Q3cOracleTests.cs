@@ -72,12 +72,12 @@ public sealed class Q3cOracleTests(ITestOutputHelper output)
     {
         int n = catalog.Count;
         var cx = new double[n]; var cy = new double[n]; var cz = new double[n];
-        for (int i = 0; i < n; i++) (cx[i], cy[i], cz[i]) = ToVector(catalog.Ra[i], catalog.Dec[i]);
+        for (int i = 0; i < n; i++) (cx[i], cy[i], cz[i]) = Coordinates.ToUnitVector(catalog.Ra[i], catalog.Dec[i]);
         double minDot = Math.Cos(radiusArcsec / ArcsecPerRadian);
         var pairs = new Dictionary<(long, long), double>();
         for (int p = 0; p < positions.Count; p++)
         {
-            var (px, py, pz) = ToVector(positions.Ra[p], positions.Dec[p]);
+            var (px, py, pz) = Coordinates.ToUnitVector(positions.Ra[p], positions.Dec[p]);
             for (int c = 0; c < n; c++)
             {
                 double dot = px * cx[c] + py * cy[c] + pz * cz[c];
@@ -88,11 +88,5 @@ public sealed class Q3cOracleTests(ITestOutputHelper output)
             }
         }
         return pairs;
-    }
-
-    private static (double X, double Y, double Z) ToVector(double raDeg, double decDeg)
-    {
-        double ra = raDeg * Math.PI / 180, dec = decDeg * Math.PI / 180;
-        return (Math.Cos(dec) * Math.Cos(ra), Math.Cos(dec) * Math.Sin(ra), Math.Sin(dec));
     }
 }
