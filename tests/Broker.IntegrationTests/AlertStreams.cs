@@ -1,6 +1,7 @@
 using System.Text;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
+using Broker.Alerts.Model;
 using Broker.Ingest;
 using Broker.StepHost;
 using Broker.TestSupport;
@@ -66,6 +67,9 @@ internal static class AlertStreams
     /// <summary>Produces <paramref name="messages"/> with their keys and checks that every one was delivered.</summary>
     public static void Produce(string bootstrap, string topic, IEnumerable<SourceMessage> messages) =>
         TestTopics.Produce(bootstrap, topic, messages.Select(m => new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(m.Key!), Value = m.Value }));
+
+    /// <summary>A record's bytes but for the time ingest finished the alert, which differs between runs and replays.</summary>
+    public static byte[] Timeless(Alert a) => BrokerAlertCodec.Encode(a with { StageTimes = a.StageTimes.SetItem("ingest", 0) });
 
     public static string Key(ConsumeResult<byte[], byte[]> m) => Encoding.UTF8.GetString(m.Message.Key);
 
