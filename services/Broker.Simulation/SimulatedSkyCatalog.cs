@@ -34,10 +34,10 @@ public enum SimulatedSources
 /// host's centre); quasars give a point-like <c>qso</c> with their mean r magnitude. Redshift: supernovae draw a
 /// peak magnitude and absolute peak, whose distance modulus sets z (flat ΛCDM, H0 = 70, Ωm = 0.3,
 /// <c>ObjectFactory.Redshift</c>); the simulator gives AGN and quasars no distance, so their redshift is NaN.</para>
-/// <para><b>Size:</b> each field holds its population whether or not a run observes it: the sum over classes of
-/// (alerts wanted per visit) / (probability of alerting), about 5,000 objects per field at ZTF's default 1,000
-/// alerts a night (docs/catalogs.md gives the counts). Rows are made a few fields at a time, in parallel on
-/// <see cref="SimulationOptions.Workers"/> threads, and streamed.</para>
+/// <para><b>Size:</b> every field of the grid holds its population whether or not a run observes it: the sum over
+/// classes of (alerts wanted per visit) / (probability of alerting), in proportion to the alerts per night: 43,908
+/// rows for ZTF's defaults (1,000 alerts a night), 46,046 for Rubin at 500 (docs/catalogs.md). Rows are made a few
+/// fields at a time, in parallel on <see cref="SimulationOptions.Workers"/> threads, and streamed.</para>
 /// </remarks>
 public static class SimulatedSkyCatalog
 {

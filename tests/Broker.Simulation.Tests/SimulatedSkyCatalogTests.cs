@@ -132,8 +132,8 @@ public sealed class SimulatedSkyCatalogTests : IDisposable
             cases++;
             if (Aperture(31 + dx, 31 + dy) > Aperture(31 - dx, 31 - dy)) brighter++;
         }
-        // Seed 11 gives 16 such supernovae, 14 brighter at the host (with the host mirrored, as "object minus offset"
-        // would place it, 1 of 16); noise and field stars in the stamps account for the rest.
+        // Seed 11 gives 16 such supernova alerts, 14 brighter at the host (with the host mirrored, as "object minus
+        // offset" would place it, 1 of 16); noise and field stars in the stamps account for the rest.
         Assert.True(cases >= 10, $"{cases} supernovae with a host 1-25 pixels away");
         Assert.True(brighter >= 0.75 * cases, $"the template is brighter at the host in {brighter} of {cases}");
     }
