@@ -14,14 +14,20 @@ namespace Broker.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The default of <c>--alerts</c>: about how many alerts to simulate per survey.</summary>
+    public const int DefaultAlerts = 500;
+
+    /// <summary>The default of <c>--seed</c>.</summary>
+    public const ulong DefaultSeed = 1;
+
     public static Command Create()
     {
         var inputs = new AlertInputOptions();
         var samples = new Option<bool>("--samples") { Description = "Use the real ZTF and Rubin sample alerts in ../shared/data." };
         var alerts = new Option<int>("--alerts") { Description = "Without paths: about how many alerts to simulate per survey (one night each). A target, not a count: " +
             "the simulated populations are sized from it and then observed, so the number made differs (often by a quarter or more); the demo reports what was made.",
-            DefaultValueFactory = _ => 500 };
-        var seed = new Option<ulong>("--seed") { Description = "Without paths: the simulator's seed.", DefaultValueFactory = _ => 1 };
+            DefaultValueFactory = _ => DefaultAlerts };
+        var seed = new Option<ulong>("--seed") { Description = "Without paths: the simulator's seed.", DefaultValueFactory = _ => DefaultSeed };
         var output = new Option<string?>("--out") { Description = "Where to keep the run's output (alerts.avro, dead letters, summary). Default: a folder under the system's temp folder." };
         var command = new Command("demo", "Run Broker end to end and print a summary. Without paths it simulates a night of ZTF and Rubin alerts " +
             "(as ./broker simulate does; --alerts is a target per survey, the count made is printed); --samples uses the real alerts in ../shared/data; otherwise the given files or folders.");
@@ -35,6 +41,8 @@ internal static class DemoCommand
             string outDir = CliRun.OutputFolder("--out", parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo"));
             var paths = parse.GetValue(inputs.Paths) ?? [];
             ISchemaRegistry? registry;
+            // The simulations the run reads, whose skies the crossmatch catalogues (none for real alerts).
+            IReadOnlyList<SimulationOptions> simulations = [];
             if (paths.Length == 0 && !parse.GetValue(samples))
             {
                 int perSurvey = parse.GetValue(alerts);
@@ -45,11 +53,11 @@ internal static class DemoCommand
                 // detect, so the number made is not the number asked for: say "about", then count what was made.
                 AnsiConsole.MarkupLine($"[grey]No paths given: simulating about {perSurvey} ZTF and about {perSurvey} Rubin alerts (seed {parse.GetValue(seed)}) into {Markup.Escape(simulated)}[/]");
                 var made = new List<string>();
-                foreach (var survey in new[] { SurveyKind.Ztf, SurveyKind.Lsst })
+                simulations = DemoCatalogs.DemoSimulations(perSurvey, parse.GetValue(seed));
+                foreach (var options in simulations)
                 {
-                    var options = new SimulationOptions { Survey = survey, Nights = 1, AlertsPerNight = perSurvey, Seed = parse.GetValue(seed) };
-                    var simulatedSurvey = await AlertSimulator.WriteAsync(options, Path.Combine(simulated, survey.ToString().ToLowerInvariant()), cancellationToken: ct);
-                    made.Add($"{simulatedSurvey.Alerts} {(survey == SurveyKind.Ztf ? "ZTF" : "Rubin")}");
+                    var simulatedSurvey = await AlertSimulator.WriteAsync(options, Path.Combine(simulated, options.Survey.ToString().ToLowerInvariant()), cancellationToken: ct);
+                    made.Add($"{simulatedSurvey.Alerts} {(options.Survey == SurveyKind.Ztf ? "ZTF" : "Rubin")}");
                 }
                 AnsiConsole.MarkupLine($"[grey]Simulated {string.Join(" and ", made)} alerts (asked for about {perSurvey} each)[/]");
                 paths = [simulated];
@@ -76,7 +84,7 @@ internal static class DemoCommand
                 OnBadInput = bad.Report,
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
-                Settings = new Dictionary<string, string?>(),
+                Settings = ChainCatalogs.WithCatalogs(new Dictionary<string, string?>(), simulations, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct),
                 OnAlert = bySurvey.Add,
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);
@@ -86,15 +94,17 @@ internal static class DemoCommand
             bool given = parse.GetValue(inputs.Paths) is { Length: > 0 };
             if (given) bad.Report(summary);
             AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));
+            AnsiConsole.Write(bySurvey.RenderCatalogs());
             return summary.InFlight == 0 && !(given && bad.Count > 0) ? 0 : 1;
         }));
         return command;
     }
 
-    /// <summary>The output alerts tabulated by survey and schema version, counted as they are written.</summary>
+    /// <summary>The output alerts tabulated by survey and schema version, and their counterparts by catalogue, counted as they are written.</summary>
     private sealed class SurveyTable
     {
-        private readonly SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced)> _bySurvey = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced, int Matched, int InPlane)> _bySurvey = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, (int Alerts, int Entries, double SumArcsec)> _byCatalog = new(StringComparer.Ordinal);
         private int _alerts;
 
         public void Add(Alert alert)
@@ -103,15 +113,31 @@ internal static class DemoCommand
             string key = $"{alert.Survey.ToString().ToUpperInvariant()} {alert.SurveySchemaVersion}";
             var s = _bySurvey.GetValueOrDefault(key);
             _bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
-                s.UpperLimits + alert.UpperLimits.Count, s.Forced + alert.ForcedPhotometry.Count);
+                s.UpperLimits + alert.UpperLimits.Count, s.Forced + alert.ForcedPhotometry.Count,
+                s.Matched + (alert.Crossmatches.Count > 0 ? 1 : 0), s.InPlane + (alert.Galactic?.InPlane == true ? 1 : 0));
+            foreach (var catalog in alert.Crossmatches.Select(m => m.Catalog).Distinct())
+            {
+                var c = _byCatalog.GetValueOrDefault(catalog);
+                var entries = alert.Crossmatches.Where(m => m.Catalog == catalog).ToList();
+                _byCatalog[catalog] = (c.Alerts + 1, c.Entries + entries.Count, c.SumArcsec + entries[0].DistanceArcsec);
+            }
         }
 
         public Table Render(string file)
         {
             var table = new Table().Title($"{_alerts} Broker alerts in {Markup.Escape(file)}")
-                .AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry");
+                .AddColumns("survey schema", "alerts", "with cutouts", "prior detections", "upper limits", "forced photometry", "with counterparts", "in Galactic plane");
             foreach (var (k, v) in _bySurvey)
-                table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString());
+                table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Cutouts.ToString(), v.Detections.ToString(), v.UpperLimits.ToString(), v.Forced.ToString(),
+                    v.Matched.ToString(), v.InPlane.ToString());
+            return table;
+        }
+
+        public Table RenderCatalogs()
+        {
+            var table = new Table().Title("Crossmatch counterparts by catalogue").AddColumns("catalogue", "alerts matched", "entries", "mean separation of the first (\")");
+            foreach (var (k, v) in _byCatalog)
+                table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Entries.ToString(), (v.SumArcsec / v.Alerts).ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
             return table;
         }
     }

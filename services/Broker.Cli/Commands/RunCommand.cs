@@ -15,8 +15,8 @@ internal static class RunCommand
         var output = new Option<string>("--out") { Description = "Folder for alerts.avro (Broker alert records), dead-letters.jsonl, summary.json and summary.txt.", Required = true };
         var restart = new Option<bool>("--restart") { Description = "Start afresh even if --out holds a run that was stopped (by default it is resumed)." };
         var batch = new Option<int>("--batch-size") { Description = "Alerts per step batch.", DefaultValueFactory = _ => 64 };
-        var set = SettingsOption.Create("Ingest:DuplicateWindow=0 (a stage's options, as its service reads them)");
-        var command = new Command("run", "Run Broker's implemented chain (ingest, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
+        var set = SettingsOption.Create("Ingest:DuplicateWindow=0 or Crossmatch:Catalogs:0:Path=gaia.bcat with Crossmatch:Catalogs:0:RadiusArcsec=1 (a stage's options, as its service reads them; without catalogue entries the crossmatch uses kstars-data's star list and OpenNGC, built on first use)");
+        var command = new Command("run", "Run Broker's implemented chain (ingest, crossmatch, ...) in one process over alert files, with the same step classes as the Kafka services; write the output alerts and a summary.");
         inputs.AddTo(command, readerSchema: false);
         command.Options.Add(output);
         command.Options.Add(batch);
@@ -27,7 +27,8 @@ internal static class RunCommand
             if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
             var paths = inputs.ExistingPaths(parse);
             var bad = new BadInputReport();
-            var settings = SettingsOption.Parse(parse.GetValue(set));
+            // Without --set Crossmatch:Catalogs:..., the crossmatch stage gets the catalogues this machine has (ChainCatalogs).
+            var settings = ChainCatalogs.WithCatalogs(SettingsOption.Parse(parse.GetValue(set)), [], Console.Error.WriteLine, ct);
             var options = new BrokerRunOptions
             {
                 Limits = inputs.Limits(parse),
