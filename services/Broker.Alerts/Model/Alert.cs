@@ -6,7 +6,7 @@ namespace Broker.Alerts.Model;
 public enum Survey { Ztf, Lsst, Unknown }
 
 /// <summary>
-/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.1.avsc), plus what later
+/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.2.avsc), plus what later
 /// stages add. Units: degrees (ICRS) for positions, MJD TAI for times, nJy for fluxes, AB magnitudes.
 /// </summary>
 /// <remarks>
@@ -102,6 +102,9 @@ public sealed record Alert
 
     /// <summary>Catalogue counterparts (crossmatch stage).</summary>
     public IReadOnlyList<Crossmatch> Crossmatches { get; init; } = [];
+
+    /// <summary>Where the alert lies in Galactic coordinates and whether that is inside the Galactic plane (crossmatch stage); null before it (schema 1.2 on).</summary>
+    public GalacticContext? Galactic { get; init; }
 
     /// <summary>Known solar-system object association (sso stage).</summary>
     public SolarSystemAssociation? SolarSystem { get; init; }
@@ -251,9 +254,24 @@ public sealed record Crossmatch
     /// <summary>The counterpart's type as the catalogue gives it (<c>star</c>, <c>galaxy</c>, <c>QSO</c>), when it gives one.</summary>
     public string? ObjectType { get; init; }
 
+    /// <summary>The counterpart's redshift, when the catalogue gives one (schema 1.2 on).</summary>
+    public double? Redshift { get; init; }
+
+    /// <summary>
+    /// Projected separation at the counterpart's redshift, kpc: the angular separation times the angular-diameter
+    /// distance in Planck 2018 cosmology (<c>Broker.Sky.Cosmology.Planck18</c>); null when no redshift above 0 is known (schema 1.2 on).
+    /// </summary>
+    public double? PhysicalOffsetKpc { get; init; }
+
     /// <summary>Further catalogue columns (magnitudes, parallax ...).</summary>
     public IReadOnlyDictionary<string, object?> Properties { get; init; } = new Dictionary<string, object?>(StringComparer.Ordinal);
 }
+
+/// <summary>An alert's Galactic position, for filters (schema 1.2 on).</summary>
+/// <param name="LDeg">Galactic longitude, degrees.</param>
+/// <param name="BDeg">Galactic latitude, degrees.</param>
+/// <param name="InPlane">True when |b| is below the crossmatch stage's Galactic-plane latitude.</param>
+public sealed record GalacticContext(double LDeg, double BDeg, bool InPlane);
 
 /// <summary>An association with a known solar-system object.</summary>
 public sealed record SolarSystemAssociation

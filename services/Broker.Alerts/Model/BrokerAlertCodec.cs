@@ -11,8 +11,8 @@ namespace Broker.Alerts.Model;
 /// <summary>
 /// Broker's own alert schema (<c>schemas/broker/broker.alert.v*.avsc</c>, embedded in this assembly) and the
 /// conversion between <see cref="Alert"/> and its Avro binary encoding. Records are written with the current
-/// version (<see cref="Schema"/>, 1.1) and read from any version: the writer's version is told from the record's
-/// first field, <c>schemaVersion</c>, so unframed Kafka values of 1.0 and 1.1 can share a topic.
+/// version (<see cref="Schema"/>, 1.2) and read from any version: the writer's version is told from the record's
+/// first field, <c>schemaVersion</c>, so unframed Kafka values of 1.0, 1.1 and 1.2 can share a topic.
 /// </summary>
 /// <remarks>
 /// Fields are found by name, once per schema (<see cref="BrokerAlertLayout"/>), never by position, so a field added
@@ -22,16 +22,20 @@ public static class BrokerAlertCodec
 {
     private static readonly Lazy<RecordSchema> V1 = new(() => LoadEmbedded("broker.alert.v1.avsc"));
     private static readonly Lazy<RecordSchema> V1_1 = new(() => LoadEmbedded("broker.alert.v1.1.avsc"));
-    private static readonly Lazy<BrokerAlertLayout> CurrentLayout = new(() => LayoutOf(V1_1.Value));
+    private static readonly Lazy<RecordSchema> V1_2 = new(() => LoadEmbedded("broker.alert.v1.2.avsc"));
+    private static readonly Lazy<BrokerAlertLayout> CurrentLayout = new(() => LayoutOf(V1_2.Value));
 
-    /// <summary>The current broker alert schema (1.1): what <see cref="Encode(Alert)"/> writes.</summary>
-    public static RecordSchema Schema => V1_1.Value;
+    /// <summary>The current broker alert schema (1.2): what <see cref="Encode(Alert)"/> writes.</summary>
+    public static RecordSchema Schema => V1_2.Value;
 
     /// <summary>Schema 1.0 (<c>broker.alert.v1.avsc</c>).</summary>
     public static RecordSchema SchemaV1 => V1.Value;
 
     /// <summary>Schema 1.1 (<c>broker.alert.v1.1.avsc</c>).</summary>
     public static RecordSchema SchemaV1_1 => V1_1.Value;
+
+    /// <summary>Schema 1.2 (<c>broker.alert.v1.2.avsc</c>): crossmatch redshift and physical offset, the alert's Galactic context.</summary>
+    public static RecordSchema SchemaV1_2 => V1_2.Value;
 
     /// <summary>The version the current schema writes into <c>schemaVersion</c>.</summary>
     public static string CurrentVersion => CurrentLayout.Value.Version;
@@ -40,11 +44,12 @@ public static class BrokerAlertCodec
     /// <exception cref="AvroSchemaException">The schema lacks a schema 1.0 field, or has a field this code does not know and that has no default.</exception>
     public static BrokerAlertLayout LayoutOf(RecordSchema schema) => BrokerAlertLayout.For(schema);
 
-    /// <summary>The broker alert schema of a version (<c>1.0</c>, <c>1.1</c>), or null when this build does not know it.</summary>
+    /// <summary>The broker alert schema of a version (<c>1.0</c>, <c>1.1</c>, <c>1.2</c>), or null when this build does not know it.</summary>
     public static RecordSchema? SchemaOf(string version) => version switch
     {
         "1.0" => SchemaV1,
         "1.1" => SchemaV1_1,
+        "1.2" => SchemaV1_2,
         _ => null,
     };
 
@@ -54,10 +59,11 @@ public static class BrokerAlertCodec
     {
         var r = new AvroReader(datum);
         var version = r.ReadBytesSpan();
+        if (version.SequenceEqual("1.2"u8)) return SchemaV1_2;
         if (version.SequenceEqual("1.1"u8)) return SchemaV1_1;
         if (version.SequenceEqual("1.0"u8)) return SchemaV1;
         throw new AvroDataException(version.Length <= 16 && Utf8.IsValid(version)
-            ? $"broker alert schema version '{Encoding.UTF8.GetString(version)}' is not one this build reads (1.0, 1.1)"
+            ? $"broker alert schema version '{Encoding.UTF8.GetString(version)}' is not one this build reads (1.0, 1.1, 1.2)"
             : "not a broker alert record: it does not start with a schema version");
     }
 
@@ -112,7 +118,7 @@ public sealed class BrokerAlertLayout
 
     private readonly Part _top;
     private readonly Part _detection, _upperLimit, _forcedPoint, _cutouts, _crossmatch, _solarSystem, _classification;
-    private readonly Part? _filterMatch;
+    private readonly Part? _filterMatch, _galactic;
     private readonly AvroEnumValue[] _surveys;
 
     private BrokerAlertLayout(RecordSchema schema)
@@ -127,6 +133,7 @@ public sealed class BrokerAlertLayout
         _solarSystem = new Part(OptionalRecord(schema, "solarSystem"), Sso.Names, Sso.SinceV1_1);
         _classification = new Part(ItemRecord(schema, "classifications"), Cls.Names, Cls.SinceV1_1);
         _filterMatch = schema.GetField("filterMatches") is null ? null : new Part(ItemRecord(schema, "filterMatches"), Fm.Names, Fm.Names.Length);
+        _galactic = schema.GetField("galactic") is null ? null : new Part(OptionalRecord(schema, "galactic"), Gal.Names, Gal.Names.Length);
         var survey = (EnumSchema)schema.GetField("survey")!.Schema;
         _surveys = new AvroEnumValue[3];
         foreach (var (value, symbol) in new[] { (Survey.Ztf, "ZTF"), (Survey.Lsst, "LSST"), (Survey.Unknown, "UNKNOWN") })
@@ -145,7 +152,7 @@ public sealed class BrokerAlertLayout
     /// <summary>The schema.</summary>
     public RecordSchema Schema { get; }
 
-    /// <summary>The version written into <c>schemaVersion</c>: that field's default in the schema (1.0, 1.1).</summary>
+    /// <summary>The version written into <c>schemaVersion</c>: that field's default in the schema (1.0, 1.1, 1.2).</summary>
     public string Version { get; }
 
     /// <summary>Appends the alert's encoding in this schema.</summary>
@@ -264,9 +271,19 @@ public sealed class BrokerAlertLayout
             _crossmatch.Set(x, Xm.CatalogRelease, m.CatalogRelease);
             _crossmatch.Set(x, Xm.MatchRadiusArcsec, m.MatchRadiusArcsec);
             _crossmatch.Set(x, Xm.ObjectType, m.ObjectType);
+            _crossmatch.Set(x, Xm.Redshift, m.Redshift);
+            _crossmatch.Set(x, Xm.PhysicalOffsetKpc, m.PhysicalOffsetKpc);
             matches.Add(x);
         }
         t.Set(r, Top.Crossmatches, matches);
+        if (a.Galactic is { } g && _galactic is { } gp)
+        {
+            var x = gp.NewRecord();
+            gp.Set(x, Gal.L, g.LDeg);
+            gp.Set(x, Gal.B, g.BDeg);
+            gp.Set(x, Gal.InPlane, g.InPlane);
+            t.Set(r, Top.Galactic, x);
+        }
 
         if (a.SolarSystem is { } sso)
         {
@@ -399,6 +416,8 @@ public sealed class BrokerAlertLayout
                 CatalogRelease = x.Get(m, Xm.CatalogRelease) as string ?? "",
                 MatchRadiusArcsec = (double?)x.Get(m, Xm.MatchRadiusArcsec),
                 ObjectType = (string?)x.Get(m, Xm.ObjectType),
+                Redshift = (double?)x.Get(m, Xm.Redshift),
+                PhysicalOffsetKpc = (double?)x.Get(m, Xm.PhysicalOffsetKpc),
             };
         }
 
@@ -461,6 +480,10 @@ public sealed class BrokerAlertLayout
             for (int i = 0; i < filters.Length; i++) filters[i] = new FilterMatch((string)nameItems[i]!, "");
         }
 
+        GalacticContext? galactic = null;
+        if (_galactic is { } gp && t.Get(r, Top.Galactic) is AvroRecord gr)
+            galactic = new GalacticContext((double)gp.Get(gr, Gal.L)!, (double)gp.Get(gr, Gal.B)!, (bool)gp.Get(gr, Gal.InPlane)!);
+
         string? brokerVersion = t.Get(r, Top.BrokerVersion) as string;
         return new Alert
         {
@@ -486,6 +509,7 @@ public sealed class BrokerAlertLayout
             Cutouts = cutouts,
             SurveyFields = ReadOnlyFieldMap.Wrap((Dictionary<string, object?>)t.Get(r, Top.SurveyFields)!),
             Crossmatches = ImmutableLists.Of(matches),
+            Galactic = galactic,
             SolarSystem = solarSystem,
             Classifications = ImmutableLists.Of(classifications),
             Filters = ImmutableLists.Of(filters),
@@ -597,14 +621,14 @@ public sealed class BrokerAlertLayout
     }
 
     // Field tables: each record's field names as the codec knows them; the constants index these tables, not the
-    // schema. Names before SinceV1_1 are schema 1.0's and required.
+    // schema. Names before SinceV1_1 are schema 1.0's and required; later ones may be absent (older schemas).
     private static class Top
     {
         public const int SchemaVersion = 0, Survey = 1, SurveySchemaVersion = 2, AlertId = 3, ObjectId = 4, Ra = 5, Dec = 6, RaErr = 7,
             DecErr = 8, MjdTai = 9, Band = 10, Flux = 11, FluxErr = 12, Mag = 13, MagErr = 14, IsPositive = 15, RealBogus = 16,
             Detections = 17, UpperLimits = 18, ForcedPhotometry = 19, Cutouts = 20, SurveyFields = 21, Crossmatches = 22,
             SolarSystem = 23, Classifications = 24, Filters = 25, StageTimes = 26,
-            BrokerName = 27, BrokerVersion = 28, StageVersions = 29, FilterMatches = 30;
+            BrokerName = 27, BrokerVersion = 28, StageVersions = 29, FilterMatches = 30, Galactic = 31;
 
         public const int SinceV1_1 = BrokerName;
 
@@ -614,7 +638,7 @@ public sealed class BrokerAlertLayout
             "decErr", "mjdTai", "band", "flux", "fluxErr", "mag", "magErr", "isPositive", "realBogus",
             "detections", "upperLimits", "forcedPhotometry", "cutouts", "surveyFields", "crossmatches",
             "solarSystem", "classifications", "filters", "stageTimes",
-            "brokerName", "brokerVersion", "stageVersions", "filterMatches",
+            "brokerName", "brokerVersion", "stageVersions", "filterMatches", "galactic",
         ];
     }
 
@@ -649,11 +673,11 @@ public sealed class BrokerAlertLayout
     private static class Xm
     {
         public const int Catalog = 0, SourceId = 1, Ra = 2, Dec = 3, DistanceArcsec = 4, Properties = 5,
-            CatalogRelease = 6, MatchRadiusArcsec = 7, ObjectType = 8;
+            CatalogRelease = 6, MatchRadiusArcsec = 7, ObjectType = 8, Redshift = 9, PhysicalOffsetKpc = 10;
 
         public const int SinceV1_1 = CatalogRelease;
 
-        public static readonly string[] Names = ["catalog", "sourceId", "ra", "dec", "distanceArcsec", "properties", "catalogRelease", "matchRadiusArcsec", "objectType"];
+        public static readonly string[] Names = ["catalog", "sourceId", "ra", "dec", "distanceArcsec", "properties", "catalogRelease", "matchRadiusArcsec", "objectType", "redshift", "physicalOffsetKpc"];
     }
 
     private static class Sso
@@ -678,6 +702,13 @@ public sealed class BrokerAlertLayout
         public const int SinceV1_1 = Taxonomy;
 
         public static readonly string[] Names = ["classifier", "model", "modelVersion", "probabilities", "topClass", "taxonomy", "classes", "notClassifiedReason"];
+    }
+
+    private static class Gal
+    {
+        public const int L = 0, B = 1, InPlane = 2;
+
+        public static readonly string[] Names = ["l", "b", "inPlane"];
     }
 
     private static class Fm

@@ -113,13 +113,14 @@ public sealed class ApacheAvroInteropTests
     }
 
     [OracleFact]
-    public void A_broker_alert_with_every_schema_1_1_field_set_reads_the_same_in_apache_avro_with_every_schema_version()
+    public void A_broker_alert_with_every_schema_1_2_field_set_reads_the_same_in_apache_avro_with_every_schema_version()
     {
         var alert = Broker.Alerts.Tests.Model.BrokerAlertSamples.Full();
         Broker.Alerts.Tests.Model.BrokerAlertSamples.AssertEveryFieldSet(BrokerAlertCodec.ToRecord(alert));
         byte[] bytes = BrokerAlertCodec.Encode(alert);
         var versions = BrokerSchemaVersions();
         Assert.Contains(versions, v => Path.GetFileName(v.File) == "broker.alert.v1.1.avsc");
+        Assert.Contains(versions, v => Path.GetFileName(v.File) == "broker.alert.v1.2.avsc");
         var writer = versions.Single(v => v.Ours.CanonicalForm == BrokerAlertCodec.Schema.CanonicalForm).Theirs;
         AvroValueComparer.AssertSame(BrokerAlertCodec.ToRecord(BrokerAlertCodec.Decode(bytes)), ApacheAvroSchemas.Read(writer, writer, bytes), "full alert");
         foreach (var (file, ours, theirs) in versions)
@@ -130,13 +131,14 @@ public sealed class ApacheAvroInteropTests
     }
 
     [OracleFact]
-    public void Schema_1_0_records_written_by_apache_avro_decode_under_the_current_code_and_resolve_to_1_1_as_apache_avro_resolves_them()
+    public void Schema_1_0_records_written_by_apache_avro_decode_under_the_current_code_and_resolve_to_1_1_and_1_2_as_apache_avro_resolves_them()
     {
         // Apache.Avro as an independent writer of 1.0 records (what a 1.0 producer left on a topic): its bytes are
-        // Broker's 1.0 bytes, the current codec decodes them, and both libraries resolve them to 1.1 alike.
+        // Broker's 1.0 bytes, the current codec decodes them, and both libraries resolve them to 1.1 and 1.2 alike.
         var versions = BrokerSchemaVersions();
         var v1 = versions.Single(v => Path.GetFileName(v.File) == "broker.alert.v1.avsc");
         var v11 = versions.Single(v => Path.GetFileName(v.File) == "broker.alert.v1.1.avsc");
+        var v12 = versions.Single(v => Path.GetFileName(v.File) == "broker.alert.v1.2.avsc");
         Assert.Equal(BrokerAlertCodec.SchemaV1.CanonicalForm, v1.Ours.CanonicalForm);
         var layout = BrokerAlertCodec.LayoutOf(BrokerAlertCodec.SchemaV1);
         var apacheWriter = new GenericDatumWriter<object>(v1.Theirs);
@@ -154,6 +156,8 @@ public sealed class ApacheAvroInteropTests
             Assert.Equal(AvroJson.ToJson(record), AvroJson.ToJson(layout.ToRecord(decoded)));
             AvroValueComparer.AssertSame(AvroDatumReader.For(BrokerAlertCodec.SchemaV1, BrokerAlertCodec.SchemaV1_1).Read(theirBytes),
                 ApacheAvroSchemas.Read(v1.Theirs, v11.Theirs, theirBytes), $"{where}: 1.0 read as 1.1");
+            AvroValueComparer.AssertSame(AvroDatumReader.For(BrokerAlertCodec.SchemaV1, BrokerAlertCodec.SchemaV1_2).Read(theirBytes),
+                ApacheAvroSchemas.Read(v1.Theirs, v12.Theirs, theirBytes), $"{where}: 1.0 read as 1.2");
         }
         Assert.Equal(ZtfRecords + RubinRecords + 1, alerts.Count);
     }

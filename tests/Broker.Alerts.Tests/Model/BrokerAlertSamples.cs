@@ -7,7 +7,7 @@ namespace Broker.Alerts.Tests.Model;
 internal static class BrokerAlertSamples
 {
     /// <summary>
-    /// An alert with every field of schema 1.1 set to a value other than its default, in every record type: two
+    /// An alert with every field of schema 1.2 set to a value other than its default, in every record type: two
     /// classifications, so that one is classified and the other says why not.
     /// </summary>
     public static Alert Full() => new()
@@ -51,10 +51,11 @@ internal static class BrokerAlertSamples
             new Crossmatch
             {
                 Catalog = "Gaia", CatalogRelease = "DR3", SourceId = "5853498713190525696", Ra = 150.2502, Dec = -30.5002,
-                DistanceArcsec = 0.8, MatchRadiusArcsec = 2.0, ObjectType = "star",
+                DistanceArcsec = 0.8, MatchRadiusArcsec = 2.0, ObjectType = "star", Redshift = 0.0123, PhysicalOffsetKpc = 0.2071,
                 Properties = new Dictionary<string, object?>(StringComparer.Ordinal) { ["phot_g_mean_mag"] = 17.2, ["source"] = "gaia_source" },
             },
         ],
+        Galactic = new GalacticContext(263.5, 21.25, false),
         SolarSystem = new SolarSystemAssociation
         {
             Designation = "2004 JQ12", DistanceArcsec = 1.2, PredictedMag = 20.5, Source = "broker",
