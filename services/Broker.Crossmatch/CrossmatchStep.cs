@@ -14,7 +14,9 @@ namespace Broker.Crossmatch;
 /// Broker alert records to the same records with their catalogue counterparts: per alert and per configured catalogue
 /// (<see cref="CrossmatchOptions.Catalogs"/>, in order), the nearest row, the K nearest or every row within the
 /// catalogue's radius, each as a <see cref="Broker.Alerts.Model.Crossmatch"/> entry (name, release, id, position, distance, radius, type,
-/// chosen columns). An alert with no counterpart in a catalogue gets no entry from it. An alert whose position is not
+/// chosen columns, and from a redshift column the redshift and the physical offset in kpc), and the alert's Galactic
+/// context (l, b, inside the plane or not: <see cref="Alert.Galactic"/>). An alert with no counterpart in a catalogue
+/// gets no entry from it. An alert whose position is not
 /// a position (NaN, out of range) is a dead letter naming the alert; the stream goes on. Each output records this
 /// stage's time and version (<see cref="Alert.WithStage(string, string, DateTimeOffset)"/>).
 /// </summary>
@@ -136,7 +138,12 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
         var found = scratch.Found;
         found.Clear();
         for (int c = 0; c < _catalogs.Length; c++) Match(_catalogs[c], scratch, c, alert, epoch, found);
-        var matched = alert with { Crossmatches = Entries(alert.Crossmatches, found) };
+        var (l, b) = Coordinates.EquatorialToGalactic(alert.Ra, alert.Dec);
+        var matched = alert with
+        {
+            Crossmatches = Entries(alert.Crossmatches, found),
+            Galactic = new GalacticContext(l, b, Math.Abs(b) < _options.GalacticPlaneLatitudeDeg),
+        };
         return StepResult<Alert>.Emit(matched.WithStage(StepName, StageVersion, finished));
     }
 
@@ -185,15 +192,11 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
         var index = catalog.Index;
         int row = match.Row;
         var (ra, dec) = Coordinates.FromVector(index.X[row], index.Y[row], index.Z[row]);
-        IReadOnlyDictionary<string, object?>? properties = null;
-        if (catalog.Properties.Length > 0)
-        {
-            // A map nobody else holds, behind the read-only interface: the codec writes it without a copy.
-            var map = new Dictionary<string, object?>(catalog.Properties.Length, StringComparer.Ordinal);
-            foreach (var column in catalog.Properties) map[column.Name] = catalog.Value(column, row);
-            properties = map;
-        }
-        var entry = new AlertCrossmatch
+        // A map nobody else holds, behind the read-only interface: the codec writes it without a copy.
+        var properties = new Dictionary<string, object?>(catalog.Properties.Length, StringComparer.Ordinal);
+        foreach (var column in catalog.Properties) properties[column.Name] = catalog.Value(column, row);
+        double? z = catalog.RedshiftColumn is { } redshift ? catalog.Number(redshift, row) : null;
+        return new AlertCrossmatch
         {
             Catalog = catalog.Name,
             CatalogRelease = catalog.Release,
@@ -203,9 +206,22 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
             DistanceArcsec = match.SeparationArcsec,
             MatchRadiusArcsec = catalog.RadiusArcsec,
             ObjectType = catalog.FixedType ?? (catalog.TypeColumn is { } type ? scratch.TypeOf(index.StringUtf8(type.Name, row)) : null),
+            Redshift = z,
+            PhysicalOffsetKpc = z is { } known ? PhysicalOffsetKpc(match.SeparationArcsec, known) : null,
+            Properties = properties,
         };
-        return properties is null ? entry : entry with { Properties = properties };
     }
+
+    /// <summary>
+    /// The transverse proper distance between the alert and a counterpart at redshift <paramref name="z"/>, kpc:
+    /// θ · D_A(z), the small-angle separation times the angular-diameter distance (Hogg 1999, eq. 18) in Planck 2018
+    /// cosmology (<see cref="Cosmology.Planck18"/>); null for z ≤ 0 (a blueshifted neighbour such as M31 has no
+    /// Hubble-flow distance) or not finite.
+    /// </summary>
+    internal static double? PhysicalOffsetKpc(double separationArcsec, double z) =>
+        z > 0 && double.IsFinite(z) ? separationArcsec / ArcsecPerRadian * Cosmology.Planck18.AngularDiameterDistanceMpc(z) * 1000.0 : null;
+
+    private const double ArcsecPerRadian = 180.0 / Math.PI * 3600.0;
 
     /// <summary>
     /// The alert's entries: those it came with from catalogues this step does not search (none from ingest; a record

@@ -125,6 +125,62 @@ public sealed class CrossmatchStepTests : IDisposable
     }
 
     [Fact]
+    public async Task A_redshift_gives_the_physical_offset_theta_times_the_planck_2018_angular_diameter_distance()
+    {
+        string hosts = _catalogs.Build("hosts", [
+            TestCatalogs.Row(1, 2, 0, [0.5]),
+            TestCatalogs.Row(2, 0, 3, [0.05]),
+            TestCatalogs.Row(3, -4, 0, [0.0]),
+            TestCatalogs.Row(4, 0, -5, [-0.001]),
+            TestCatalogs.Row(5, 6, 0, [null]),
+        ], ["z"]);
+        using var step = await StartedStep(new CrossmatchCatalogOptions { Path = hosts, RadiusArcsec = 10, Match = "all", RedshiftColumn = "z" });
+        var alert = await One(step, AlertAt(7, Ra, Dec));
+        Assert.Equal([0.5, 0.05, 0.0, -0.001, null], alert.Crossmatches.Select(m => m.Redshift));
+        foreach (var m in alert.Crossmatches.Take(2))
+        {
+            double theta = m.DistanceArcsec / 3600 * Math.PI / 180;
+            Assert.Equal(theta * Cosmology.Planck18.AngularDiameterDistanceMpc(m.Redshift!.Value) * 1000, m.PhysicalOffsetKpc!.Value, 1e-9);
+        }
+        // About 6.2 kpc per arcsecond at z = 0.5 and 1.0 at z = 0.05 in Planck 2018: a unit slip (Mpc, degrees) would show.
+        Assert.InRange(alert.Crossmatches[0].PhysicalOffsetKpc!.Value / alert.Crossmatches[0].DistanceArcsec, 6.0, 6.4);
+        Assert.InRange(alert.Crossmatches[1].PhysicalOffsetKpc!.Value / alert.Crossmatches[1].DistanceArcsec, 0.95, 1.05);
+        // No distance without a redshift above 0.
+        Assert.All(alert.Crossmatches.Skip(2), m => Assert.Null(m.PhysicalOffsetKpc));
+    }
+
+    [Theory]
+    [InlineData(266.416817, -29.007825, 359.9442, -0.0462, true)] // Sgr A*, beside the Galactic centre (SIMBAD)
+    [InlineData(192.85948, 27.12825, 0, 90.0, false)]            // the north Galactic pole
+    [InlineData(83.63308, 22.01450, 184.557, -5.784, true)]      // the Crab nebula, 5.8 degrees below the plane
+    [InlineData(10.68471, 41.26875, 121.174, -21.573, false)]    // M31
+    public async Task Every_alert_gets_its_galactic_longitude_and_latitude_and_whether_it_lies_within_10_degrees_of_the_plane(
+        double ra, double dec, double l, double b, bool inPlane)
+    {
+        using var step = await StartedStep(Nearby());
+        var alert = await One(step, AlertAt(1, ra, dec));
+        var galactic = alert.Galactic!;
+        Assert.Equal(b, galactic.BDeg, 0.002);
+        if (Math.Abs(b) < 89) Assert.Equal(l, galactic.LDeg, 0.002);
+        Assert.Equal(inPlane, galactic.InPlane);
+    }
+
+    [Fact]
+    public async Task The_galactic_plane_latitude_is_a_setting_and_0_flags_nothing()
+    {
+        var wide = new CrossmatchOptions { Catalogs = [Nearby()], GalacticPlaneLatitudeDeg = 30 };
+        var none = new CrossmatchOptions { Catalogs = [Nearby()], GalacticPlaneLatitudeDeg = 0 };
+        using var wideStep = new CrossmatchStep(wide);
+        using var noneStep = new CrossmatchStep(none);
+        await wideStep.StartAsync(CancellationToken.None);
+        await noneStep.StartAsync(CancellationToken.None);
+        var m31 = AlertAt(1, 10.68471, 41.26875);
+        var centre = AlertAt(2, 266.416817, -29.007825);
+        Assert.True((await One(wideStep, m31)).Galactic!.InPlane);
+        Assert.False((await One(noneStep, centre)).Galactic!.InPlane);
+    }
+
+    [Fact]
     public async Task Each_catalogue_adds_its_entries_in_configuration_order_and_string_identifiers_are_kept()
     {
         string words = _catalogs.Build("words", [
@@ -200,13 +256,15 @@ public sealed class CrossmatchStepTests : IDisposable
         var (ra1, dec1) = Coordinates.Offset(real.Ra, real.Dec, 0.5, 0);
         var (ra2, dec2) = Coordinates.Offset(real.Ra, real.Dec, 0, -1.5);
         string path = _catalogs.Build("real", [
-            new Catalogs.CatalogRow(new Catalogs.CatalogId(0, "host-1"), ra1, dec1, null, null, null, [18.25, 4L, "Galaxy"]),
-            new Catalogs.CatalogRow(new Catalogs.CatalogId(0, "host-2"), ra2, dec2, null, null, null, [null, null, "star"]),
-        ], ["mag", "n", "cls"], release: "R7");
-        var options = new CrossmatchCatalogOptions { Path = path, RadiusArcsec = 2, Match = "all", Columns = ["mag", "n", "cls"], TypeColumn = "cls" };
+            new Catalogs.CatalogRow(new Catalogs.CatalogId(0, "host-1"), ra1, dec1, null, null, null, [18.25, 4L, "Galaxy", 0.08]),
+            new Catalogs.CatalogRow(new Catalogs.CatalogId(0, "host-2"), ra2, dec2, null, null, null, [null, null, "star", null]),
+        ], ["mag", "n", "cls", "z"], release: "R7");
+        var options = new CrossmatchCatalogOptions { Path = path, RadiusArcsec = 2, Match = "all", Columns = ["mag", "n", "cls"], TypeColumn = "cls", RedshiftColumn = "z" };
         using var step = await StartedStep(options);
         var matched = await One(step, real);
         Assert.Equal(2, matched.Crossmatches.Count);
+        Assert.NotNull(matched.Crossmatches[0].PhysicalOffsetKpc);
+        Assert.NotNull(matched.Galactic);
 
         var decoded = AlertMessageCodec.Instance.Decode(AlertMessageCodec.Instance.Encode(matched));
         Assert.Equal(matched.Crossmatches.Count, decoded.Crossmatches.Count);
@@ -216,6 +274,7 @@ public sealed class CrossmatchStepTests : IDisposable
             Assert.Equal(a with { Properties = b.Properties }, b);
             Assert.Equal(a.Properties.OrderBy(p => p.Key, StringComparer.Ordinal), b.Properties.OrderBy(p => p.Key, StringComparer.Ordinal));
         }
+        Assert.Equal(matched.Galactic, decoded.Galactic);
         Assert.Equal(matched.StageVersions, decoded.StageVersions);
         Assert.Equal(matched.StageTimes, decoded.StageTimes);
         Assert.Equal(real.AlertId, decoded.AlertId);
