@@ -51,7 +51,7 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
         Name = StepName,
         Description = "Adds each alert's counterparts in memory-mapped catalogue index files (nearest, k nearest or all within a radius, with chosen columns and a normalised type) and its Galactic context.",
         Input = InputTopic,
-        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record as on `broker.ingested`, with `crossmatches` filled (docs/catalogs.md, \"Crossmatch stage\")")],
+        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record as on `broker.ingested`, with `crossmatches` and `galactic` set (docs/catalogs.md, \"Crossmatch stage\")")],
         Needs = StageNeeds.Catalogues,
         Section = CrossmatchOptions.Section,
         InputCodec = AlertMessageCodec.Instance,
