@@ -157,8 +157,8 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
 
     /// <summary>
     /// The alert's epoch as a Julian year, for proper motion: J2000.0 + (MJD_TT − 51544.5) / 365.25, with TT = TAI +
-    /// 32.184 s (the Julian epoch of IAU 1976 resolution 7, as the Gaia archive and astropy's <c>Time.jyear</c> use it);
-    /// null when the alert's time is not a number.
+    /// 32.184 s: the Julian epoch of the IAU 1976 system (Lieske 1979, A&amp;A 73, 282), as astropy's <c>Time.jyear</c>
+    /// computes it from TT; null when the alert's time is not a number.
     /// </summary>
     internal static double? JulianEpochOf(double mjdTai) =>
         double.IsFinite(mjdTai) ? 2000.0 + (TimeScales.MjdTaiToMjdTt(mjdTai) - 51544.5) / 365.25 : null;
