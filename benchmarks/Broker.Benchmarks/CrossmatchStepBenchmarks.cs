@@ -16,7 +16,8 @@ namespace Broker.Benchmarks;
 /// 10^6 rows, half uniform and half clustered within 30" of the alerts as hosts would be (the 5 nearest within 5",
 /// a magnitude and a redshift, so each entry also gets a physical offset). One operation is one alert: alerts per
 /// second = 1 / mean.
-/// Run: dotnet run -c Release --project benchmarks/Broker.Benchmarks -- --filter '*CrossmatchStep*'
+/// Run: dotnet run -c Release --project benchmarks/Broker.Benchmarks -- --filter '*CrossmatchStep*' [--job short --inProcess]
+/// (<c>--inProcess</c> where BenchmarkDotNet's own rebuild of the project would pass its two-minute build timeout).
 /// </summary>
 [MemoryDiagnoser]
 public class CrossmatchStepBenchmarks
