@@ -206,6 +206,20 @@ internal sealed class SimulationEngine
         }
     }
 
+    /// <summary>
+    /// A field's whole population, slot by slot: the objects <see cref="AlertsAt"/> scans for any visit of the field,
+    /// drawn from the same keys (without parameter text), so every object that alerts is among them.
+    /// </summary>
+    public IEnumerable<SkyObject> Population(SurveyField field)
+    {
+        var bounds = SlotBounds(field);
+        for (int s = 0, c = 0; s < bounds[^1]; s++)
+        {
+            c = ClassOf(bounds, s, c);
+            yield return Object(field, s, c, describe: false);
+        }
+    }
+
     private const int ScanChunk = 2048;
 
     /// <summary>Everything that alerts at a visit, in a fixed order: objects by slot, then asteroids, then artefacts.</summary>

@@ -76,4 +76,25 @@ public sealed class CatalogCommandTests : IDisposable
         var both = BrokerProcess.Run("catalog", "build", "--parquet", parquet, "--hats", _folder, "--id-column", "source_id", "--ra-column", "ra", "--dec-column", "dec", "--out", Path.Combine(_folder, "x.bci"));
         Assert.Equal(2, both.ExitCode);
     }
+
+    [Fact]
+    public void Catalog_build_simulated_indexes_the_simulators_sky_for_the_options_simulate_takes()
+    {
+        string index = Path.Combine(_folder, "sim.bci");
+        var build = BrokerProcess.Run("catalog", "build", "--simulated", "--survey", "lsst", "--seed", "2", "--alerts-per-night", "100", "--out", index);
+        Assert.Equal(0, build.ExitCode);
+        var options = new Broker.Simulation.SimulationOptions { Survey = Broker.Simulation.SurveyKind.Lsst, Seed = 2, AlertsPerNight = 100 };
+        var rows = Broker.Simulation.SimulatedSkyCatalog.Rows(options).ToList();
+        using (var built = Broker.Catalogs.Index.CatalogIndex.Open(index))
+        {
+            Assert.Equal(rows.Count, built.Rows);
+            Assert.Equal("simulated-lsst", built.Header.Name);
+            Assert.True(built.HasNumericIds);
+            Assert.Equal(rows.Select(r => r.Id.Number).Order(), Enumerable.Range(0, built.Rows).Select(built.IdNumber).Order());
+        }
+        // Column options belong to file inputs, simulation options to --simulated.
+        Assert.Equal(2, BrokerProcess.Run("catalog", "build", "--simulated", "--id-column", "x", "--out", index).ExitCode);
+        Assert.Equal(2, BrokerProcess.Run("catalog", "build", "--csv", index, "--id-column", "a", "--ra-column", "b", "--dec-column", "c", "--seed", "3", "--out", index).ExitCode);
+        Assert.Equal(2, BrokerProcess.Run("catalog", "build", "--csv", index, "--ra-column", "b", "--dec-column", "c", "--out", index).ExitCode);
+    }
 }

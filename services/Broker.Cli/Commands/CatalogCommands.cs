@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Broker.Catalogs;
 using Broker.Catalogs.Index;
+using Broker.Simulation;
 
 namespace Broker.Cli.Commands;
 
@@ -23,9 +24,10 @@ internal static class CatalogCommands
         var fits = new Option<string?>("--fits") { Description = "Build from the first binary table of this FITS file" };
         var parquet = new Option<string?>("--parquet") { Description = "Build from this Parquet file (read by row group)" };
         var hats = new Option<string?>("--hats") { Description = "Build from this HATS catalogue folder (LSDB's HEALPix-partitioned Parquet; its name is the default --name)" };
-        var id = new Option<string>("--id-column") { Description = "Identifier column (int64 if every value is an integer, else strings)", Required = true };
-        var ra = new Option<string>("--ra-column") { Description = "Right ascension column, ICRS degrees", Required = true };
-        var dec = new Option<string>("--dec-column") { Description = "Declination column, ICRS degrees", Required = true };
+        var simulated = new Option<bool>("--simulated") { Description = "Build from the simulator's sky (every star and galaxy of `broker simulate`'s populations for the same --survey, --seed, --nights, --alerts-per-night, --start-mjd and --bogus-fraction)" };
+        var id = new Option<string?>("--id-column") { Description = "Identifier column (int64 if every value is an integer, else strings); required for file inputs" };
+        var ra = new Option<string?>("--ra-column") { Description = "Right ascension column, ICRS degrees; required for file inputs" };
+        var dec = new Option<string?>("--dec-column") { Description = "Declination column, ICRS degrees; required for file inputs" };
         var columns = new Option<string?>("--columns") { Description = "Further columns to carry, comma-separated (A,B,...)" };
         var epoch = new Option<string?>("--epoch-column") { Description = "Epoch column (Julian year)" };
         var pmra = new Option<string?>("--pmra-column") { Description = "Proper motion in RA column (mas/yr, times cos dec)" };
@@ -35,36 +37,48 @@ internal static class CatalogCommands
         var chunk = new Option<int>("--chunk-rows") { Description = "Rows sorted in memory before spilling to a temporary file (bounds the build's memory)", DefaultValueFactory = _ => 1 << 20 };
         var output = new Option<string>("--out") { Description = "The index file to write", Required = true };
         var build = new Command("build", "Build a HEALPix-sorted, memory-mappable catalogue index file (docs/catalogs.md) from CSV, FITS, Parquet or HATS, streaming");
-        foreach (var o in new Option[] { csv, fits, parquet, hats, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
+        var sim = new SimulationSkyOptions();
+        foreach (var o in new Option[] { csv, fits, parquet, hats, simulated, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
+        sim.AddTo(build);
         build.SetAction(parse => CliRun.Guard(() => BadInput(() =>
         {
             var inputs = new (string Option, string? Path)[] { ("--csv", parse.GetValue(csv)), ("--fits", parse.GetValue(fits)), ("--parquet", parse.GetValue(parquet)), ("--hats", parse.GetValue(hats)) }
                 .Where(i => i.Path is not null).ToList();
-            if (inputs.Count != 1) throw new CliUsageException("give exactly one of --csv FILE, --fits FILE, --parquet FILE or --hats FOLDER");
-            var (kind, source) = (inputs[0].Option, inputs[0].Path!);
+            if (parse.GetValue(simulated)) inputs.Add(("--simulated", null));
+            if (inputs.Count != 1) throw new CliUsageException("give exactly one of --csv FILE, --fits FILE, --parquet FILE, --hats FOLDER or --simulated");
+            var (kind, source) = (inputs[0].Option, inputs[0].Path);
             if (parse.GetValue(chunk) < 1) throw new CliUsageException("--chunk-rows must be at least 1");
-            var selection = new CatalogColumns(parse.GetValue(id)!, parse.GetValue(ra)!, parse.GetValue(dec)!)
-            {
-                Epoch = parse.GetValue(epoch),
-                Pmra = parse.GetValue(pmra),
-                Pmdec = parse.GetValue(pmdec),
-                Extra = (parse.GetValue(columns) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            };
             string catalogName = parse.GetValue(name)!;
+            CatalogColumns selection;
             IEnumerable<CatalogRow> rows;
-            switch (kind)
+            if (kind == "--simulated")
             {
-                case "--csv": rows = CsvCatalogReader.Read(source, selection); break;
-                case "--fits": rows = FitsCatalogReader.Read(source, selection); break;
-                case "--parquet": rows = ParquetCatalogReader.Read(source, selection); break;
-                default:
-                    var catalog = HatsCatalog.Open(source);
-                    if (catalogName.Length == 0) catalogName = catalog.Name;
-                    rows = catalog.Read(selection);
-                    break;
+                // The simulator's rows carry their own columns; a column option would be ignored, so it is refused.
+                if (new[] { parse.GetValue(id), parse.GetValue(ra), parse.GetValue(dec), parse.GetValue(columns), parse.GetValue(epoch), parse.GetValue(pmra), parse.GetValue(pmdec) }.Any(v => v is not null))
+                    throw new CliUsageException("--simulated takes no column options: its rows have id, ra, dec and " + string.Join(',', SimulatedSkyCatalog.Extra));
+                var options = sim.Options(parse);
+                selection = SimulatedSkyCatalog.Columns;
+                rows = SimulatedSkyCatalog.Rows(options);
+                source = SimulationSkyOptions.Describe(options);
+                if (catalogName.Length == 0) catalogName = "simulated-" + (options.Survey == SurveyKind.Ztf ? "ztf" : "lsst");
+            }
+            else
+            {
+                if (sim.Given(parse) is { } stray) throw new CliUsageException($"{stray} is for --simulated only");
+                selection = new CatalogColumns(
+                    parse.GetValue(id) ?? throw new CliUsageException("--id-column is required with " + kind),
+                    parse.GetValue(ra) ?? throw new CliUsageException("--ra-column is required with " + kind),
+                    parse.GetValue(dec) ?? throw new CliUsageException("--dec-column is required with " + kind))
+                {
+                    Epoch = parse.GetValue(epoch),
+                    Pmra = parse.GetValue(pmra),
+                    Pmdec = parse.GetValue(pmdec),
+                    Extra = (parse.GetValue(columns) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                };
+                rows = FileRows(kind, source!, selection, ref catalogName);
             }
             var clock = Stopwatch.StartNew();
-            var result = CatalogIndexBuilder.Build(rows, selection, source, parse.GetValue(output)!, new CatalogIndexBuildOptions
+            var result = CatalogIndexBuilder.Build(rows, selection, source!, parse.GetValue(output)!, new CatalogIndexBuildOptions
             {
                 Name = catalogName,
                 Release = parse.GetValue(release)!,
@@ -78,6 +92,23 @@ internal static class CatalogCommands
         var command = new Command("catalog", "Catalogue index files for crossmatching");
         command.Subcommands.Add(build);
         return command;
+    }
+
+    private static IEnumerable<CatalogRow> FileRows(string kind, string source, CatalogColumns selection, ref string catalogName)
+    {
+        IEnumerable<CatalogRow> rows;
+        switch (kind)
+        {
+            case "--csv": rows = CsvCatalogReader.Read(source, selection); break;
+            case "--fits": rows = FitsCatalogReader.Read(source, selection); break;
+            case "--parquet": rows = ParquetCatalogReader.Read(source, selection); break;
+            default:
+                var catalog = HatsCatalog.Open(source);
+                if (catalogName.Length == 0) catalogName = catalog.Name;
+                rows = catalog.Read(selection);
+                break;
+        }
+        return rows;
     }
 
     public static Command Xmatch()

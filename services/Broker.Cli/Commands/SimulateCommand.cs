@@ -15,17 +15,20 @@ namespace Broker.Cli.Commands;
 /// </summary>
 internal static class SimulateCommand
 {
+    /// <summary>The defaults, shared with <c>broker catalog build --simulated</c> (<see cref="SimulationSkyOptions"/>).</summary>
+    private static readonly SimulationOptions Defaults = new();
+
     public static Command Create()
     {
         var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
-        var nights = new Option<int>("--nights") { Description = "Nights to simulate", DefaultValueFactory = _ => 1 };
-        var perNight = new Option<int>("--alerts-per-night") { Description = "Target alerts per night", DefaultValueFactory = _ => 1000 };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same bytes)", DefaultValueFactory = _ => 1UL };
-        var start = new Option<double>("--start-mjd") { Description = "UTC MJD of the first night's evening date", DefaultValueFactory = _ => 60690.0 };
+        var nights = new Option<int>("--nights") { Description = "Nights to simulate", DefaultValueFactory = _ => Defaults.Nights };
+        var perNight = new Option<int>("--alerts-per-night") { Description = "Target alerts per night", DefaultValueFactory = _ => Defaults.AlertsPerNight };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same bytes)", DefaultValueFactory = _ => Defaults.Seed };
+        var start = new Option<double>("--start-mjd") { Description = "UTC MJD of the first night's evening date", DefaultValueFactory = _ => Defaults.StartMjd };
         var outDir = new Option<string>("--out") { Description = "Output folder: alerts/ and truth.csv (with --kafka: truth.csv only)", DefaultValueFactory = _ => "simulated" };
         var layout = new Option<string>("--layout") { Description = "visit: one Avro container file per exposure; alert: one file per alert as the survey sends it", DefaultValueFactory = _ => "visit" };
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave cutouts null (faster load tests)" };
-        var bogus = new Option<double>("--bogus-fraction") { Description = "Fraction of artefacts", DefaultValueFactory = _ => 0.2 };
+        var bogus = new Option<double>("--bogus-fraction") { Description = "Fraction of artefacts", DefaultValueFactory = _ => Defaults.BogusFraction };
         var workers = new Option<int>("--workers") { Description = "Encoding threads (output does not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var kafka = new Option<string?>("--kafka")
         {
