@@ -1,3 +1,4 @@
+using Broker.Crossmatch;
 using Broker.Ingest;
 using Broker.StepHost;
 
@@ -25,6 +26,7 @@ public static class BrokerStages
     public static StageRegistry All { get; } = new(Sources,
     [
         IngestStep.Stage,
+        CrossmatchStep.Stage,
     ]);
 }
 

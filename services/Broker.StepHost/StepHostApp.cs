@@ -99,7 +99,11 @@ public static class StepHostApp
         }
         catch (InvalidOperationException ex)
         {
-            throw new StepHostConfigurationException($"invalid configuration in section {section}: {ex.Message}", ex);
+            // Inside a list of objects (Crossmatch:Catalogs) the binder wraps the message that names the key in one
+            // that does not ("binding has failed"): the innermost says what is wrong.
+            var cause = ex;
+            while (cause.InnerException is InvalidOperationException inner) cause = inner;
+            throw new StepHostConfigurationException($"invalid configuration in section {section}: {cause.Message}", ex);
         }
     }
 

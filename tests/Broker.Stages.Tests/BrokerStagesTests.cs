@@ -18,8 +18,8 @@ public sealed class BrokerStagesTests
     [Fact]
     public void The_topology_is_every_stages_input_its_dead_letters_and_its_outputs_in_chain_order()
     {
-        Assert.Equal(["survey.alerts", "survey.alerts.dlq", "broker.ingested"], BrokerStages.All.Topics);
-        Assert.Equal(["ingest"], BrokerStages.All.Names);
+        Assert.Equal(["survey.alerts", "survey.alerts.dlq", "broker.ingested", "broker.ingested.dlq", "broker.xmatched"], BrokerStages.All.Topics);
+        Assert.Equal(["ingest", "crossmatch"], BrokerStages.All.Names);
     }
 
     [Fact]
@@ -114,13 +114,28 @@ public sealed class BrokerStagesTests
     }
 
     [Fact]
-    public void The_in_process_chain_is_the_registrys_made_from_settings_and_a_bad_or_unknown_setting_is_refused_in_one_line()
+    public async Task The_in_process_chain_is_the_registrys_made_from_settings_and_a_bad_or_unknown_setting_is_refused_in_one_line()
     {
         static IConfiguration Settings(params (string Key, string Value)[] values) =>
             new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
 
-        var chain = BrokerStages.All.CreateChain(Settings(("Ingest:DuplicateWindow", "0")));
-        Assert.Equal(BrokerStages.All.Names, chain.Select(s => s.Name));
+        // The crossmatch stage needs a catalogue: one row, built where the test can remove it.
+        string folder = Directory.CreateTempSubdirectory("broker-stages-").FullName;
+        try
+        {
+            string catalogue = Path.Combine(folder, "one.bci");
+            Broker.Catalogs.Index.CatalogIndexBuilder.Build([new Broker.Catalogs.CatalogRow(new Broker.Catalogs.CatalogId(1, null), 10, 20, null, null, null, [])],
+                new Broker.Catalogs.CatalogColumns("id", "ra", "dec"), "one.csv", catalogue, new Broker.Catalogs.Index.CatalogIndexBuildOptions { Name = "one" });
+            var chain = BrokerStages.All.CreateChain(Settings(("Ingest:DuplicateWindow", "0"), ("Crossmatch:Catalogs:0:Path", catalogue), ("Crossmatch:Catalogs:0:RadiusArcsec", "1")));
+            Assert.Equal(BrokerStages.All.Names, chain.Select(s => s.Name));
+            foreach (var stage in chain) await stage.DisposeAsync();
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        var empty = Assert.Throws<StepHostConfigurationException>(() => BrokerStages.All.CreateChain(Settings(("Ingest:DuplicateWindow", "0"))));
+        Assert.StartsWith("invalid configuration: Crossmatch:Catalogs is empty", empty.Message);
         var bad = Assert.Throws<StepHostConfigurationException>(() => BrokerStages.All.CreateChain(Settings(("Ingest:DuplicateWindow", "-5"))));
         Assert.Equal("invalid configuration: Ingest:DuplicateWindow -5 is not in 0..10000000", bad.Message);
         var unknown = Assert.Throws<StepHostConfigurationException>(() => BrokerStages.All.CreateChain(Settings(("Ingset:DuplicateWindow", "0"))));

@@ -130,6 +130,29 @@ public sealed unsafe class CatalogIndex : IDisposable
         return s is { Type: IndexColumnType.Int64 } ? Int64(s) : default;
     }
 
+    /// <summary>The extra column called <paramref name="name"/> (case-insensitive, as <see cref="Float64Column"/> finds it), or null.</summary>
+    public IndexColumn? ExtraColumn(string name)
+    {
+        foreach (var c in Header.Columns)
+            if (c.Role == "extra" && string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase)) return c;
+        return null;
+    }
+
+    /// <summary>
+    /// Row <paramref name="row"/>'s value of the string extra column <paramref name="name"/> as UTF-8 (empty for null,
+    /// docs/catalogs.md); empty when the column is absent or not a string column.
+    /// </summary>
+    public ReadOnlySpan<byte> StringUtf8(string name, int row)
+    {
+        if (ExtraColumn(name) is not { Type: IndexColumnType.String } column) return default;
+        var offsets = Header.Find(column.Section + ".offsets");
+        var heap = Header.Find(column.Section + ".heap");
+        if (offsets is null || heap is null) return default;
+        var o = Int64(offsets);
+        long start = o[row], end = o[row + 1];
+        return new ReadOnlySpan<byte>(_base + heap.Offset + start, (int)(end - start));
+    }
+
     private IndexSection? Section(string name)
     {
         foreach (var c in Header.Columns)
