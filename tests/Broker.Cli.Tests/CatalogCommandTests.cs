@@ -1,3 +1,7 @@
+using System.Text.Json;
+using Broker.Alerts.IO;
+using Broker.Alerts.Model;
+using Broker.TestSupport;
 using Parquet;
 using Parquet.Schema;
 
@@ -43,6 +47,41 @@ public sealed class CatalogCommandTests : IDisposable
 
         var usage = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "-1", "--positions", positions);
         Assert.Equal(2, usage.ExitCode);
+    }
+
+    [Fact]
+    public void Xmatch_given_alert_files_prints_each_alert_with_its_counterpart_and_refuses_positions_beside_them()
+    {
+        // A catalogue with one row 0.5" north of the first alert of each object in a folder of real ZTF alerts (the
+        // other alerts of an object lie within a few hundredths of an arcsecond of it), and one far away.
+        string folder = SharedData.Path("ztf/alerts/ztf-avro-alert_samples");
+        var alerts = new AlertFileReader(null).Read([folder]).Select(item => SurveyAlertMapper.Map(item.Record!)).ToList();
+        var objects = alerts.DistinctBy(a => a.ObjectId).ToList();
+        Assert.True(objects.Count >= 3 && alerts.Count > objects.Count, $"{alerts.Count} alerts of {objects.Count} objects");
+        string csv = Path.Combine(_folder, "near.csv");
+        File.WriteAllLines(csv, ["id,ra,dec", .. objects.Select(a => FormattableString.Invariant($"{a.ObjectId},{a.Ra:R},{a.Dec + 0.5 / 3600:R}")), "far,10,-80"]);
+        string index = Path.Combine(_folder, "near.bci");
+        Assert.Equal(0, BrokerProcess.Run("catalog", "build", "--csv", csv, "--id-column", "id", "--ra-column", "ra", "--dec-column", "dec", "--name", "near", "--out", index).ExitCode);
+
+        var run = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "2", "--nearest", folder);
+        Assert.Equal(0, run.ExitCode);
+        var lines = run.OutputLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        // Repeats of an alert id are duplicates to ingest: each alert comes out once.
+        Assert.Equal(alerts.Select(a => a.AlertId).Distinct().Order(), lines.Select(l => l.GetProperty("alertId").GetInt64()).Order());
+        foreach (var line in lines)
+        {
+            var match = Assert.Single(line.GetProperty("crossmatches").EnumerateArray());
+            Assert.Equal(("near", line.GetProperty("objectId").GetString()), (match.GetProperty("catalog").GetString(), match.GetProperty("sourceId").GetString()));
+            Assert.Equal(0.5, match.GetProperty("separationArcsec").GetDouble(), 0.05);
+            Assert.Equal(2.0, match.GetProperty("radiusArcsec").GetDouble());
+            Assert.True(line.GetProperty("galactic").GetProperty("b").GetDouble() is >= -90 and <= 90);
+        }
+
+        string positions = Path.Combine(_folder, "pos.csv");
+        File.WriteAllText(positions, "id,ra,dec\n1,10,-80\n");
+        var both = BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "2", "--positions", positions, folder);
+        Assert.Equal(2, both.ExitCode);
+        Assert.Equal(2, BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "2").ExitCode);
     }
 
     [Fact]

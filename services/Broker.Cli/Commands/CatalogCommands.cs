@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Broker.Catalogs;
 using Broker.Catalogs.Index;
+using Broker.Cli.Pipeline;
 using Broker.Simulation;
 
 namespace Broker.Cli.Commands;
@@ -115,20 +116,31 @@ internal static class CatalogCommands
     {
         var catalog = new Option<string>("--catalog") { Description = "A catalogue index file (broker catalog build)", Required = true };
         var radius = new Option<double>("--radius") { Description = "Match radius in arcseconds", Required = true };
-        var positions = new Option<string>("--positions") { Description = "CSV of positions with header id,ra,dec (ICRS degrees)", Required = true };
-        var nearest = new Option<bool>("--nearest") { Description = "Keep only the nearest counterpart per position" };
-        var command = new Command("xmatch", "Crossmatch positions against a catalogue index: prints id,catalog_id,separation_arcsec per pair within the radius");
+        var positions = new Option<string?>("--positions") { Description = "CSV of positions with header id,ra,dec (ICRS degrees) and optionally epoch (Julian year: the catalogue is moved to it by its proper motions)" };
+        var nearest = new Option<bool>("--nearest") { Description = "Keep only the nearest counterpart per position (per alert)" };
+        var alerts = new AlertInputOptions();
+        var command = new Command("xmatch", "Crossmatch positions against a catalogue index: prints id,catalog_id,separation_arcsec per pair within the radius. " +
+            "Given alert files instead of --positions, runs them through ingest and the crossmatch stage with this one catalogue and prints each annotated alert as one JSON line.");
         foreach (var o in new Option[] { catalog, radius, positions, nearest }) command.Options.Add(o);
-        command.SetAction(parse => CliRun.Guard(() => BadInput(() =>
+        alerts.AddTo(command, pathsOptional: true, readerSchema: false);
+        command.SetAction((parse, ct) => CliRun.GuardAsync(async () =>
         {
             double r = parse.GetValue(radius);
             if (!(r > 0 && r < 648000)) throw new CliUsageException($"--radius must be in (0, 648000) arcsec, not {r.ToString("R", CultureInfo.InvariantCulture)}");
-            using var index = CatalogIndex.Open(parse.GetValue(catalog)!);
-            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-            try { CatalogXmatch.Run(index, parse.GetValue(positions)!, r, parse.GetValue(nearest), stdout); }
-            finally { stdout.Flush(); }
-            return 0;
-        })));
+            var paths = parse.GetValue(alerts.Paths) ?? [];
+            string? positionsFile = parse.GetValue(positions);
+            if ((positionsFile is null) == (paths.Length == 0)) throw new CliUsageException("give either --positions CSV or alert files, not both");
+            if (positionsFile is null) return await XmatchAlerts.RunAsync(parse.GetValue(catalog)!, r, parse.GetValue(nearest), alerts.ExistingPaths(parse),
+                alerts.CreateRegistry(parse), alerts.Limits(parse), ct);
+            return BadInput(() =>
+            {
+                using var index = CatalogIndex.Open(parse.GetValue(catalog)!);
+                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
+                try { CatalogXmatch.Run(index, positionsFile, r, parse.GetValue(nearest), stdout); }
+                finally { stdout.Flush(); }
+                return 0;
+            });
+        }));
         return command;
     }
 

@@ -25,7 +25,7 @@ public sealed record DemoCatalogSet(IReadOnlyList<DemoCatalog> Catalogs, IReadOn
 /// settings as two files, its stars and its galaxies (with quasars), so each can be matched at its own radius.
 /// </summary>
 /// <remarks>
-/// <para><b>Freshness:</b> each index records in its header's <c>release</c> a stamp of what it was built from: the
+/// <para><b>Freshness:</b> each index records in its header's <c>release</c> a digest of what it was built from (<see cref="Stamp"/>): the
 /// source files' full paths, sizes and modification times (kstars-data), or the simulation options that shape the
 /// populations and the simulator assembly's module version id (a new simulator build may draw other populations;
 /// .NET builds are deterministic, so the id changes only when the simulator's code does). A file whose stamp differs,
@@ -222,7 +222,15 @@ public static class DemoCatalogs
         return string.Create(CultureInfo.InvariantCulture, $"{info.FullName} {info.Length} bytes {info.LastWriteTimeUtc:O}");
     }
 
-    private static string Stamp(params string[] parts) => $"broker demo catalogues {SetVersion}; " + string.Join("; ", parts);
+    /// <summary>
+    /// The release recorded in a demo index: the set's version and a digest of what it was built from (the parts),
+    /// short enough to read in every crossmatch entry (<c>demo-1-3fa2c18e90b1</c>) yet changing with any source.
+    /// </summary>
+    private static string Stamp(params string[] parts)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", parts)));
+        return $"demo-{SetVersion}-{Convert.ToHexStringLower(digest)[..12]}";
+    }
 
     /// <summary>Opens <paramref name="path"/> exclusively, retrying while another process (or thread) holds it.</summary>
     private static FileStream Lock(string path, TimeSpan timeout, CancellationToken cancellationToken)
