@@ -20,6 +20,12 @@ public static class KStarsCatalogs
     /// <summary>The extra columns of <see cref="ReadStars"/>, in <see cref="CatalogRow.Extra"/> order.</summary>
     public static readonly IReadOnlyList<string> StarExtra = ["magnitude", "bv_index", "spectral_type", "parallax_mas"];
 
+    /// <summary>What <see cref="ReadOpenNgc"/>'s rows hold, as an index build takes it.</summary>
+    public static CatalogColumns OpenNgcColumns { get; } = new("catalog_identifier", "ra", "dec") { Extra = OpenNgcExtra };
+
+    /// <summary>What <see cref="ReadStars"/>' rows hold, as an index build takes it: with the epoch and proper motions, so a crossmatch moves the stars to the alert's epoch.</summary>
+    public static CatalogColumns StarColumns { get; } = new("HD", "RA", "Dec") { Epoch = "epoch", Pmra = "pmra", Pmdec = "pmdec", Extra = StarExtra };
+
     /// <summary>
     /// OpenNGC from KStars' <c>.kscat</c>, an SQLite database whose table <c>cat</c> holds one row per object
     /// (13,960 in kstars-data 3.6): id is <c>catalog_identifier</c> (<c>NGC0224</c>, <c>IC0001</c>); extras as

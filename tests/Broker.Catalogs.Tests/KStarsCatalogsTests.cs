@@ -1,19 +1,6 @@
+using Broker.TestSupport;
+
 namespace Broker.Catalogs.Tests;
-
-/// <summary>Skipped, with the reason, when Debian's kstars-data is not installed.</summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class KStarsDataFactAttribute : FactAttribute
-{
-    private static readonly string? Missing = new[] { "OpenNGC.kscat", "namedstars.dat", "unnamedstars.dat" }
-        .Select(f => Path.Combine(KStarsCatalogs.DefaultFolder, f)).FirstOrDefault(f => !File.Exists(f));
-
-    /// <inheritdoc/>
-    public override string Skip
-    {
-        get => base.Skip ?? (Missing is null ? null! : $"{Missing} is missing: install the Debian package kstars-data (./broker test does)");
-        set => base.Skip = value;
-    }
-}
 
 public sealed class KStarsCatalogsTests
 {

@@ -84,6 +84,25 @@ public sealed class CatalogCommandTests : IDisposable
         Assert.Equal(2, BrokerProcess.Run("xmatch", "--catalog", index, "--radius", "2").ExitCode);
     }
 
+    [KStarsDataFact]
+    public void Catalog_build_takes_openngc_and_the_kstars_star_list_from_kstars_data_with_their_fixed_columns()
+    {
+        string ngc = Path.Combine(_folder, "ngc.bci"), stars = Path.Combine(_folder, "stars.bci");
+        var built = BrokerProcess.Run("catalog", "build", "--openngc", "/usr/share/kstars/OpenNGC.kscat", "--out", ngc);
+        Assert.Equal(0, built.ExitCode);
+        Assert.StartsWith("13960 rows indexed", Assert.Single(built.ErrorLines));
+        Assert.Equal(0, BrokerProcess.Run("catalog", "build", "--kstars-stars", "/usr/share/kstars", "--out", stars).ExitCode);
+        string positions = Path.Combine(_folder, "pos.csv");
+        // The nucleus of M31 (NGC 224) and Vega (HD 172167, J2000 position: the star list is at J1991.25, 2" away then).
+        File.WriteAllText(positions, "id,ra,dec\nm31,10.684708,41.268750\nvega,279.234735,38.783689\n");
+        var m31 = BrokerProcess.Run("xmatch", "--catalog", ngc, "--radius", "60", "--positions", positions, "--nearest");
+        Assert.Equal("m31,NGC0224", string.Join(',', m31.OutputLines[1].Split(',')[..2]));
+        var vega = BrokerProcess.Run("xmatch", "--catalog", stars, "--radius", "10", "--positions", positions, "--nearest");
+        Assert.Equal("vega,172167", string.Join(',', Assert.Single(vega.OutputLines.Skip(1)).Split(',')[..2]));
+
+        Assert.Equal(2, BrokerProcess.Run("catalog", "build", "--openngc", "/usr/share/kstars/OpenNGC.kscat", "--id-column", "x", "--out", ngc).ExitCode);
+    }
+
     [Fact]
     public async Task Catalog_build_takes_parquet_and_hats_and_records_the_hats_catalogues_name()
     {

@@ -1,25 +1,10 @@
+using Broker.TestSupport;
 using Broker.Catalogs;
 using Broker.Catalogs.Index;
 using Broker.Cli.Pipeline;
 using Broker.Simulation;
 
 namespace Broker.Cli.Tests;
-
-/// <summary>Skipped, with the reason, when Debian's kstars-data is not installed.</summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class KStarsDataFactAttribute : FactAttribute
-{
-    internal static readonly string[] Files = ["OpenNGC.kscat", "namedstars.dat", "unnamedstars.dat"];
-
-    private static readonly string? Missing = Files.Select(f => Path.Combine(KStarsCatalogs.DefaultFolder, f)).FirstOrDefault(f => !File.Exists(f));
-
-    /// <inheritdoc/>
-    public override string Skip
-    {
-        get => base.Skip ?? (Missing is null ? null! : $"{Missing} is missing: install the Debian package kstars-data (./broker test does)");
-        set => base.Skip = value;
-    }
-}
 
 /// <summary>The demo's catalogue set: built once, reused, rebuilt when a source changes, safe when two commands start together (issue 11).</summary>
 public sealed class DemoCatalogsTests : IDisposable

@@ -1,23 +1,9 @@
+using Broker.TestSupport;
 using Broker.Catalogs;
 using Broker.Catalogs.Index;
 using static Broker.Crossmatch.Tests.TestCatalogs;
 
 namespace Broker.Crossmatch.Tests;
-
-/// <summary>Skipped, with the reason, when Debian's kstars-data is not installed (as Broker.Catalogs.Tests' attribute of the same name).</summary>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
-public sealed class KStarsDataFactAttribute : FactAttribute
-{
-    private static readonly string? Missing = new[] { "OpenNGC.kscat", "namedstars.dat", "unnamedstars.dat" }
-        .Select(f => Path.Combine(KStarsCatalogs.DefaultFolder, f)).FirstOrDefault(f => !File.Exists(f));
-
-    /// <inheritdoc/>
-    public override string Skip
-    {
-        get => base.Skip ?? (Missing is null ? null! : $"{Missing} is missing: install the Debian package kstars-data (./broker test does)");
-        set => base.Skip = value;
-    }
-}
 
 /// <summary>The step against real catalogues: OpenNGC and the Hipparcos/Tycho stars that Debian's kstars-data carries.</summary>
 public sealed class KStarsCrossmatchTests : IDisposable

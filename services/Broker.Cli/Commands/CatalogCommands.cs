@@ -25,6 +25,8 @@ internal static class CatalogCommands
         var fits = new Option<string?>("--fits") { Description = "Build from the first binary table of this FITS file" };
         var parquet = new Option<string?>("--parquet") { Description = "Build from this Parquet file (read by row group)" };
         var hats = new Option<string?>("--hats") { Description = "Build from this HATS catalogue folder (LSDB's HEALPix-partitioned Parquet; its name is the default --name)" };
+        var openNgc = new Option<string?>("--openngc") { Description = $"Build from KStars' OpenNGC database (Debian kstars-data: {KStarsCatalogs.DefaultFolder}/OpenNGC.kscat); its columns are fixed (docs/catalogs.md)" };
+        var kstarsStars = new Option<string?>("--kstars-stars") { Description = $"Build from the Hipparcos/Tycho star list in this kstars-data folder ({KStarsCatalogs.DefaultFolder}), with its epoch (J1991.25) and proper motions; its columns are fixed" };
         var simulated = new Option<bool>("--simulated") { Description = "Build from the simulator's sky (every star and galaxy of `broker simulate`'s populations for the same --survey, --seed, --nights, --alerts-per-night, --start-mjd and --bogus-fraction)" };
         var id = new Option<string?>("--id-column") { Description = "Identifier column (int64 if every value is an integer, else strings); required for file inputs" };
         var ra = new Option<string?>("--ra-column") { Description = "Right ascension column, ICRS degrees; required for file inputs" };
@@ -39,24 +41,35 @@ internal static class CatalogCommands
         var output = new Option<string>("--out") { Description = "The index file to write", Required = true };
         var build = new Command("build", "Build a HEALPix-sorted, memory-mappable catalogue index file (docs/catalogs.md) from CSV, FITS, Parquet or HATS, streaming");
         var sim = new SimulationSkyOptions();
-        foreach (var o in new Option[] { csv, fits, parquet, hats, simulated, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
+        foreach (var o in new Option[] { csv, fits, parquet, hats, openNgc, kstarsStars, simulated, id, ra, dec, columns, epoch, pmra, pmdec, name, release, chunk, output }) build.Options.Add(o);
         sim.AddTo(build);
         build.SetAction(parse => CliRun.Guard(() => BadInput(() =>
         {
             var inputs = new (string Option, string? Path)[] { ("--csv", parse.GetValue(csv)), ("--fits", parse.GetValue(fits)), ("--parquet", parse.GetValue(parquet)), ("--hats", parse.GetValue(hats)) }
                 .Where(i => i.Path is not null).ToList();
+            if (parse.GetValue(openNgc) is { } ngcFile) inputs.Add(("--openngc", ngcFile));
+            if (parse.GetValue(kstarsStars) is { } starFolder) inputs.Add(("--kstars-stars", starFolder));
             if (parse.GetValue(simulated)) inputs.Add(("--simulated", null));
-            if (inputs.Count != 1) throw new CliUsageException("give exactly one of --csv FILE, --fits FILE, --parquet FILE, --hats FOLDER or --simulated");
+            if (inputs.Count != 1) throw new CliUsageException("give exactly one of --csv FILE, --fits FILE, --parquet FILE, --hats FOLDER, --openngc FILE, --kstars-stars FOLDER or --simulated");
             var (kind, source) = (inputs[0].Option, inputs[0].Path);
             if (parse.GetValue(chunk) < 1) throw new CliUsageException("--chunk-rows must be at least 1");
             string catalogName = parse.GetValue(name)!;
             CatalogColumns selection;
             IEnumerable<CatalogRow> rows;
-            if (kind == "--simulated")
+            bool fixedColumns = kind is "--simulated" or "--openngc" or "--kstars-stars";
+            // These inputs' rows carry their own columns; a column option would be ignored, so it is refused.
+            if (fixedColumns && new[] { parse.GetValue(id), parse.GetValue(ra), parse.GetValue(dec), parse.GetValue(columns), parse.GetValue(epoch), parse.GetValue(pmra), parse.GetValue(pmdec) }.Any(v => v is not null))
+                throw new CliUsageException($"{kind} takes no column options: its columns are fixed (docs/catalogs.md)");
+            if (kind != "--simulated" && sim.Given(parse) is { } stray) throw new CliUsageException($"{stray} is for --simulated only");
+            if (kind is "--openngc" or "--kstars-stars")
             {
-                // The simulator's rows carry their own columns; a column option would be ignored, so it is refused.
-                if (new[] { parse.GetValue(id), parse.GetValue(ra), parse.GetValue(dec), parse.GetValue(columns), parse.GetValue(epoch), parse.GetValue(pmra), parse.GetValue(pmdec) }.Any(v => v is not null))
-                    throw new CliUsageException("--simulated takes no column options: its rows have id, ra, dec and " + string.Join(',', SimulatedSkyCatalog.Extra));
+                bool ngc = kind == "--openngc";
+                selection = ngc ? KStarsCatalogs.OpenNgcColumns : KStarsCatalogs.StarColumns;
+                rows = ngc ? KStarsCatalogs.ReadOpenNgc(source!) : KStarsCatalogs.ReadStars(source!);
+                if (catalogName.Length == 0) catalogName = ngc ? "openngc" : "kstars-stars";
+            }
+            else if (kind == "--simulated")
+            {
                 var options = sim.Options(parse);
                 selection = SimulatedSkyCatalog.Columns;
                 rows = SimulatedSkyCatalog.Rows(options);
@@ -65,7 +78,6 @@ internal static class CatalogCommands
             }
             else
             {
-                if (sim.Given(parse) is { } stray) throw new CliUsageException($"{stray} is for --simulated only");
                 selection = new CatalogColumns(
                     parse.GetValue(id) ?? throw new CliUsageException("--id-column is required with " + kind),
                     parse.GetValue(ra) ?? throw new CliUsageException("--ra-column is required with " + kind),

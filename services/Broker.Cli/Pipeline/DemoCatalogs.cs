@@ -124,7 +124,7 @@ public static class DemoCatalogs
 
     private static Plan KStarsStarList(string folder, string named, string unnamed) => new(
         KStarsStars, Stamp(FileStamp(named), FileStamp(unnamed)),
-        new CatalogColumns("HD", "RA", "Dec") { Epoch = "epoch", Pmra = "pmra", Pmdec = "pmdec", Extra = KStarsCatalogs.StarExtra },
+        KStarsCatalogs.StarColumns,
         folder, () => KStarsCatalogs.ReadStars(folder),
         // Hipparcos/Tycho stars to magnitude ~8, epoch J1991.25 with their proper motions: 1.5" takes the alert's
         // astrometric error (ZTF ~0.1-0.3", Masci et al. 2019) and most stars' motion since 1991 (under 45 mas/yr
@@ -133,7 +133,7 @@ public static class DemoCatalogs
 
     private static Plan OpenNgcPlan(string path) => new(
         OpenNgc, Stamp(FileStamp(path)),
-        new CatalogColumns("catalog_identifier", "ra", "dec") { Extra = KStarsCatalogs.OpenNgcExtra },
+        KStarsCatalogs.OpenNgcColumns,
         path, () => KStarsCatalogs.ReadOpenNgc(path),
         // Extended objects given by their centres: an alert inside a galaxy, cluster or nebula can lie arcminutes
         // from the centre. 60" keeps the small ones (most of OpenNGC's galaxies are under 2' across) without
