@@ -84,7 +84,7 @@ internal static class CatalogCommands
     {
         var catalog = new Option<string>("--catalog") { Description = "A catalogue index file (broker catalog build)", Required = true };
         var radius = new Option<double>("--radius") { Description = "Match radius in arcseconds", Required = true };
-        var positions = new Option<string>("--positions") { Description = "CSV of positions with header id,ra,dec (ICRS degrees)", Required = true };
+        var positions = new Option<string>("--positions") { Description = "CSV of positions with header id,ra,dec (ICRS degrees) and optionally epoch (Julian year: the catalogue is moved to it by its proper motions)", Required = true };
         var nearest = new Option<bool>("--nearest") { Description = "Keep only the nearest counterpart per position" };
         var command = new Command("xmatch", "Crossmatch positions against a catalogue index: prints id,catalog_id,separation_arcsec per pair within the radius");
         foreach (var o in new Option[] { catalog, radius, positions, nearest }) command.Options.Add(o);
