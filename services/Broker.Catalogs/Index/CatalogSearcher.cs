@@ -164,6 +164,8 @@ public sealed class CatalogSearcher
         public CatalogMatch Nearest;
         public double Best;
         public bool Found;
+        // Rows below this are behind the scan: pixel runs come in ascending order, and so do their rows.
+        public int Cursor;
         // Set when rows are moved to the query epoch.
         public bool Moving;
         public double Epoch;
@@ -250,10 +252,11 @@ public sealed class CatalogSearcher
             hi = (int)directory[(int)(((end - 1) >> shift) + 1)];
             var keys = Index.Keys;
             int keyShift = 2 * (29 - order);
-            int first = LowerBound(keys, lo, hi, start << keyShift);
-            hi = LowerBound(keys, first, hi, end << keyShift);
+            int first = GallopLowerBound(keys, Math.Max(lo, Math.Min(q.Cursor, hi)), hi, start << keyShift);
+            hi = GallopLowerBound(keys, first, hi, end << keyShift);
             lo = first;
         }
+        q.Cursor = hi;
         if (lo < hi) ScanRows(ref q, lo, hi, chord2);
     }
 
@@ -315,6 +318,22 @@ public sealed class CatalogSearcher
             q.Nearest = new CatalogMatch(row, sep * ArcsecPerRadian);
             q.Found = true;
         }
+    }
+
+    // The first index in [lo, hi) whose key is at least key (hi if none), probing lo, lo + 1, lo + 3, lo + 7, ...
+    // first: the next pixel run's rows usually lie just past the last one's, so this touches a cache line or two
+    // where a binary search over the whole directory pixel would miss the cache at each step.
+    private static int GallopLowerBound(ReadOnlySpan<long> keys, int lo, int hi, long key)
+    {
+        int probe = lo;
+        long step = 1;
+        while (probe < hi && keys[probe] < key)
+        {
+            lo = probe + 1;
+            probe = (int)Math.Min(lo + step, hi);
+            step <<= 1;
+        }
+        return LowerBound(keys, lo, Math.Min(probe, hi), key);
     }
 
     private static int LowerBound(ReadOnlySpan<long> keys, int lo, int hi, long key)
