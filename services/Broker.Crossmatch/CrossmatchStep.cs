@@ -165,9 +165,9 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
 
     /// <summary>Appends the counterparts of <paramref name="alert"/> in <paramref name="catalog"/> to <paramref name="found"/>, by separation.</summary>
     /// <remarks>
-    /// The rows are searched at the catalogue's epoch. Proper motion (issue 11) comes with CatalogSearcher's epoch
-    /// overloads, Nearest/Cone(ra, dec, radius, <paramref name="epoch"/>, ...) and PositionAt(row, epoch): then the
-    /// two searches below pass <paramref name="epoch"/> and <see cref="Counterpart"/> takes the row's position at it.
+    /// Rows with proper motions are moved to the alert's epoch before the separation is taken (CatalogSearcher's
+    /// epoch overloads; docs/catalogs.md, "Proper motion"), and the entry gives the counterpart's position at that
+    /// epoch: a star of a Hipparcos-epoch catalogue with 1"/yr is matched where it is, not 35" away.
     /// </remarks>
     private static void Match(CrossmatchCatalog catalog, CrossmatchScratch scratch, int c, Alert alert, double? epoch, List<AlertCrossmatch> found)
     {
@@ -175,23 +175,23 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
         double radius = catalog.RadiusArcsec;
         if (catalog.Mode == CrossmatchMode.Nearest)
         {
-            if (searcher.Nearest(alert.Ra, alert.Dec, radius, out var nearest)) found.Add(Counterpart(catalog, scratch, nearest, epoch));
+            if (searcher.Nearest(alert.Ra, alert.Dec, radius, epoch, out var nearest)) found.Add(Counterpart(catalog, scratch, searcher, nearest, epoch));
             return;
         }
         var matches = scratch.Matches;
         matches.Clear();
-        searcher.Cone(alert.Ra, alert.Dec, radius, matches);
+        searcher.Cone(alert.Ra, alert.Dec, radius, epoch, matches);
         // The searcher returns file order; entries go by separation, ties by row, as broker xmatch writes them.
         matches.Sort(static (a, b) => a.SeparationArcsec != b.SeparationArcsec ? a.SeparationArcsec.CompareTo(b.SeparationArcsec) : a.Row.CompareTo(b.Row));
         int n = Math.Min(matches.Count, catalog.Limit);
-        for (int i = 0; i < n; i++) found.Add(Counterpart(catalog, scratch, matches[i], epoch));
+        for (int i = 0; i < n; i++) found.Add(Counterpart(catalog, scratch, searcher, matches[i], epoch));
     }
 
-    private static AlertCrossmatch Counterpart(CrossmatchCatalog catalog, CrossmatchScratch scratch, CatalogMatch match, double? epoch)
+    private static AlertCrossmatch Counterpart(CrossmatchCatalog catalog, CrossmatchScratch scratch, CatalogSearcher searcher, CatalogMatch match, double? epoch)
     {
         var index = catalog.Index;
         int row = match.Row;
-        var (ra, dec) = Coordinates.FromVector(index.X[row], index.Y[row], index.Z[row]);
+        var (ra, dec) = searcher.PositionAt(row, epoch);
         // A map nobody else holds, behind the read-only interface: the codec writes it without a copy.
         var properties = new Dictionary<string, object?>(catalog.Properties.Length, StringComparer.Ordinal);
         foreach (var column in catalog.Properties) properties[column.Name] = catalog.Value(column, row);

@@ -202,6 +202,27 @@ public sealed class CatalogIndexTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Xmatch_reads_positions_with_a_byte_order_mark_crlf_quoted_fields_and_blank_lines_as_the_csv_reader_does()
+    {
+        var catalog = SkyTestCatalog.Catalog(new Random(1), 2_000);
+        string good = Build(catalog, "good");
+        using var index = CatalogIndex.Open(good);
+        string ra = catalog.Ra[5].ToString("R", CultureInfo.InvariantCulture), dec = catalog.Dec[5].ToString("R", CultureInfo.InvariantCulture);
+        string positions = Path.Combine(_folder, "quoted.csv");
+        File.WriteAllText(positions, $"\uFEFFmag,\"ID\",Ra,dec\r\n1,\"a, \"\"b\"\"\nc\",{ra},\"{dec}\"\r\n\r\n2, +0042 ,{ra},{dec}\n3,x,{ra},{dec}");
+        var text = new StringWriter { NewLine = "\n" };
+        CatalogXmatch.Run(index, positions, 0.001, nearest: true, text);
+        string id = index.IdNumber(Enumerable.Range(0, index.Rows).First(r => index.IdNumber(r) == catalog.Ids[5])).ToString(CultureInfo.InvariantCulture);
+        Assert.Equal($"{CatalogXmatch.HeaderLine}\na, \"b\"\nc,{id},0\n42,{id},0\nx,{id},0\n", text.ToString());
+
+        File.WriteAllText(positions, $"id,ra,dec\n1,{ra},{dec}\n\n2,{ra}\n");
+        var e = Assert.Throws<CatalogFormatException>(() => CatalogXmatch.Run(index, positions, 5, false, TextWriter.Null));
+        Assert.Contains($"{positions}: row 2, column 'dec': the row has 2 fields", e.Message);
+        File.WriteAllText(positions, "id,ra,dec\n1,ten,20\n");
+        Assert.Contains("row 1, column 'ra': 'ten' is not a number", Assert.Throws<CatalogFormatException>(() => CatalogXmatch.Run(index, positions, 5, false, TextWriter.Null)).Message);
+    }
+
+    [Fact]
     public void Xmatch_positions_with_nan_or_out_of_range_coordinates_fail_naming_file_row_and_column()
     {
         string good = Build(SkyTestCatalog.Catalog(new Random(1), 2_000), "good");

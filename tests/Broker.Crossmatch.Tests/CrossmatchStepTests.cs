@@ -1,5 +1,7 @@
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
+using Broker.Catalogs;
+using Broker.Catalogs.Index;
 using Broker.Sky;
 using Broker.StepHost;
 using Broker.TestSupport;
@@ -40,6 +42,31 @@ public sealed class CrossmatchStepTests : IDisposable
         Assert.Empty(m.Properties);
         Assert.Equal(CrossmatchStep.StageVersion, alert.StageVersions["crossmatch"]);
         Assert.True(alert.StageTimes.ContainsKey("crossmatch"));
+    }
+
+    [Fact]
+    public async Task A_star_with_proper_motion_is_matched_where_it_is_at_the_alerts_epoch_and_its_entry_gives_that_position()
+    {
+        // 10"/yr north from J2000: at the alert's epoch (MJD 60400.25, about J2024.27) it is some 243" from where the
+        // catalogue stores it. With the motion columns it is matched there; the same row without them is not.
+        double epoch = CrossmatchStep.JulianEpochOf(AlertAt(1, Ra, Dec).MjdTai)!.Value;
+        var moved = Coordinates.Offset(Ra, Dec, 0, 10.0 * (epoch - 2000.0));
+        string withMotion = Path.Combine(_catalogs.Folder, "moving.bci"), without = Path.Combine(_catalogs.Folder, "still.bci");
+        CatalogIndexBuilder.Build([new CatalogRow(new CatalogId(42, null), Ra, Dec, 2000.0, 0.0, 10_000.0, [])],
+            new CatalogColumns("id", "ra", "dec") { Epoch = "epoch", Pmra = "pmra", Pmdec = "pmdec" }, "moving.csv", withMotion, new CatalogIndexBuildOptions { Name = "moving" });
+        CatalogIndexBuilder.Build([new CatalogRow(new CatalogId(42, null), Ra, Dec, null, null, null, [])],
+            new CatalogColumns("id", "ra", "dec"), "still.csv", without, new CatalogIndexBuildOptions { Name = "still" });
+        using var step = await StartedStep(new CrossmatchCatalogOptions { Path = withMotion, RadiusArcsec = 2 }, new CrossmatchCatalogOptions { Path = without, RadiusArcsec = 2 });
+
+        var alert = await One(step, AlertAt(9, moved.RaDeg, moved.DecDeg));
+        var m = Assert.Single(alert.Crossmatches);
+        Assert.Equal(("moving", "42"), (m.Catalog, m.SourceId));
+        Assert.True(m.DistanceArcsec < 0.01, $"{m.DistanceArcsec}\"");
+        Assert.Equal(moved.DecDeg, m.Dec, 1e-6);
+        Assert.Equal(moved.RaDeg, m.Ra, 1e-6);
+        // At the stored position only the catalogue without motions matches.
+        var there = await One(step, AlertAt(10, Ra, Dec));
+        Assert.Equal("still", Assert.Single(there.Crossmatches).Catalog);
     }
 
     [Fact]

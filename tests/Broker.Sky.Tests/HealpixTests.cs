@@ -148,7 +148,7 @@ public sealed class HealpixTests(ITestOutputHelper output) : IDisposable
     }
 
     [OracleFact("healpy", NeedsSharedData = false)]
-    public void Inclusive_disc_query_holds_every_pixel_healpy_returns_and_every_pixel_the_disc_touches()
+    public void Inclusive_disc_queries_from_the_base_pixels_and_from_the_centre_hold_every_pixel_healpy_returns_and_every_pixel_the_disc_touches()
     {
         const double arcsec = Math.PI / 180 / 3600;
         (double RadiusArcsec, int[] Orders)[] cases =
@@ -166,6 +166,8 @@ public sealed class HealpixTests(ITestOutputHelper output) : IDisposable
 
         var ranges = new List<PixelRange>();
         Span<long> neighbours = stackalloc long[8];
+        var nearBuffer = new long[256];
+        long nearDiscs = 0;
         foreach (var (radiusArcsec, orders) in cases)
         {
             double radius = radiusArcsec * arcsec;
@@ -184,8 +186,14 @@ public sealed class HealpixTests(ITestOutputHelper output) : IDisposable
                     ranges.Clear();
                     Healpix.QueryDiscInclusiveNested(order, theta, phi, radius, ranges);
                     var ours = new HashSet<long>(Healpix.Expand(ranges));
+                    int nearCount = Healpix.QueryDiscNeighbourhoodNested(order, theta, phi, radius, nearBuffer);
+                    var near = nearCount < 0 ? null : new HashSet<long>(nearBuffer.AsSpan(0, nearCount).ToArray());
+                    if (near is not null) nearDiscs++;
                     for (long i = offset; i < offset + counts[c]; i++)
+                    {
                         Assert.True(ours.Contains(healpyPixels[i]), $"order {order}, radius {radiusArcsec}\", centre ({theta:R}, {phi:R}): healpy's pixel {healpyPixels[i]} missing");
+                        Assert.True(near?.Contains(healpyPixels[i]) ?? true, $"order {order}, radius {radiusArcsec}\", centre ({theta:R}, {phi:R}): healpy's pixel {healpyPixels[i]} missing from the neighbourhood query");
+                    }
                     extra += ours.Count - counts[c];
                     total += ours.Count;
                     healpyTotal += counts[c];
@@ -198,6 +206,7 @@ public sealed class HealpixTests(ITestOutputHelper output) : IDisposable
                         var (pt, pp) = Offset(theta, phi, distance, 2 * Math.PI * random.NextDouble());
                         long pix = Healpix.AngToPixNested(order, pt, pp);
                         Assert.True(ours.Contains(pix), $"order {order}, radius {radiusArcsec}\", centre ({theta:R}, {phi:R}): point ({pt:R}, {pp:R}) at {distance / arcsec}\" is in pixel {pix}, not returned");
+                        Assert.True(near?.Contains(pix) ?? true, $"order {order}, radius {radiusArcsec}\", centre ({theta:R}, {phi:R}): point ({pt:R}, {pp:R}) at {distance / arcsec}\" is in pixel {pix}, not returned by the neighbourhood query");
                         sampled++;
                     }
                     // Every neighbour of a returned pixel whose centre is in the disc is returned too.
@@ -215,6 +224,8 @@ public sealed class HealpixTests(ITestOutputHelper output) : IDisposable
                 output.WriteLine($"radius {radiusArcsec,6}\" order {order,2}: {centres.Count} discs, {total} pixels, healpy {healpyTotal}, extra {extra}; {sampled} sampled points all covered");
             }
         }
+        output.WriteLine($"{nearDiscs} discs checked through the neighbourhood query as well");
+        Assert.True(nearDiscs > 500, "the neighbourhood query gave up on most discs; the test would prove little");
     }
 
     private void AssertAng2pixMatchesHealpy(double[] theta, double[] phi)

@@ -39,8 +39,10 @@ public sealed unsafe class CatalogIndex : IDisposable
                 throw Bad("the header lies outside the file (truncated?)");
             try { Header = JsonSerializer.Deserialize<CatalogIndexHeader>(new ReadOnlySpan<byte>(_base + headerOffset, (int)headerLength), CatalogIndexHeader.Json) ?? throw Bad("empty header"); }
             catch (JsonException e) { throw Bad($"the header is not valid JSON: {e.Message}"); }
-            if (Header.Format != CatalogIndexHeader.FormatName || Header.Version != CatalogIndexHeader.CurrentVersion)
-                throw Bad($"format '{Header.Format}' version {Header.Version}; this broker reads '{CatalogIndexHeader.FormatName}' version {CatalogIndexHeader.CurrentVersion}");
+            if (Header.Format != CatalogIndexHeader.FormatName || Header.Version is < 1 or > CatalogIndexHeader.CurrentVersion)
+                throw Bad($"format '{Header.Format}' version {Header.Version}; this broker reads '{CatalogIndexHeader.FormatName}' versions 1 to {CatalogIndexHeader.CurrentVersion}");
+            if (Header.Version == 1 && Header.Find("pmra") is not null && Header.Find("pmdec") is not null && Header.Find("epoch") is not null)
+                throw Bad("a version 1 index with proper motions lacks the bounds that applying them needs; rebuild it with 'broker catalog build'");
             if (Header.Order is < 0 or > 29 || Header.Rows is < 0 or > int.MaxValue) throw Bad($"order {Header.Order} or row count {Header.Rows} out of range");
             foreach (var s in Header.Sections)
             {
@@ -121,6 +123,13 @@ public sealed unsafe class CatalogIndex : IDisposable
     {
         var s = Section(name);
         return s is { Type: IndexColumnType.Float64 } ? Float64(s) : default;
+    }
+
+    /// <summary>The float64 section of a role column (<c>epoch</c>, <c>pmra</c>, <c>pmdec</c>) by its section name, never an extra column; empty when absent.</summary>
+    public ReadOnlySpan<double> RoleFloat64(string role)
+    {
+        var s = Header.Find(role);
+        return s is { Type: IndexColumnType.Float64 } && s.Count == Header.Rows ? Float64(s) : default;
     }
 
     /// <summary>An int64 extra column by name; empty when absent or not int64.</summary>

@@ -380,6 +380,9 @@ public static class CatalogIndexBuilder
             }
             int shift = 2 * (KeyOrder - order);
             long nextPixel = 0, written = 0;
+            // The proper-motion bounds the search widens by: over rows with an epoch and both components.
+            double maxMotion = 0, minEpoch = double.PositiveInfinity, maxEpoch = double.NegativeInfinity;
+            bool anyMotion = false;
             while (queue.TryDequeue(out int which, out _))
             {
                 var row = readers[which].Row;
@@ -397,6 +400,13 @@ public static class CatalogIndexBuilder
                 wEpoch?.Write(row.Epoch);
                 wPmra?.Write(row.Pmra);
                 wPmdec?.Write(row.Pmdec);
+                if (double.IsFinite(row.Epoch) && double.IsFinite(row.Pmra) && double.IsFinite(row.Pmdec))
+                {
+                    anyMotion = true;
+                    maxMotion = Math.Max(maxMotion, Math.Sqrt(row.Pmra * row.Pmra + row.Pmdec * row.Pmdec));
+                    minEpoch = Math.Min(minEpoch, row.Epoch);
+                    maxEpoch = Math.Max(maxEpoch, row.Epoch);
+                }
                 for (int e = 0; e < wExtra.Length; e++)
                 {
                     byte tag = row.ExtraTag[e];
@@ -423,6 +433,7 @@ public static class CatalogIndexBuilder
                 if (readers[which].Next()) queue.Enqueue(which, (readers[which].Row.Key, readers[which].Row.Seq));
             }
             for (; nextPixel <= pixels; nextPixel++) wDirectory.Write(written);
+            if (anyMotion) header = header with { MaxProperMotionMasPerYear = maxMotion, MinEpoch = minEpoch, MaxEpoch = maxEpoch };
         }
         finally
         {

@@ -53,6 +53,18 @@ public sealed record CatalogIndexHeader
     /// <summary>Rows in the catalogue.</summary>
     public long Rows { get; init; }
 
+    /// <summary>
+    /// The largest total proper motion √(pmra² + pmdec²) in mas/yr over the rows that have an epoch and both
+    /// components; null when no row has (version 2 on; the search widens its pixels by it when it moves rows).
+    /// </summary>
+    public double? MaxProperMotionMasPerYear { get; init; }
+
+    /// <summary>The earliest epoch (Julian year) of a row with proper motion; null as <see cref="MaxProperMotionMasPerYear"/>.</summary>
+    public double? MinEpoch { get; init; }
+
+    /// <summary>The latest epoch (Julian year) of a row with proper motion; null as <see cref="MaxProperMotionMasPerYear"/>.</summary>
+    public double? MaxEpoch { get; init; }
+
     /// <summary>The carried columns, in the order asked for (id first).</summary>
     public IReadOnlyList<IndexColumn> Columns { get; init; } = [];
 
@@ -62,8 +74,12 @@ public sealed record CatalogIndexHeader
     /// <summary>The value of <see cref="Format"/>.</summary>
     public const string FormatName = "broker-catalog-index";
 
-    /// <summary>The version this code writes and reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>
+    /// The version this code writes. 2 adds the proper-motion bounds (<see cref="MaxProperMotionMasPerYear"/>,
+    /// <see cref="MinEpoch"/>, <see cref="MaxEpoch"/>); the sections are as in 1, so a version-1 file opens, unless
+    /// it carries proper motions, which cannot be applied without the bounds.
+    /// </summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>The eight bytes that open the file.</summary>
     public static ReadOnlySpan<byte> Magic => "BRKCATIX"u8;

@@ -154,6 +154,12 @@ public static class Healpix
         CheckOrder(order);
         CheckPixel(order, pixel);
         if (neighbours.Length < 8) throw new ArgumentException("needs room for 8 neighbours", nameof(neighbours));
+        NeighboursOf(order, pixel, neighbours);
+    }
+
+    // NeighboursNested without the argument checks.
+    private static void NeighboursOf(int order, long pixel, Span<long> neighbours)
+    {
         NestedToXyf(order, pixel, out int x, out int y, out int face);
         int nside = 1 << order;
         for (int i = 0; i < 8; i++)
@@ -263,6 +269,72 @@ public static class Healpix
                 for (int i = 0; i < 4; i++) { stackPixel[top] = 4 * pix + 3 - i; stackOrder[top] = o + 1; top++; }
             }
         }
+    }
+
+    /// <summary>
+    /// Every nested pixel at <paramref name="order"/> that overlaps the disc of centre (θ, φ) and radius
+    /// <paramref name="radius"/> (radians), possibly with a few more that only come close, found from the centre
+    /// outwards rather than from the 12 base pixels: for a disc a few pixels across this visits a few dozen pixels
+    /// where <see cref="QueryDiscInclusiveNested"/> visits several per order from 0 down. Written to
+    /// <paramref name="pixels"/> ascending; returns how many, or −1 when they do not fit (use
+    /// <see cref="QueryDiscInclusiveNested"/>).
+    /// </summary>
+    /// <remarks>
+    /// A flood fill over <see cref="NeighboursNested"/> from the pixel holding the centre, keeping a pixel when its
+    /// centre is within radius + <see cref="MaxPixelRadius"/>·(1 + 10^-6) of the disc's (the test
+    /// <see cref="QueryDiscInclusiveNested"/> applies at every order), and expanding only from kept pixels. It misses
+    /// nothing: every pixel that overlaps the disc passes the test, and those pixels are connected through shared
+    /// edges or corners (the disc is connected and they cover it), which the 8 (at 8 corners per order, 7)
+    /// neighbours of a pixel are (Górski et al. 2005, §4). The result is a superset of the pixels overlapping the
+    /// disc, not necessarily the same superset as <see cref="QueryDiscInclusiveNested"/>'s.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">A bad order or angle, or a negative or NaN radius.</exception>
+    public static int QueryDiscNeighbourhoodNested(int order, double theta, double phi, double radius, Span<long> pixels)
+    {
+        CheckOrder(order);
+        CheckAngles(theta, phi);
+        if (!(radius >= 0)) throw new ArgumentOutOfRangeException(nameof(radius), radius, "radius must be a non-negative number of radians");
+        if (radius >= Math.PI) return -1;
+        double reach = radius + MaxPixelRadiusByOrder[order] * (1 + 1e-6);
+        if (reach >= Math.PI) return -1;
+        double cosReach = Math.Cos(reach);
+        double centreZ = Math.Cos(theta);
+        double centreSinTheta = Math.Sqrt((1.0 - centreZ) * (1.0 + centreZ));
+        long pixelCount = 12L << (2 * order);
+
+        // pixels[0..kept) are kept, in the order found; pixels[next] is the next one to expand. Rejected pixels are
+        // remembered too, so that none is tested twice.
+        Span<long> rejected = stackalloc long[128];
+        int rejectedCount = 0;
+        Span<long> neighbours = stackalloc long[8];
+        if (pixels.Length == 0) return -1;
+        pixels[0] = AngToPixNested(order, theta, phi);
+        int kept = 1;
+        for (int next = 0; next < kept; next++)
+        {
+            NeighboursOf(order, pixels[next], neighbours);
+            foreach (long n in neighbours)
+            {
+                if (n < 0 || (ulong)n >= (ulong)pixelCount) continue;
+                if (pixels[..kept].Contains(n) || rejected[..rejectedCount].Contains(n)) continue;
+                PixToLocNested(order, n, out double z, out double pixPhi, out double sinTheta, out bool haveSin);
+                if (!haveSin) sinTheta = Math.Sqrt((1.0 - z) * (1.0 + z));
+                // Cosine of the angle between the pixel centre and the disc centre.
+                double cosDistance = centreZ * z + Math.Cos(phi - pixPhi) * centreSinTheta * sinTheta;
+                if (cosDistance > cosReach)
+                {
+                    if (kept == pixels.Length) return -1;
+                    pixels[kept++] = n;
+                }
+                else
+                {
+                    if (rejectedCount == rejected.Length) return -1;
+                    rejected[rejectedCount++] = n;
+                }
+            }
+        }
+        pixels[..kept].Sort();
+        return kept;
     }
 
     /// <summary>Every pixel in <paramref name="ranges"/>, ascending.</summary>
