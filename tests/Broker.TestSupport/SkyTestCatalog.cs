@@ -123,7 +123,14 @@ public sealed class SkyTestCatalog
     /// <see cref="Positions"/>' pole and RA 0/360 table and <paramref name="edgeRandom"/> random positions near each
     /// pole and across RA 0.
     /// </summary>
-    public static SkyTestCatalog ContrastPositions(Random rng, SkyTestCatalog catalog, int uniform = 3_000, int near = 6_000, int perCluster = 20, int edgeRandom = 50)
+    /// <param name="rng">The generator.</param>
+    /// <param name="catalog">A <see cref="Contrasts"/> catalogue.</param>
+    /// <param name="uniform">Uniform positions.</param>
+    /// <param name="near">Positions near background and Galactic-plane rows.</param>
+    /// <param name="perCluster">Positions near rows of each dense part.</param>
+    /// <param name="edgeRandom">Random positions near each pole and across RA 0 (each counted once per kind).</param>
+    /// <param name="edgeTable">Whether to add the fixed pole and RA 0/360 table (84 positions).</param>
+    public static SkyTestCatalog ContrastPositions(Random rng, SkyTestCatalog catalog, int uniform = 3_000, int near = 6_000, int perCluster = 20, int edgeRandom = 50, bool edgeTable = true)
     {
         var p = new SkyTestCatalog();
         for (int i = 0; i < uniform; i++) p.Add(UniformSphere(rng));
@@ -141,7 +148,7 @@ public sealed class SkyTestCatalog
         foreach (var region in catalog.Regions)
             if (region.Name is not ("galactic plane" or "uniform background" or "edge rows")) Near(region, perCluster);
         p.FirstEdge = p.Count;
-        AddEdgeTable(p);
+        if (edgeTable) AddEdgeTable(p);
         AddNearEdges(rng, p, edgeRandom);
         return p;
     }
