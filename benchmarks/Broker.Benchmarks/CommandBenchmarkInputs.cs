@@ -13,11 +13,11 @@ namespace Broker.Benchmarks;
 /// <remarks>
 /// Folder: <c>$BROKER_BENCH_CACHE</c>, default <c>/tmp/broker-bench-cache</c>; one <c>contrasts-ROWS/</c> per size
 /// holding <c>catalog.csv</c> (<c>id,ra,dec</c>), <c>catalog.bci</c> (built by <c>broker catalog build --csv</c>),
-/// <c>positions.csv</c>, and <c>q3c/</c>, a PostgreSQL 15 cluster with tables <c>catalog</c> (Q3C index, clustered,
+/// <c>positions.csv</c> (<c>id,ra,dec</c>), and <c>q3c/</c>, a PostgreSQL 15 cluster with tables <c>catalog</c> (Q3C index, clustered,
 /// analyzed, as Q3C's README says) and <c>positions</c>. Each piece is written under a temporary name and renamed,
 /// or marked done, only when complete, so an interrupted setup is redone, not reused. Delete the folder to start over.
 /// The catalogue is <see cref="SkyTestCatalog.Contrasts"/> (seed 20240611); positions are
-/// <see cref="PositionCount"/>: half uniform, half within 90" of background and Galactic-plane rows, and
+/// <see cref="PositionCount"/>: half uniform, half within <see cref="NearArcsec"/> of background and Galactic-plane rows, and
 /// max(1, 2·10^7 / rows) near rows of each dense part (so the pairs the dense parts add stay of one order at
 /// both sizes).
 /// </remarks>
@@ -25,6 +25,13 @@ public static class CommandBenchmarkInputs
 {
     /// <summary>Positions per xmatch run: the command runs for seconds, so .NET's start-up (~0.1 s) is a small part.</summary>
     public const int PositionCount = 200_000;
+
+    /// <summary>
+    /// Half the positions lie within this many arcseconds of a background or Galactic-plane row (uniform in offset),
+    /// as alerts fall on catalogued sources, so that about half of them have a counterpart at 1" and pairs per
+    /// second means something at every radius; the other half is uniform on the sky.
+    /// </summary>
+    public const double NearArcsec = 2;
 
     /// <summary>The CPU that both Broker's command and PostgreSQL's server are pinned to (<c>taskset -c 0</c>).</summary>
     public const string Cpu = "0";
@@ -47,7 +54,7 @@ public static class CommandBenchmarkInputs
     /// <summary><c>services/Broker.Cli/bin/Release/net10.0/broker.dll</c>, built by <c>./broker</c> when stale.</summary>
     public static string BrokerDll()
     {
-        string root = SharedData.RepositoryRoot;
+        string root = Environment.GetEnvironmentVariable("BROKER_ROOT") is { Length: > 0 } r ? r : SharedData.RepositoryRoot;
         Run("/bin/bash", [Path.Combine(root, "broker"), "--help"], quiet: true);
         string dll = Path.Combine(root, "services", "Broker.Cli", "bin", "Release", "net10.0", "broker.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} was not built by ./broker");
@@ -62,11 +69,17 @@ public static class CommandBenchmarkInputs
         if (File.Exists(catalogCsv) && File.Exists(positionsCsv)) return (catalogCsv, positionsCsv);
         Directory.CreateDirectory(folder);
         var (catalog, positions) = Generate(rows);
-        Log($"writing {catalogCsv}");
-        catalog.WriteCsv(catalogCsv + ".partial");
-        positions.WriteCsv(positionsCsv + ".partial");
-        File.Move(positionsCsv + ".partial", positionsCsv, overwrite: true);
-        File.Move(catalogCsv + ".partial", catalogCsv, overwrite: true);
+        if (!File.Exists(positionsCsv))
+        {
+            positions.WriteCsv(positionsCsv + ".partial");
+            File.Move(positionsCsv + ".partial", positionsCsv, overwrite: true);
+        }
+        if (!File.Exists(catalogCsv))
+        {
+            Log($"writing {catalogCsv}");
+            catalog.WriteCsv(catalogCsv + ".partial");
+            File.Move(catalogCsv + ".partial", catalogCsv, overwrite: true);
+        }
         return (catalogCsv, positionsCsv);
     }
 
@@ -124,6 +137,45 @@ public static class CommandBenchmarkInputs
         return Math.Max(0, lines - 1);
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> pinned to <see cref="Cpu"/> (<c>taskset</c>), its standard output to
+    /// <paramref name="stdoutFile"/> when given, and returns the CPU seconds (user + system) it used: the command's
+    /// own, from <c>/usr/bin/time</c>, plus, with <paramref name="server"/>, those of the PostgreSQL backends that
+    /// ended meanwhile (the growth of the postmaster's reaped-children times, <c>/proc/PID/stat</c> fields 16-17).
+    /// CPU time, unlike wall time, does not count the time other processes held the core.
+    /// </summary>
+    public static double RunCpu(IEnumerable<string> command, string? stdoutFile = null, Q3cDatabase? server = null)
+    {
+        string timeFile = Path.Combine(Path.GetTempPath(), $"broker-bench-time-{Environment.ProcessId}.txt");
+        var args = new List<string> { "-c", "out=$1; shift; if [ -n \"$out\" ]; then exec \"$@\" > \"$out\"; else exec \"$@\" > /dev/null; fi", "bash", stdoutFile ?? "",
+            "/usr/bin/time", "-f", "%U %S", "-o", timeFile, "taskset", "-c", Cpu };
+        args.AddRange(command);
+        double before = server is null ? 0 : ReapedChildrenSeconds(server.ServerProcessId);
+        Run("/bin/bash", args);
+        var f = File.ReadAllText(timeFile).Trim().Split(' ', '\n');
+        File.Delete(timeFile);
+        double seconds = double.Parse(f[^2], CultureInfo.InvariantCulture) + double.Parse(f[^1], CultureInfo.InvariantCulture);
+        if (server is null) return seconds;
+        // The backend ends after psql does; the postmaster adds its times when it reaps it, a moment later.
+        double after = before;
+        for (int wait = 0; wait < 100 && after == before; wait++)
+        {
+            Thread.Sleep(20);
+            after = ReapedChildrenSeconds(server.ServerProcessId);
+        }
+        Thread.Sleep(50);
+        return seconds + ReapedChildrenSeconds(server.ServerProcessId) - before;
+    }
+
+    /// <summary>cutime + cstime of a process: CPU seconds of its children that ended and were waited for.</summary>
+    private static double ReapedChildrenSeconds(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // Fields from 3 (state) on; cutime and cstime are fields 16 and 17, in clock ticks (100 a second on Linux).
+        return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     /// <summary>Runs a program to completion; throws with its standard error when it fails.</summary>
     public static void Run(string program, IEnumerable<string> args, bool quiet = false)
     {
@@ -147,7 +199,7 @@ public static class CommandBenchmarkInputs
         var rng = new Random(20240611);
         var catalog = SkyTestCatalog.Contrasts(rng, rows);
         var positions = SkyTestCatalog.ContrastPositions(rng, catalog, uniform: PositionCount / 2, near: PositionCount / 2,
-            perCluster: Math.Max(1, 20_000_000 / rows), edgeRandom: 0, edgeTable: false);
+            perCluster: Math.Max(1, 20_000_000 / rows), edgeRandom: 0, edgeTable: false, nearArcsec: NearArcsec);
         return (catalog, positions);
     }
 

@@ -6,6 +6,7 @@ using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Broker.Benchmarks;
 
@@ -77,30 +78,30 @@ public class XmatchCommandBenchmarks
 
     /// <summary>The whole <c>broker xmatch</c> command, output to a file.</summary>
     [Benchmark]
-    public void Broker() => CommandBenchmarkInputs.Run("/bin/bash",
-        ["-c", "out=$1; shift; exec \"$@\" > \"$out\"", "bash", _brokerOut,
-         "taskset", "-c", CommandBenchmarkInputs.Cpu, "dotnet", _dll, "xmatch",
-         "--catalog", _index, "--radius", RadiusArcsec.ToString("R", CultureInfo.InvariantCulture), "--positions", _positions]);
+    public void Broker() => CommandBenchmarkColumns.AddCpu(typeof(XmatchCommandBenchmarks), nameof(Broker), Rows, RadiusArcsec,
+        CommandBenchmarkInputs.RunCpu(["dotnet", _dll, "xmatch", "--catalog", _index, "--radius", RadiusArcsec.ToString("R", CultureInfo.InvariantCulture), "--positions", _positions], _brokerOut));
 
     /// <summary>The same pairs, in the same order, by Q3C through psql's <c>\copy</c> to a CSV file.</summary>
     [Benchmark(Baseline = true)]
     public void Q3c()
     {
         string radiusDeg = (RadiusArcsec / 3600).ToString("R", CultureInfo.InvariantCulture);
-        CommandBenchmarkInputs.Run("taskset",
-            ["-c", CommandBenchmarkInputs.Cpu, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+        CommandBenchmarkColumns.AddCpu(typeof(XmatchCommandBenchmarks), nameof(Q3c), Rows, RadiusArcsec, CommandBenchmarkInputs.RunCpu(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
              "-h", _db!.Folder, "-p", _db.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-d", "postgres",
              "-c", "set max_parallel_workers_per_gather = 0", "-c", "set work_mem = '256MB'",
              "-c", $"\\copy (select p.id, c.id as catalog_id, q3c_dist(p.ra, p.dec, c.ra, c.dec) * 3600 as separation_arcsec " +
                    $"from positions p, catalog c where q3c_join(p.ra, p.dec, c.ra, c.dec, {radiusDeg}) order by p.id, 3) to '{_q3cOut}' csv header"],
-            quiet: true);
+            server: _db));
     }
 }
 
 /// <summary>
 /// One launch, one warm-up and <c>$BROKER_BENCH_ITERATIONS</c> (default 3) measured runs of one operation each
-/// (BenchmarkDotNet's Monitoring strategy: an operation here is seconds long); the benchmark process itself pinned
-/// to CPU 0 (the commands are pinned there by <c>taskset</c>); the columns of <see cref="CommandBenchmarkColumns"/>.
+/// (BenchmarkDotNet's Monitoring strategy: an operation here is seconds long), run in the benchmark process
+/// (in-process toolchain: the measured commands are child processes pinned by <c>taskset</c>, and no boilerplate
+/// project is built, which took over BenchmarkDotNet's two-minute build limit on a loaded machine); the columns of
+/// <see cref="CommandBenchmarkColumns"/>.
 /// </summary>
 public sealed class CommandBenchmarkConfig : ManualConfig
 {
@@ -108,15 +109,17 @@ public sealed class CommandBenchmarkConfig : ManualConfig
     {
         int iterations = int.TryParse(Environment.GetEnvironmentVariable("BROKER_BENCH_ITERATIONS"), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 ? n : 3;
         AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(iterations)
-            .WithInvocationCount(1).WithUnrollFactor(1).WithAffinity(new IntPtr(1)));
+            .WithInvocationCount(1).WithUnrollFactor(1).WithToolchain(InProcessEmitToolchain.Instance));
         AddColumn(CommandBenchmarkColumns.All);
     }
 }
 
 /// <summary>
-/// Columns computed from counts that the benchmark processes record in the cache folder
-/// (<c>pairs-RADIUS-METHOD.txt</c>: the pairs of the case's last run) and the mean time: pairs, pairs per second, positions per
-/// second, rows per second (builds), and Q3C's mean over this case's ("x Q3C").
+/// Columns computed from counts recorded in the cache folder (<c>pairs-RADIUS-METHOD.txt</c>: the pairs of the
+/// case's last run), the CPU seconds of each run (<see cref="AddCpu"/>; in this process, as the jobs run in-process)
+/// and the mean wall time: pairs, pairs and positions per second (wall), rows per second (builds), Q3C's mean wall
+/// time over this case's ("x Q3C"), median CPU seconds, pairs or rows per CPU second, and Q3C's CPU over this
+/// case's ("CPU x Q3C", the figure that holds on a shared machine).
 /// </summary>
 public static class CommandBenchmarkColumns
 {
@@ -128,7 +131,38 @@ public static class CommandBenchmarkColumns
         new Column("Positions/s", (c, mean) => IsXmatch(c) && Positions(Param<int>(c, "Rows")) is { } n && mean > 0 ? (n / mean).ToString("N0", CultureInfo.InvariantCulture) : "-"),
         new Column("Rows/s", (c, mean) => !IsXmatch(c) && mean > 0 ? (Param<int>(c, "Rows") / mean).ToString("N0", CultureInfo.InvariantCulture) : "-"),
         new Column("x Q3C", null),
+        new Column("CPU s", (c, _) => Cpu(c) is { } cpu ? cpu.ToString("F2", CultureInfo.InvariantCulture) : "-"),
+        new Column("Pairs/CPU-s", (c, _) => Pairs(c) is { } p && Cpu(c) is { } cpu ? (p / cpu).ToString("N0", CultureInfo.InvariantCulture) : "-"),
+        new Column("Rows/CPU-s", (c, _) => !IsXmatch(c) && Cpu(c) is { } cpu ? (Param<int>(c, "Rows") / cpu).ToString("N0", CultureInfo.InvariantCulture) : "-"),
+        new Column("CPU x Q3C", null),
     ];
+
+    private static readonly Dictionary<string, List<double>> CpuSeconds = [];
+
+    /// <summary>Records the CPU seconds of one run (warm-up included) of a case; the columns show the median.</summary>
+    public static void AddCpu(Type type, string method, int rows, double? radius, double seconds)
+    {
+        string key = CpuKey(type, method, rows, radius);
+        lock (CpuSeconds)
+        {
+            if (!CpuSeconds.TryGetValue(key, out var list)) CpuSeconds[key] = list = [];
+            list.Add(seconds);
+        }
+    }
+
+    private static string CpuKey(Type type, string method, int rows, double? radius) =>
+        FormattableString.Invariant($"{type.Name}.{method}|{rows}|{radius}");
+
+    private static double? Cpu(BenchmarkCase c)
+    {
+        double? radius = IsXmatch(c) ? Param<double>(c, "RadiusArcsec") : null;
+        lock (CpuSeconds)
+        {
+            if (!CpuSeconds.TryGetValue(CpuKey(c.Descriptor.Type, c.Descriptor.WorkloadMethod.Name, Param<int>(c, "Rows"), radius), out var list) || list.Count == 0) return null;
+            var sorted = list.Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+    }
 
     /// <summary>Records the pairs one run of <paramref name="method"/> wrote, for the columns.</summary>
     public static void Record(int rows, double radius, string method, long pairs) =>
@@ -166,7 +200,10 @@ public static class CommandBenchmarkColumns
         public UnitType UnitType => UnitType.Dimensionless;
         public string Legend => name switch
         {
-            "x Q3C" => "Q3C's mean time over this case's, same parameters (above 1: faster than Q3C)",
+            "x Q3C" => "Q3C's mean wall time over this case's, same parameters (above 1: faster than Q3C)",
+            "CPU x Q3C" => "Q3C's median CPU time over this case's, same parameters (above 1: faster than Q3C)",
+            "CPU s" => "median CPU seconds (user + system) of one run: the command and its children, and for Q3C the PostgreSQL backend",
+            "Pairs/CPU-s" or "Rows/CPU-s" => name[..name.IndexOf('/')] + " over the median CPU seconds of one run",
             "Pairs" => "pairs written by one run",
             _ => name + " over the mean time of one whole run",
         };
@@ -185,8 +222,9 @@ public static class CommandBenchmarkColumns
             var q3c = summary.BenchmarksCases.FirstOrDefault(c => c.Descriptor.Type == benchmarkCase.Descriptor.Type
                 && c.Descriptor.WorkloadMethod.Name == nameof(XmatchCommandBenchmarks.Q3c)
                 && c.Parameters.DisplayInfo == benchmarkCase.Parameters.DisplayInfo);
-            double baseline = q3c is null ? 0 : Seconds(summary, q3c);
-            return mean > 0 && baseline > 0 ? (baseline / mean).ToString("F2", CultureInfo.InvariantCulture) : "-";
+            if (q3c is null) return "-";
+            double ours = name == "x Q3C" ? mean : Cpu(benchmarkCase) ?? 0, theirs = name == "x Q3C" ? Seconds(summary, q3c) : Cpu(q3c) ?? 0;
+            return ours > 0 && theirs > 0 ? (theirs / ours).ToString("F2", CultureInfo.InvariantCulture) : "-";
         }
 
         private static double Seconds(Summary summary, BenchmarkCase c) => summary[c]?.ResultStatistics?.Mean is { } ns ? ns / 1e9 : 0;

@@ -118,7 +118,7 @@ public sealed class SkyTestCatalog
 
     /// <summary>
     /// Positions for a <see cref="Contrasts"/> catalogue: <paramref name="uniform"/> uniform; <paramref name="near"/>
-    /// within 90" of random background and Galactic-plane rows; <paramref name="perCluster"/> within 90" of random
+    /// within <paramref name="nearArcsec"/> (90") of random background and Galactic-plane rows; <paramref name="perCluster"/> within 90" of random
     /// rows of each dense part (so the pairs at 60" stay bounded: one position in the core has ~10^5); then
     /// <see cref="Positions"/>' pole and RA 0/360 table and <paramref name="edgeRandom"/> random positions near each
     /// pole and across RA 0.
@@ -130,23 +130,24 @@ public sealed class SkyTestCatalog
     /// <param name="perCluster">Positions near rows of each dense part.</param>
     /// <param name="edgeRandom">Random positions near each pole and across RA 0 (each counted once per kind).</param>
     /// <param name="edgeTable">Whether to add the fixed pole and RA 0/360 table (84 positions).</param>
-    public static SkyTestCatalog ContrastPositions(Random rng, SkyTestCatalog catalog, int uniform = 3_000, int near = 6_000, int perCluster = 20, int edgeRandom = 50, bool edgeTable = true)
+    /// <param name="nearArcsec">How far from their row the background and Galactic-plane positions may lie (uniform in offset).</param>
+    public static SkyTestCatalog ContrastPositions(Random rng, SkyTestCatalog catalog, int uniform = 3_000, int near = 6_000, int perCluster = 20, int edgeRandom = 50, bool edgeTable = true, double nearArcsec = 90)
     {
         var p = new SkyTestCatalog();
         for (int i = 0; i < uniform; i++) p.Add(UniformSphere(rng));
-        void Near(Region region, int count)
+        void Near(Region region, int count, double arcsec)
         {
             for (int i = 0; i < count; i++)
             {
                 int row = region.First + rng.Next(region.Count);
-                double distance = rng.NextDouble() * 90 / ArcsecPerRadian, angle = rng.NextDouble() * 2 * Math.PI;
+                double distance = rng.NextDouble() * arcsec / ArcsecPerRadian, angle = rng.NextDouble() * 2 * Math.PI;
                 p.Add(Offset(ToVector(catalog.Ra[row], catalog.Dec[row]), distance * Math.Cos(angle), distance * Math.Sin(angle)));
             }
         }
         var sparse = catalog.Regions.Where(r => r.Name is "galactic plane" or "uniform background").ToList();
-        for (int i = 0; i < near; i++) Near(sparse[rng.Next(sparse.Count)], 1);
+        for (int i = 0; i < near; i++) Near(sparse[rng.Next(sparse.Count)], 1, nearArcsec);
         foreach (var region in catalog.Regions)
-            if (region.Name is not ("galactic plane" or "uniform background" or "edge rows")) Near(region, perCluster);
+            if (region.Name is not ("galactic plane" or "uniform background" or "edge rows")) Near(region, perCluster, 90);
         p.FirstEdge = p.Count;
         if (edgeTable) AddEdgeTable(p);
         AddNearEdges(rng, p, edgeRandom);
