@@ -33,8 +33,11 @@ public static class CommandBenchmarkInputs
     /// </summary>
     public const double NearArcsec = 2;
 
-    /// <summary>The CPU that both Broker's command and PostgreSQL's server are pinned to (<c>taskset -c 0</c>).</summary>
-    public const string Cpu = "0";
+    /// <summary>
+    /// The CPU that both Broker's command and PostgreSQL's server are pinned to (<c>taskset -c</c>):
+    /// <c>$BROKER_BENCH_CPU</c>, default 0. Pick one that others on the machine do not pin to.
+    /// </summary>
+    public static string Cpu => Environment.GetEnvironmentVariable("BROKER_BENCH_CPU") is { Length: > 0 } c ? c : "0";
 
     /// <summary>The catalogue sizes to run: <c>$BROKER_BENCH_ROWS</c> (comma-separated), default 10^6 only; 10^8 is opt-in.</summary>
     public static IEnumerable<int> RowCounts()

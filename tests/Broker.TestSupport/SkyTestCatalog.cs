@@ -77,7 +77,7 @@ public sealed class SkyTestCatalog
 
     /// <summary>
     /// A catalogue of a few million rows with density contrasts of seven orders of magnitude (issue 11's "few
-    /// million rows"): a uniform background (about 36 rows per square degree at 3·10^6 rows); a Galactic-plane band
+    /// million rows"): a uniform background (62.5%, about 45 rows per square degree at 3·10^6 rows); a Galactic-plane band
     /// (25%, Gaussian in b with σ 2°, ten times the background); a globular-cluster core (4%, a Plummer profile of
     /// scale 15" at 47 Tuc's position, ~170 rows per square arcsecond at its centre); Gaussian caps of σ 80" at both
     /// poles (2% each); Gaussian clusters across RA 0/360 at (0, 0) and (359.995, −30) (2% each, σ 60" and 40");
