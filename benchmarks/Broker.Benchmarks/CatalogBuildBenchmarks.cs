@@ -14,7 +14,8 @@ namespace Broker.Benchmarks;
 /// thread; CPU time is the process's, garbage collector included). Default chunk
 /// size (2^20 rows). Catalogue: <see cref="SkyTestCatalog.Contrasts"/> at 10^6 rows, 10^8 when
 /// <c>BROKER_BENCH_ROWS</c> asks; cached as <see cref="CommandBenchmarkInputs"/> says.
-/// Run: <c>dotnet run -c Release --project benchmarks/Broker.Benchmarks -- --filter '*CatalogBuild*'</c>
+/// Run: <c>taskset -c 0 dotnet benchmarks/Broker.Benchmarks/bin/Release/net10.0/Broker.Benchmarks.dll --filter '*CatalogBuild*'</c>
+/// (read the CPU columns on a shared machine).
 /// </summary>
 [Config(typeof(CommandBenchmarkConfig))]
 public class CatalogBuildBenchmarks

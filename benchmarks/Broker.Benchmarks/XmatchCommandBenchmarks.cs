@@ -19,15 +19,17 @@ namespace Broker.Benchmarks;
 /// where q3c_join(p.ra, p.dec, c.ra, c.dec, R/3600) order by p.id, 3) to 'out.csv' csv header"</c> against a
 /// PostgreSQL 15 whose server is pinned to the same CPU (every backend inherits it), positions loaded into a table
 /// beforehand, the catalogue indexed and clustered as Q3C's README says, no parallel workers, <c>work_mem</c> 256 MB
-/// for the sort. Both outputs are the same pairs in the same order (per position in input order, by separation).
+/// for the sort. Both outputs are the same pairs in the same order (per position in input order, by separation;
+/// equal separations may differ in order).
 /// </summary>
 /// <remarks>
 /// Catalogue: <see cref="Broker.TestSupport.SkyTestCatalog.Contrasts"/> at 10^6 rows, and 10^8 when asked
 /// (<c>BROKER_BENCH_ROWS=1000000,100000000</c>); positions: <see cref="CommandBenchmarkInputs.PositionCount"/>
 /// (see <see cref="CommandBenchmarkInputs"/>). Inputs are cached in <c>$BROKER_BENCH_CACHE</c> (default
-/// <c>/tmp/broker-bench-cache</c>). Times are wall-clock on one pinned core; the columns give pairs, pairs per
-/// second, positions per second and Q3C's time over this one ("x Q3C": Broker's speed-up where above 1).
-/// Run: <c>dotnet run -c Release --project benchmarks/Broker.Benchmarks -- --filter '*XmatchCommand*'</c>
+/// <c>/tmp/broker-bench-cache</c>). BenchmarkDotNet's times are wall-clock on one pinned core (<c>$BROKER_BENCH_CPU</c>,
+/// default 0), which on a shared machine counts others' load; the CPU columns (<see cref="CommandBenchmarkColumns"/>)
+/// do not. "x Q3C" and "CPU x Q3C" are Broker's speed-up over Q3C where above 1.
+/// Run (docs/catalogs.md, Measured): <c>taskset -c 0 dotnet benchmarks/Broker.Benchmarks/bin/Release/net10.0/Broker.Benchmarks.dll --filter '*XmatchCommand*'</c>
 /// </remarks>
 [Config(typeof(CommandBenchmarkConfig))]
 public class XmatchCommandBenchmarks
