@@ -15,20 +15,11 @@ namespace Broker.Cli.Commands;
 /// </summary>
 internal static class SimulateCommand
 {
-    /// <summary>The defaults, shared with <c>broker catalog build --simulated</c> (<see cref="SimulationSkyOptions"/>).</summary>
-    private static readonly SimulationOptions Defaults = new();
-
     public static Command Create()
     {
-        var survey = new Option<string>("--survey") { Description = "ztf or lsst", DefaultValueFactory = _ => "ztf" };
-        var nights = new Option<int>("--nights") { Description = "Nights to simulate", DefaultValueFactory = _ => Defaults.Nights };
-        var perNight = new Option<int>("--alerts-per-night") { Description = "Target alerts per night", DefaultValueFactory = _ => Defaults.AlertsPerNight };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same bytes)", DefaultValueFactory = _ => Defaults.Seed };
-        var start = new Option<double>("--start-mjd") { Description = "UTC MJD of the first night's evening date", DefaultValueFactory = _ => Defaults.StartMjd };
         var outDir = new Option<string>("--out") { Description = "Output folder: alerts/ and truth.csv (with --kafka: truth.csv only)", DefaultValueFactory = _ => "simulated" };
         var layout = new Option<string>("--layout") { Description = "visit: one Avro container file per exposure; alert: one file per alert as the survey sends it", DefaultValueFactory = _ => "visit" };
         var noCutouts = new Option<bool>("--no-cutouts") { Description = "Leave cutouts null (faster load tests)" };
-        var bogus = new Option<double>("--bogus-fraction") { Description = "Fraction of artefacts", DefaultValueFactory = _ => Defaults.BogusFraction };
         var workers = new Option<int>("--workers") { Description = "Encoding threads (output does not depend on it)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var kafka = new Option<string?>("--kafka")
         {
@@ -38,20 +29,15 @@ internal static class SimulateCommand
         var rate = new Option<double>("--rate") { Description = "With --kafka: mean alerts per second (0: as fast as they are made)" };
         var burst = new Option<int>("--burst") { Description = "With --kafka: send N alerts at once, then wait to keep --rate (Rubin: ~10000 per visit every ~40 s)" };
         var command = new Command("simulate", "Simulate a ZTF or Rubin alert stream with cutouts and ground truth (truth.csv), into files or a Kafka topic");
-        foreach (var o in new Option[] { survey, nights, perNight, seed, start, outDir, layout, noCutouts, bogus, workers, kafka, topic, rate, burst }) command.Options.Add(o);
+        // The options that shape the populations are catalog build --simulated's too (SimulationSkyOptions).
+        var sky = new SimulationSkyOptions(descriptionPrefix: "");
+        sky.AddTo(command);
+        foreach (var o in new Option[] { outDir, layout, noCutouts, workers, kafka, topic, rate, burst }) command.Options.Add(o);
         command.SetAction((parseResult, ct) => CliRun.GuardAsync(async () =>
         {
-            string s = parseResult.GetValue(survey) ?? "ztf";
-            if (s is not ("ztf" or "lsst")) throw new CliUsageException($"--survey must be ztf or lsst, not '{s}'");
-            var options = new SimulationOptions
+            var options = sky.Options(parseResult) with
             {
-                Survey = s == "ztf" ? SurveyKind.Ztf : SurveyKind.Lsst,
-                Nights = parseResult.GetValue(nights),
-                AlertsPerNight = parseResult.GetValue(perNight),
-                Seed = parseResult.GetValue(seed),
-                StartMjd = parseResult.GetValue(start),
                 Cutouts = !parseResult.GetValue(noCutouts),
-                BogusFraction = parseResult.GetValue(bogus),
                 Workers = parseResult.GetValue(workers),
             };
             string dir = parseResult.GetValue(outDir) ?? "simulated";

@@ -5,20 +5,31 @@ using Broker.Simulation;
 namespace Broker.Cli.Commands;
 
 /// <summary>
-/// The options of <c>broker catalog build --simulated</c> that shape the simulated populations, named and defaulted
-/// as <c>broker simulate</c>'s (both take their defaults from <see cref="SimulationOptions"/>), so a catalogue built
-/// with the same values holds the true counterparts of that run's alerts.
+/// The options that shape the simulated populations, shared by <c>broker simulate</c> and <c>broker catalog build
+/// --simulated</c> (defaults from <see cref="SimulationOptions"/>), so a catalogue built with the same values holds
+/// the true counterparts of that run's alerts.
 /// </summary>
 internal sealed class SimulationSkyOptions
 {
     private static readonly SimulationOptions Defaults = new();
 
-    private readonly Option<string> _survey = new("--survey") { Description = "With --simulated: ztf or lsst", DefaultValueFactory = _ => "ztf" };
-    private readonly Option<ulong> _seed = new("--seed") { Description = "With --simulated: the simulator's seed", DefaultValueFactory = _ => Defaults.Seed };
-    private readonly Option<int> _nights = new("--nights") { Description = "With --simulated: nights simulated", DefaultValueFactory = _ => Defaults.Nights };
-    private readonly Option<int> _perNight = new("--alerts-per-night") { Description = "With --simulated: target alerts per night", DefaultValueFactory = _ => Defaults.AlertsPerNight };
-    private readonly Option<double> _start = new("--start-mjd") { Description = "With --simulated: UTC MJD of the first night's evening date", DefaultValueFactory = _ => Defaults.StartMjd };
-    private readonly Option<double> _bogus = new("--bogus-fraction") { Description = "With --simulated: fraction of artefacts", DefaultValueFactory = _ => Defaults.BogusFraction };
+    private readonly Option<string> _survey;
+    private readonly Option<ulong> _seed;
+    private readonly Option<int> _nights;
+    private readonly Option<int> _perNight;
+    private readonly Option<double> _start;
+    private readonly Option<double> _bogus;
+
+    /// <param name="descriptionPrefix">Put before each option's description (<c>With --simulated: </c> for <c>catalog build</c>; none for <c>simulate</c>).</param>
+    public SimulationSkyOptions(string descriptionPrefix = "With --simulated: ")
+    {
+        _survey = new("--survey") { Description = descriptionPrefix + "ztf or lsst", DefaultValueFactory = _ => "ztf" };
+        _seed = new("--seed") { Description = descriptionPrefix + "the simulator's seed (same seed, same bytes)", DefaultValueFactory = _ => Defaults.Seed };
+        _nights = new("--nights") { Description = descriptionPrefix + "nights simulated", DefaultValueFactory = _ => Defaults.Nights };
+        _perNight = new("--alerts-per-night") { Description = descriptionPrefix + "target alerts per night", DefaultValueFactory = _ => Defaults.AlertsPerNight };
+        _start = new("--start-mjd") { Description = descriptionPrefix + "UTC MJD of the first night's evening date", DefaultValueFactory = _ => Defaults.StartMjd };
+        _bogus = new("--bogus-fraction") { Description = descriptionPrefix + "fraction of artefacts", DefaultValueFactory = _ => Defaults.BogusFraction };
+    }
 
     private Option[] All => [_survey, _seed, _nights, _perNight, _start, _bogus];
 
