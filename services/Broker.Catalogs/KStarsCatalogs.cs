@@ -44,7 +44,6 @@ public static class KStarsCatalogs
     private static IEnumerable<CatalogRow> ReadOpenNgcLazily(string path)
     {
         if (!File.Exists(path)) throw new CatalogFormatException(path, 0, null, "cannot read the file: it does not exist (Debian package kstars-data)");
-        var columns = new CatalogColumns("catalog_identifier", "ra", "dec");
         SqliteConnection connection;
         SqliteDataReader reader;
         try
@@ -67,7 +66,7 @@ public static class KStarsCatalogs
                 double? Real(int i) => reader.IsDBNull(i) ? null : reader.GetDouble(i);
                 string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
                 double ra = Real(1) ?? double.NaN, dec = Real(2) ?? double.NaN;
-                CatalogChecks.Position(path, row, columns, ra, dec);
+                CatalogChecks.Position(path, row, OpenNgcColumns, ra, dec);
                 string id = Text(0) is { Length: > 0 } s ? s : Text(8) ?? throw new CatalogFormatException(path, row, "catalog_identifier", "the identifier is empty");
                 long type = reader.IsDBNull(4) ? 255 : reader.GetInt64(4);
                 yield return new CatalogRow(new CatalogId(0, id), ra, dec, 2000.0, null, null,
@@ -121,7 +120,6 @@ public static class KStarsCatalogs
         {
             throw new CatalogFormatException(path, 0, null, $"cannot read the file: {e.Message} (Debian package kstars-data)", e);
         }
-        var columns = new CatalogColumns("HD", "RA", "Dec");
         var index = StarIndex(path, bytes);
         string file = Path.GetFileNameWithoutExtension(path);
         long row = 1;
@@ -133,7 +131,7 @@ public static class KStarsCatalogs
                 int I(int at) => BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(o + at));
                 short S(int at) => BinaryPrimitives.ReadInt16LittleEndian(bytes.AsSpan(o + at));
                 double ra = I(0) / 1e6 * 15.0, dec = I(4) / 1e5;
-                CatalogChecks.Position(path, row, columns, ra, dec);
+                CatalogChecks.Position(path, row, StarColumns, ra, dec);
                 int hd = I(20);
                 var id = hd > 0 ? new CatalogId(hd, null) : new CatalogId(0, $"{file}:{row}");
                 string spectral = Encoding.ASCII.GetString(bytes, o + 28, 2).TrimEnd('\0', ' ');

@@ -182,7 +182,7 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
         matches.Clear();
         searcher.Cone(alert.Ra, alert.Dec, radius, epoch, matches);
         // The searcher returns file order; entries go by separation, ties by row, as broker xmatch writes them.
-        matches.Sort(static (a, b) => a.SeparationArcsec != b.SeparationArcsec ? a.SeparationArcsec.CompareTo(b.SeparationArcsec) : a.Row.CompareTo(b.Row));
+        CatalogMatch.SortBySeparation(CollectionsMarshal.AsSpan(matches));
         int n = Math.Min(matches.Count, catalog.Limit);
         for (int i = 0; i < n; i++) found.Add(Counterpart(catalog, scratch, searcher, matches[i], epoch));
     }
@@ -219,9 +219,7 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
     /// Hubble-flow distance) or not finite.
     /// </summary>
     internal static double? PhysicalOffsetKpc(double separationArcsec, double z) =>
-        z > 0 && double.IsFinite(z) ? separationArcsec / ArcsecPerRadian * Cosmology.Planck18.AngularDiameterDistanceMpc(z) * 1000.0 : null;
-
-    private const double ArcsecPerRadian = 180.0 / Math.PI * 3600.0;
+        z > 0 && double.IsFinite(z) ? separationArcsec * Cosmology.Planck18.KpcPerArcsec(z) : null;
 
     /// <summary>
     /// The alert's entries: those it came with from catalogues this step does not search (none from ingest; a record

@@ -38,16 +38,14 @@ public static class CatalogXmatch
     public static long Run(CatalogIndex index, string positionsPath, double radiusArcsec, bool nearest, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        // A UTF-8 stream writer without a byte-order mark takes the bytes as they are: write them to its stream.
-        if (output is StreamWriter { Encoding: UTF8Encoding encoding } writer && encoding.GetPreamble().Length == 0)
-        {
-            writer.Flush();
-            return Run(index, positionsPath, radiusArcsec, nearest, new Utf8Output(writer.BaseStream, null));
-        }
         return Run(index, positionsPath, radiusArcsec, nearest, new Utf8Output(null, output));
     }
 
-    /// <summary>As <see cref="Run(CatalogIndex, string, double, bool, TextWriter)"/>, writing UTF-8 to <paramref name="output"/>.</summary>
+    /// <summary>
+    /// As <see cref="Run(CatalogIndex, string, double, bool, TextWriter)"/>, writing UTF-8 straight to
+    /// <paramref name="output"/> (what <c>broker xmatch</c> does with standard output): the bytes are formatted once
+    /// and never decoded to text.
+    /// </summary>
     /// <returns>The number of pairs written.</returns>
     /// <exception cref="CatalogFormatException">As <see cref="Run(CatalogIndex, string, double, bool, TextWriter)"/>.</exception>
     public static long Run(CatalogIndex index, string positionsPath, double radiusArcsec, bool nearest, Stream output)
@@ -77,7 +75,7 @@ public static class CatalogXmatch
                 else
                 {
                     searcher.Cone(reader.Ra, reader.Dec, radiusArcsec, reader.Epoch, matches);
-                    if (matches.Count > 1) CollectionsMarshal.AsSpan(matches).Sort(new BySeparationThenRow());
+                    CatalogMatch.SortBySeparation(CollectionsMarshal.AsSpan(matches));
                 }
                 foreach (var m in matches)
                 {
@@ -95,13 +93,6 @@ public static class CatalogXmatch
         }
         output.Flush();
         return pairs;
-    }
-
-    /// <summary>Pairs by increasing separation, ties by file row; a struct, so the sort inlines the comparison (at 60" a position has thousands of pairs).</summary>
-    private readonly struct BySeparationThenRow : IComparer<CatalogMatch>
-    {
-        public int Compare(CatalogMatch a, CatalogMatch b) =>
-            a.SeparationArcsec < b.SeparationArcsec ? -1 : a.SeparationArcsec > b.SeparationArcsec ? 1 : a.Row.CompareTo(b.Row);
     }
 
     /// <summary>A buffer of UTF-8 output, flushed to a stream, or decoded to a text writer, at whole lines.</summary>

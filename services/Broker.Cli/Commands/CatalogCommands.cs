@@ -147,9 +147,8 @@ internal static class CatalogCommands
             return BadInput(() =>
             {
                 using var index = CatalogIndex.Open(parse.GetValue(catalog)!);
-                using var stdout = new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { NewLine = "\n" };
-                try { CatalogXmatch.Run(index, positionsFile, r, parse.GetValue(nearest), stdout); }
-                finally { stdout.Flush(); }
+                using var stdout = Console.OpenStandardOutput();
+                CatalogXmatch.Run(index, positionsFile, r, parse.GetValue(nearest), stdout);
                 return 0;
             });
         }));
