@@ -38,6 +38,22 @@ public sealed record CatalogColumns(string Id, string Ra, string Dec)
 
     /// <summary>Further columns carried into <see cref="CatalogRow.Extra"/>, in this order.</summary>
     public IReadOnlyList<string> Extra { get; init; } = [];
+
+    /// <summary>
+    /// Every column named here as a reader finds it in its file (a header index, a FITS column, a Parquet field):
+    /// <paramref name="find"/> throws for a name the file lacks; a column not asked for is <paramref name="absent"/>.
+    /// </summary>
+    internal FoundColumns<T> Find<T>(Func<string, T> find, T absent) => new(
+        find(Id), find(Ra), find(Dec),
+        Epoch is null ? absent : find(Epoch), Pmra is null ? absent : find(Pmra), Pmdec is null ? absent : find(Pmdec),
+        [.. Extra.Select(find)]);
+}
+
+/// <summary>The columns of <see cref="CatalogColumns"/> as found in one file (<see cref="CatalogColumns.Find"/>).</summary>
+internal readonly record struct FoundColumns<T>(T Id, T Ra, T Dec, T Epoch, T Pmra, T Pmdec, T[] Extra)
+{
+    /// <summary>The columns that must hold numbers: position, epoch and proper motions (absent ones included as absent).</summary>
+    public T[] Numeric => [Ra, Dec, Epoch, Pmra, Pmdec];
 }
 
 /// <summary>

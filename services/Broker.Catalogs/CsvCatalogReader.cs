@@ -38,11 +38,7 @@ public static class CsvCatalogReader
                 int i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
                 return i >= 0 ? i : throw new CatalogFormatException(path, 0, name, $"no such column in the header ({string.Join(",", header)})");
             }
-            int id = Find(columns.Id), ra = Find(columns.Ra), dec = Find(columns.Dec);
-            int epoch = columns.Epoch is null ? -1 : Find(columns.Epoch);
-            int pmra = columns.Pmra is null ? -1 : Find(columns.Pmra);
-            int pmdec = columns.Pmdec is null ? -1 : Find(columns.Pmdec);
-            int[] extra = columns.Extra.Select(Find).ToArray();
+            var (id, ra, dec, epoch, pmra, pmdec, extra) = columns.Find(Find, absent: -1);
 
             for (long row = 1; ; row++)
             {

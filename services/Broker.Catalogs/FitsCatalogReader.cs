@@ -33,12 +33,11 @@ public static class FitsCatalogReader
             var table = OpenTable(stream, path);
             Column Find(string name) => table.Find(name) ?? throw new CatalogFormatException(path, 0, name,
                 $"no such column in the binary table (TTYPEs: {string.Join(",", table.Columns.Select(c => c.Name))})");
-            Column id = Find(columns.Id), ra = Find(columns.Ra), dec = Find(columns.Dec);
-            Column? epoch = columns.Epoch is null ? null : Find(columns.Epoch);
-            Column? pmra = columns.Pmra is null ? null : Find(columns.Pmra);
-            Column? pmdec = columns.Pmdec is null ? null : Find(columns.Pmdec);
-            Column[] extra = columns.Extra.Select(Find).ToArray();
-            foreach (var c in new[] { ra, dec, epoch, pmra, pmdec })
+            var found = columns.Find<Column?>(Find, absent: null);
+            Column id = found.Id!, ra = found.Ra!, dec = found.Dec!;
+            Column? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
+            Column[] extra = found.Extra!;
+            foreach (var c in found.Numeric)
                 if (c is not null && c.Type is 'A' or 'L')
                     throw new CatalogFormatException(path, 0, c.Name, $"TFORM '{c.Form}' is not numeric");
 

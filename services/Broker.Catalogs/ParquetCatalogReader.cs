@@ -46,12 +46,11 @@ public static class ParquetCatalogReader
                         }
                     throw new CatalogFormatException(path, 0, name, $"no such column in the Parquet schema ({string.Join(",", fields.Select(f => f.Name))})");
                 }
-                DataField id = Find(columns.Id), ra = Find(columns.Ra), dec = Find(columns.Dec);
-                DataField? epoch = columns.Epoch is null ? null : Find(columns.Epoch);
-                DataField? pmra = columns.Pmra is null ? null : Find(columns.Pmra);
-                DataField? pmdec = columns.Pmdec is null ? null : Find(columns.Pmdec);
-                DataField[] extra = columns.Extra.Select(Find).ToArray();
-                foreach (var f in new[] { ra, dec, epoch, pmra, pmdec })
+                var found = columns.Find<DataField?>(Find, absent: null);
+                DataField id = found.Id!, ra = found.Ra!, dec = found.Dec!;
+                DataField? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
+                DataField[] extra = found.Extra!;
+                foreach (var f in found.Numeric)
                     if (f is not null && (IsString(f.ClrType) || f.ClrType == typeof(bool)))
                         throw new CatalogFormatException(path, 0, f.Name, $"the column's type {f.ClrType.Name} is not numeric");
 
