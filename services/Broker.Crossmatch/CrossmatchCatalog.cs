@@ -3,6 +3,7 @@ using System.Text;
 using Broker.Catalogs;
 using Broker.Catalogs.Index;
 using Broker.StepHost;
+using ExtraColumnValues = Broker.Catalogs.Index.CatalogIndex.ExtraColumnValues;
 
 namespace Broker.Crossmatch;
 
@@ -14,7 +15,7 @@ namespace Broker.Crossmatch;
 /// </summary>
 internal sealed class CrossmatchCatalog : IDisposable
 {
-    private CrossmatchCatalog(CrossmatchCatalogOptions options, CatalogIndex index, string name, ColumnReader[] properties, ColumnReader? type, ColumnReader? redshift, string? fixedType)
+    private CrossmatchCatalog(CrossmatchCatalogOptions options, CatalogIndex index, string name, ExtraColumnValues[] properties, ExtraColumnValues? type, ExtraColumnValues? redshift, string? fixedType)
     {
         Options = options;
         Index = index;
@@ -50,13 +51,13 @@ internal sealed class CrossmatchCatalog : IDisposable
     public string Release => Index.Header.Release;
 
     /// <summary>The columns copied into each entry's properties, in configuration order.</summary>
-    public ColumnReader[] Properties { get; }
+    public ExtraColumnValues[] Properties { get; }
 
     /// <summary>The text column giving each row's type, or null.</summary>
-    public ColumnReader? TypeColumn { get; }
+    public ExtraColumnValues? TypeColumn { get; }
 
     /// <summary>The numeric column giving each row's redshift, or null.</summary>
-    public ColumnReader? RedshiftColumn { get; }
+    public ExtraColumnValues? RedshiftColumn { get; }
 
     /// <summary>The normalised fixed type (<see cref="CrossmatchCatalogOptions.Type"/>), or null.</summary>
     public string? FixedType { get; }
@@ -80,9 +81,9 @@ internal sealed class CrossmatchCatalog : IDisposable
         }
         try
         {
-            var properties = new ColumnReader[options.Columns.Count];
+            var properties = new ExtraColumnValues[options.Columns.Count];
             for (int i = 0; i < properties.Length; i++) properties[i] = Resolve(index, options.Columns[i], "Columns", Bad);
-            ColumnReader? type = null, redshift = null;
+            ExtraColumnValues? type = null, redshift = null;
             if (!string.IsNullOrWhiteSpace(options.TypeColumn))
             {
                 type = Resolve(index, options.TypeColumn, "TypeColumn", Bad);
@@ -105,9 +106,9 @@ internal sealed class CrossmatchCatalog : IDisposable
         }
     }
 
-    private static ColumnReader Resolve(CatalogIndex index, string column, string setting, Func<string, Exception?, StepHostConfigurationException> bad)
+    private static ExtraColumnValues Resolve(CatalogIndex index, string column, string setting, Func<string, Exception?, StepHostConfigurationException> bad)
     {
-        if (index.ExtraColumn(column) is { } found) return new ColumnReader(found.Name, found.Type);
+        if (index.Values(column) is { } found) return found;
         var extras = index.Header.Columns.Where(c => c.Role == "extra").Select(c => c.Name).ToList();
         throw bad($"{setting} names column '{column}', which the index does not carry (its extra columns: {(extras.Count == 0 ? "none" : string.Join(", ", extras))})", null);
     }
@@ -125,32 +126,25 @@ internal sealed class CrossmatchCatalog : IDisposable
         : Encoding.UTF8.GetString(Index.IdUtf8(row));
 
     /// <summary>Row <paramref name="row"/>'s value of <paramref name="column"/>: a double, a string, or null for the index's null.</summary>
-    public object? Value(ColumnReader column, int row)
+    public static object? Value(ExtraColumnValues column, int row)
     {
-        switch (column.Type)
-        {
-            case IndexColumnType.Float64:
-                double d = Index.Float64Column(column.Name)[row];
-                return double.IsNaN(d) ? null : d;
-            case IndexColumnType.Int64:
-                // The schema's property values are double or string: an integer column is carried as a double, exact to 2^53.
-                long l = Index.Int64Column(column.Name)[row];
-                return l == long.MinValue ? null : (double)l;
-            default:
-                var utf8 = Index.StringUtf8(column.Name, row);
-                return utf8.IsEmpty ? null : Encoding.UTF8.GetString(utf8);
-        }
+        if (column.Type != IndexColumnType.String) return Number(column, row);
+        var utf8 = column.Utf8(row);
+        return utf8.IsEmpty ? null : Encoding.UTF8.GetString(utf8);
     }
 
-    /// <summary>Row <paramref name="row"/>'s number in <paramref name="column"/>, or null (the index's null).</summary>
-    public double? Number(ColumnReader column, int row)
+    /// <summary>
+    /// Row <paramref name="row"/>'s number in <paramref name="column"/>, or null (the index's null). The schema's
+    /// property values are double or string: an integer column is carried as a double, exact to 2^53.
+    /// </summary>
+    public static double? Number(ExtraColumnValues column, int row)
     {
         if (column.Type == IndexColumnType.Float64)
         {
-            double d = Index.Float64Column(column.Name)[row];
+            double d = column.Float64(row);
             return double.IsNaN(d) ? null : d;
         }
-        long l = Index.Int64Column(column.Name)[row];
+        long l = column.Int64(row);
         return l == long.MinValue ? null : l;
     }
 
@@ -158,8 +152,6 @@ internal sealed class CrossmatchCatalog : IDisposable
     public void Dispose() => Index.Dispose();
 }
 
-/// <summary>An index column an entry reads: its name in the index and its stored type.</summary>
-internal sealed record ColumnReader(string Name, IndexColumnType Type);
 
 /// <summary>The object types entries carry: lower case, with the catalogues' spellings of the common ones made one.</summary>
 internal static class ObjectTypes

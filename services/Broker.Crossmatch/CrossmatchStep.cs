@@ -189,13 +189,12 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
 
     private static AlertCrossmatch Counterpart(CrossmatchCatalog catalog, CrossmatchScratch scratch, CatalogSearcher searcher, CatalogMatch match, double? epoch)
     {
-        var index = catalog.Index;
         int row = match.Row;
         var (ra, dec) = searcher.PositionAt(row, epoch);
         // A map nobody else holds, behind the read-only interface: the codec writes it without a copy.
         var properties = new Dictionary<string, object?>(catalog.Properties.Length, StringComparer.Ordinal);
-        foreach (var column in catalog.Properties) properties[column.Name] = catalog.Value(column, row);
-        double? z = catalog.RedshiftColumn is { } redshift ? catalog.Number(redshift, row) : null;
+        foreach (var column in catalog.Properties) properties[column.Column.Name] = CrossmatchCatalog.Value(column, row);
+        double? z = catalog.RedshiftColumn is { } redshift ? CrossmatchCatalog.Number(redshift, row) : null;
         return new AlertCrossmatch
         {
             Catalog = catalog.Name,
@@ -205,7 +204,7 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
             Dec = dec,
             DistanceArcsec = match.SeparationArcsec,
             MatchRadiusArcsec = catalog.RadiusArcsec,
-            ObjectType = catalog.FixedType ?? (catalog.TypeColumn is { } type ? scratch.TypeOf(index.StringUtf8(type.Name, row)) : null),
+            ObjectType = catalog.FixedType ?? (catalog.TypeColumn is { } type ? scratch.TypeOf(type.Utf8(row)) : null),
             Redshift = z,
             PhysicalOffsetKpc = z is { } known ? PhysicalOffsetKpc(match.SeparationArcsec, known) : null,
             Properties = properties,

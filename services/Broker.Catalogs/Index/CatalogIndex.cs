@@ -149,17 +149,56 @@ public sealed unsafe class CatalogIndex : IDisposable
 
     /// <summary>
     /// Row <paramref name="row"/>'s value of the string extra column <paramref name="name"/> as UTF-8 (empty for null,
-    /// docs/catalogs.md); empty when the column is absent or not a string column.
+    /// docs/catalogs.md); empty when the column is absent or not a string column. Finds the column by name on each
+    /// call: per-row readers take <see cref="Values"/> once.
     /// </summary>
-    public ReadOnlySpan<byte> StringUtf8(string name, int row)
+    public ReadOnlySpan<byte> StringUtf8(string name, int row) =>
+        Values(name) is { Type: IndexColumnType.String } values ? values.Utf8(row) : default;
+
+    /// <summary>The extra column called <paramref name="name"/> with its sections found once, for reads per row; null when absent.</summary>
+    public ExtraColumnValues? Values(string name)
     {
-        if (ExtraColumn(name) is not { Type: IndexColumnType.String } column) return default;
+        if (ExtraColumn(name) is not { } column) return null;
+        if (column.Type != IndexColumnType.String) return Header.Find(column.Section) is { } values ? new ExtraColumnValues(this, column, values, null) : null;
         var offsets = Header.Find(column.Section + ".offsets");
         var heap = Header.Find(column.Section + ".heap");
-        if (offsets is null || heap is null) return default;
-        var o = Int64(offsets);
-        long start = o[row], end = o[row + 1];
-        return new ReadOnlySpan<byte>(_base + heap.Offset + start, (int)(end - start));
+        return offsets is null || heap is null ? null : new ExtraColumnValues(this, column, offsets, heap);
+    }
+
+    /// <summary>One extra column of an open index, its sections found once (<see cref="Values"/>).</summary>
+    public sealed class ExtraColumnValues
+    {
+        private readonly CatalogIndex _index;
+        private readonly IndexSection _values;
+        private readonly IndexSection? _heap;
+
+        internal ExtraColumnValues(CatalogIndex index, IndexColumn column, IndexSection values, IndexSection? heap)
+        {
+            _index = index;
+            Column = column;
+            _values = values;
+            _heap = heap;
+        }
+
+        /// <summary>The column as the header describes it.</summary>
+        public IndexColumn Column { get; }
+
+        /// <summary>Its stored type.</summary>
+        public IndexColumnType Type => Column.Type;
+
+        /// <summary>Row <paramref name="row"/>'s value of a float64 column (NaN for null).</summary>
+        public double Float64(int row) => _index.Float64(_values)[row];
+
+        /// <summary>Row <paramref name="row"/>'s value of an int64 column (<see cref="long.MinValue"/> for null).</summary>
+        public long Int64(int row) => _index.Int64(_values)[row];
+
+        /// <summary>Row <paramref name="row"/>'s value of a string column as UTF-8 (empty for null).</summary>
+        public unsafe ReadOnlySpan<byte> Utf8(int row)
+        {
+            var offsets = _index.Int64(_values);
+            long start = offsets[row], end = offsets[row + 1];
+            return new ReadOnlySpan<byte>(_index._base + _heap!.Offset + start, (int)(end - start));
+        }
     }
 
     private IndexSection? Section(string name)
