@@ -11,56 +11,43 @@ public static class CsvCatalogReader
 {
     /// <summary>The rows of <paramref name="path"/>, read lazily as the enumeration advances.</summary>
     /// <exception cref="CatalogFormatException">On enumeration: the file cannot be read, a column is missing, a row has too few fields, a value does not parse, or a position is NaN or out of range.</exception>
-    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(columns);
-        return ReadLazily(path, columns);
-    }
+    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns) => CatalogFiles.Rows(path, columns, ReadRows);
 
-    private static IEnumerable<CatalogRow> ReadLazily(string path, CatalogColumns columns)
+    private static IEnumerable<CatalogRow> ReadRows(Stream stream, string path, CatalogColumns columns)
     {
-        StreamReader reader;
-        try { reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { BufferSize = 1 << 16 }); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 16);
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        if (!NextRecord(reader, path, 0, fields, field))
+            throw new CatalogFormatException(path, 0, null, "the file is empty: no header line");
+        var header = fields.Select(f => f.Trim()).ToArray();
+        int Find(string name)
         {
-            throw new CatalogFormatException(path, 0, null, $"cannot read the file: {e.Message}", e);
+            int i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+            return i >= 0 ? i : throw new CatalogFormatException(path, 0, name, $"no such column in the header ({string.Join(",", header)})");
         }
-        using (reader)
-        {
-            var fields = new List<string>();
-            var field = new StringBuilder();
-            if (!NextRecord(reader, path, 0, fields, field))
-                throw new CatalogFormatException(path, 0, null, "the file is empty: no header line");
-            var header = fields.Select(f => f.Trim()).ToArray();
-            int Find(string name)
-            {
-                int i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
-                return i >= 0 ? i : throw new CatalogFormatException(path, 0, name, $"no such column in the header ({string.Join(",", header)})");
-            }
-            var (id, ra, dec, epoch, pmra, pmdec, extra) = columns.Find(Find, absent: -1);
+        var (id, ra, dec, epoch, pmra, pmdec, extra) = columns.Find(Find, absent: -1);
 
-            for (long row = 1; ; row++)
-            {
-                if (!NextRecord(reader, path, row, fields, field)) yield break;
-                if (fields.Count == 1 && fields[0].Length == 0) { row--; continue; } // blank line
-                if (fields.Count < header.Length)
-                    throw new CatalogFormatException(path, row, header[fields.Count], $"the row has {fields.Count} fields; the header names {header.Length}");
-                double r = Number(path, row, columns.Ra, fields[ra]);
-                double d = Number(path, row, columns.Dec, fields[dec]);
-                CatalogChecks.Position(path, row, columns, r, d);
-                var values = new object?[extra.Length];
-                for (int k = 0; k < extra.Length; k++) values[k] = Typed(fields[extra[k]]);
-                string idText = fields[id].Trim();
-                if (idText.Length == 0) throw new CatalogFormatException(path, row, columns.Id, "the identifier is empty");
-                var catalogId = long.TryParse(idText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
-                    ? new CatalogId(n, null) : new CatalogId(0, idText);
-                yield return new CatalogRow(catalogId, r, d,
-                    OptionalNumber(path, row, columns.Epoch, epoch, fields),
-                    OptionalNumber(path, row, columns.Pmra, pmra, fields),
-                    OptionalNumber(path, row, columns.Pmdec, pmdec, fields),
-                    values);
-            }
+        for (long row = 1; ; row++)
+        {
+            if (!NextRecord(reader, path, row, fields, field)) yield break;
+            if (fields.Count == 1 && fields[0].Length == 0) { row--; continue; } // blank line
+            if (fields.Count < header.Length)
+                throw new CatalogFormatException(path, row, header[fields.Count], $"the row has {fields.Count} fields; the header names {header.Length}");
+            double r = Number(path, row, columns.Ra, fields[ra]);
+            double d = Number(path, row, columns.Dec, fields[dec]);
+            CatalogChecks.Position(path, row, columns, r, d);
+            var values = new object?[extra.Length];
+            for (int k = 0; k < extra.Length; k++) values[k] = Typed(fields[extra[k]]);
+            string idText = fields[id].Trim();
+            if (idText.Length == 0) throw new CatalogFormatException(path, row, columns.Id, "the identifier is empty");
+            var catalogId = long.TryParse(idText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
+                ? new CatalogId(n, null) : new CatalogId(0, idText);
+            yield return new CatalogRow(catalogId, r, d,
+                OptionalNumber(path, row, columns.Epoch, epoch, fields),
+                OptionalNumber(path, row, columns.Pmra, pmra, fields),
+                OptionalNumber(path, row, columns.Pmdec, pmdec, fields),
+                values);
         }
     }
 

@@ -18,57 +18,48 @@ public static class FitsCatalogReader
 
     /// <summary>The rows of the first BINTABLE in <paramref name="path"/>, read lazily as the enumeration advances.</summary>
     /// <exception cref="CatalogFormatException">On enumeration: the file cannot be read, is not FITS, has no binary table, lacks a column, has a column of an unsupported type, or a position is NaN or out of range.</exception>
-    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(columns);
-        return ReadLazily(path, columns);
-    }
+    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns) => CatalogFiles.Rows(path, columns, ReadRows);
 
-    private static IEnumerable<CatalogRow> ReadLazily(string path, CatalogColumns columns)
+    private static IEnumerable<CatalogRow> ReadRows(Stream stream, string path, CatalogColumns columns)
     {
-        var stream = CatalogFiles.OpenRead(path);
-        using (stream)
+        var table = OpenTable(stream, path);
+        Column Find(string name) => table.Find(name) ?? throw new CatalogFormatException(path, 0, name,
+            $"no such column in the binary table (TTYPEs: {string.Join(",", table.Columns.Select(c => c.Name))})");
+        var found = columns.Find<Column?>(Find, absent: null);
+        Column id = found.Id!, ra = found.Ra!, dec = found.Dec!;
+        Column? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
+        Column[] extra = found.Extra!;
+        foreach (var c in found.Numeric)
+            if (c is not null && c.Type is 'A' or 'L')
+                throw new CatalogFormatException(path, 0, c.Name, $"TFORM '{c.Form}' is not numeric");
+
+        int rowsPerBuffer = Math.Max(1, (1 << 16) / Math.Max(1, table.RowBytes));
+        var buffer = new byte[rowsPerBuffer * table.RowBytes];
+        for (long row = 1; row <= table.Rows;)
         {
-            var table = OpenTable(stream, path);
-            Column Find(string name) => table.Find(name) ?? throw new CatalogFormatException(path, 0, name,
-                $"no such column in the binary table (TTYPEs: {string.Join(",", table.Columns.Select(c => c.Name))})");
-            var found = columns.Find<Column?>(Find, absent: null);
-            Column id = found.Id!, ra = found.Ra!, dec = found.Dec!;
-            Column? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
-            Column[] extra = found.Extra!;
-            foreach (var c in found.Numeric)
-                if (c is not null && c.Type is 'A' or 'L')
-                    throw new CatalogFormatException(path, 0, c.Name, $"TFORM '{c.Form}' is not numeric");
-
-            int rowsPerBuffer = Math.Max(1, (1 << 16) / Math.Max(1, table.RowBytes));
-            var buffer = new byte[rowsPerBuffer * table.RowBytes];
-            for (long row = 1; row <= table.Rows;)
+            int n = (int)Math.Min(rowsPerBuffer, table.Rows - row + 1);
+            int want = n * table.RowBytes;
+            int got;
+            try { got = stream.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false); }
+            catch (IOException e) { throw new CatalogFormatException(path, row, null, $"cannot read the file: {e.Message}", e); }
+            if (got < want)
+                throw new CatalogFormatException(path, row + got / table.RowBytes, null, $"truncated: the table declares {table.Rows} rows of {table.RowBytes} bytes; the file ends first");
+            for (int k = 0; k < n; k++, row++)
             {
-                int n = (int)Math.Min(rowsPerBuffer, table.Rows - row + 1);
-                int want = n * table.RowBytes;
-                int got;
-                try { got = stream.ReadAtLeast(buffer.AsSpan(0, want), want, throwOnEndOfStream: false); }
-                catch (IOException e) { throw new CatalogFormatException(path, row, null, $"cannot read the file: {e.Message}", e); }
-                if (got < want)
-                    throw new CatalogFormatException(path, row + got / table.RowBytes, null, $"truncated: the table declares {table.Rows} rows of {table.RowBytes} bytes; the file ends first");
-                for (int k = 0; k < n; k++, row++)
+                var bytes = buffer.AsSpan(k * table.RowBytes, table.RowBytes);
+                double r = Number(path, row, ra, bytes), d = Number(path, row, dec, bytes);
+                CatalogChecks.Position(path, row, columns, r, d);
+                var idValue = id.Value(bytes);
+                var catalogId = idValue switch
                 {
-                    var bytes = buffer.AsSpan(k * table.RowBytes, table.RowBytes);
-                    double r = Number(path, row, ra, bytes), d = Number(path, row, dec, bytes);
-                    CatalogChecks.Position(path, row, columns, r, d);
-                    var idValue = id.Value(bytes);
-                    var catalogId = idValue switch
-                    {
-                        long v => new CatalogId(v, null),
-                        string s when s.Length > 0 => new CatalogId(0, s),
-                        double v when v == Math.Floor(v) && Math.Abs(v) < 9.2e18 => new CatalogId((long)v, null),
-                        _ => throw new CatalogFormatException(path, row, id.Name, $"identifier {idValue ?? "null"} is not an integer or a non-empty string"),
-                    };
-                    var values = new object?[extra.Length];
-                    for (int e = 0; e < extra.Length; e++) values[e] = extra[e].Value(bytes);
-                    yield return new CatalogRow(catalogId, r, d, Optional(path, row, epoch, bytes), Optional(path, row, pmra, bytes), Optional(path, row, pmdec, bytes), values);
-                }
+                    long v => new CatalogId(v, null),
+                    string s when s.Length > 0 => new CatalogId(0, s),
+                    double v when v == Math.Floor(v) && Math.Abs(v) < 9.2e18 => new CatalogId((long)v, null),
+                    _ => throw new CatalogFormatException(path, row, id.Name, $"identifier {idValue ?? "null"} is not an integer or a non-empty string"),
+                };
+                var values = new object?[extra.Length];
+                for (int e = 0; e < extra.Length; e++) values[e] = extra[e].Value(bytes);
+                yield return new CatalogRow(catalogId, r, d, Optional(path, row, epoch, bytes), Optional(path, row, pmra, bytes), Optional(path, row, pmdec, bytes), values);
             }
         }
     }

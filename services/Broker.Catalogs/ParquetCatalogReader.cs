@@ -14,89 +14,80 @@ public static class ParquetCatalogReader
 {
     /// <summary>The rows of <paramref name="path"/>, read lazily as the enumeration advances; rows are numbered from 1 across the file's row groups.</summary>
     /// <exception cref="CatalogFormatException">On enumeration: the file cannot be read or is not Parquet, a column is missing or of a type not read, an identifier is null, or a position is null, NaN or out of range.</exception>
-    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentNullException.ThrowIfNull(columns);
-        return ReadLazily(path, columns);
-    }
+    public static IEnumerable<CatalogRow> Read(string path, CatalogColumns columns) => CatalogFiles.Rows(path, columns, ReadRows);
 
-    private static IEnumerable<CatalogRow> ReadLazily(string path, CatalogColumns columns)
+    private static IEnumerable<CatalogRow> ReadRows(Stream stream, string path, CatalogColumns columns)
     {
-        var stream = CatalogFiles.OpenRead(path);
-        using (stream)
+        ParquetReader reader;
+        try { reader = ParquetReader.CreateAsync(stream, leaveStreamOpen: true).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ParquetReader reader;
-            try { reader = ParquetReader.CreateAsync(stream, leaveStreamOpen: true).GetAwaiter().GetResult(); }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                throw new CatalogFormatException(path, 0, null, $"not a Parquet file, or a damaged one: {e.Message}", e);
-            }
-            try
-            {
-                var fields = reader.Schema.DataFields;
-                DataField Find(string name)
-                {
-                    foreach (var f in fields)
-                        if (string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) && f.Path.Length == 1)
-                        {
-                            if (f.IsArray) throw new CatalogFormatException(path, 0, name, "the column is a list; only scalar columns are read");
-                            if (!Readable(f.ClrType)) throw new CatalogFormatException(path, 0, name, $"the column's type {f.ClrType.Name} is not one a catalogue column can have");
-                            return f;
-                        }
-                    throw new CatalogFormatException(path, 0, name, $"no such column in the Parquet schema ({string.Join(",", fields.Select(f => f.Name))})");
-                }
-                var found = columns.Find<DataField?>(Find, absent: null);
-                DataField id = found.Id!, ra = found.Ra!, dec = found.Dec!;
-                DataField? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
-                DataField[] extra = found.Extra!;
-                foreach (var f in found.Numeric)
-                    if (f is not null && (IsString(f.ClrType) || f.ClrType == typeof(bool)))
-                        throw new CatalogFormatException(path, 0, f.Name, $"the column's type {f.ClrType.Name} is not numeric");
-
-                long row = 1;
-                for (int g = 0; g < reader.RowGroupCount; g++)
-                {
-                    object?[] ids, raValues, decValues;
-                    object?[]? epochValues, pmraValues, pmdecValues;
-                    var extraValues = new object?[extra.Length][];
-                    int n;
-                    try
-                    {
-                        using var group = reader.OpenRowGroupReader(g);
-                        n = checked((int)group.RowCount);
-                        ids = ReadColumn(group, id, n);
-                        raValues = ReadColumn(group, ra, n);
-                        decValues = ReadColumn(group, dec, n);
-                        epochValues = epoch is null ? null : ReadColumn(group, epoch, n);
-                        pmraValues = pmra is null ? null : ReadColumn(group, pmra, n);
-                        pmdecValues = pmdec is null ? null : ReadColumn(group, pmdec, n);
-                        for (int k = 0; k < extra.Length; k++) extraValues[k] = ReadColumn(group, extra[k], n);
-                    }
-                    catch (Exception e) when (e is not (CatalogFormatException or OutOfMemoryException))
-                    {
-                        throw new CatalogFormatException(path, row, null, $"row group {g} cannot be read: {e.Message}", e);
-                    }
-                    for (int i = 0; i < n; i++, row++)
-                    {
-                        double r = Number(raValues[i]), d = Number(decValues[i]);
-                        CatalogChecks.Position(path, row, columns, r, d);
-                        var catalogId = ids[i] switch
-                        {
-                            long v => new CatalogId(v, null),
-                            string s when s.Length > 0 => new CatalogId(0, s),
-                            double v when v == Math.Floor(v) && Math.Abs(v) < 9.2e18 => new CatalogId((long)v, null),
-                            _ => throw new CatalogFormatException(path, row, id.Name, $"identifier {ids[i] ?? "null"} is not an integer or a non-empty string"),
-                        };
-                        var values = new object?[extra.Length];
-                        for (int k = 0; k < extra.Length; k++) values[k] = extraValues[k][i];
-                        yield return new CatalogRow(catalogId, r, d,
-                            Optional(path, row, epoch, epochValues, i), Optional(path, row, pmra, pmraValues, i), Optional(path, row, pmdec, pmdecValues, i), values);
-                    }
-                }
-            }
-            finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+            throw new CatalogFormatException(path, 0, null, $"not a Parquet file, or a damaged one: {e.Message}", e);
         }
+        try
+        {
+            var fields = reader.Schema.DataFields;
+            DataField Find(string name)
+            {
+                foreach (var f in fields)
+                    if (string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase) && f.Path.Length == 1)
+                    {
+                        if (f.IsArray) throw new CatalogFormatException(path, 0, name, "the column is a list; only scalar columns are read");
+                        if (!Readable(f.ClrType)) throw new CatalogFormatException(path, 0, name, $"the column's type {f.ClrType.Name} is not one a catalogue column can have");
+                        return f;
+                    }
+                throw new CatalogFormatException(path, 0, name, $"no such column in the Parquet schema ({string.Join(",", fields.Select(f => f.Name))})");
+            }
+            var found = columns.Find<DataField?>(Find, absent: null);
+            DataField id = found.Id!, ra = found.Ra!, dec = found.Dec!;
+            DataField? epoch = found.Epoch, pmra = found.Pmra, pmdec = found.Pmdec;
+            DataField[] extra = found.Extra!;
+            foreach (var f in found.Numeric)
+                if (f is not null && (IsString(f.ClrType) || f.ClrType == typeof(bool)))
+                    throw new CatalogFormatException(path, 0, f.Name, $"the column's type {f.ClrType.Name} is not numeric");
+
+            long row = 1;
+            for (int g = 0; g < reader.RowGroupCount; g++)
+            {
+                object?[] ids, raValues, decValues;
+                object?[]? epochValues, pmraValues, pmdecValues;
+                var extraValues = new object?[extra.Length][];
+                int n;
+                try
+                {
+                    using var group = reader.OpenRowGroupReader(g);
+                    n = checked((int)group.RowCount);
+                    ids = ReadColumn(group, id, n);
+                    raValues = ReadColumn(group, ra, n);
+                    decValues = ReadColumn(group, dec, n);
+                    epochValues = epoch is null ? null : ReadColumn(group, epoch, n);
+                    pmraValues = pmra is null ? null : ReadColumn(group, pmra, n);
+                    pmdecValues = pmdec is null ? null : ReadColumn(group, pmdec, n);
+                    for (int k = 0; k < extra.Length; k++) extraValues[k] = ReadColumn(group, extra[k], n);
+                }
+                catch (Exception e) when (e is not (CatalogFormatException or OutOfMemoryException))
+                {
+                    throw new CatalogFormatException(path, row, null, $"row group {g} cannot be read: {e.Message}", e);
+                }
+                for (int i = 0; i < n; i++, row++)
+                {
+                    double r = Number(raValues[i]), d = Number(decValues[i]);
+                    CatalogChecks.Position(path, row, columns, r, d);
+                    var catalogId = ids[i] switch
+                    {
+                        long v => new CatalogId(v, null),
+                        string s when s.Length > 0 => new CatalogId(0, s),
+                        double v when v == Math.Floor(v) && Math.Abs(v) < 9.2e18 => new CatalogId((long)v, null),
+                        _ => throw new CatalogFormatException(path, row, id.Name, $"identifier {ids[i] ?? "null"} is not an integer or a non-empty string"),
+                    };
+                    var values = new object?[extra.Length];
+                    for (int k = 0; k < extra.Length; k++) values[k] = extraValues[k][i];
+                    yield return new CatalogRow(catalogId, r, d,
+                        Optional(path, row, epoch, epochValues, i), Optional(path, row, pmra, pmraValues, i), Optional(path, row, pmdec, pmdecValues, i), values);
+                }
+            }
+        }
+        finally { reader.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
     }
 
     private static bool Readable(Type t) =>
