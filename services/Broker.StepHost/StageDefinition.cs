@@ -136,6 +136,10 @@ public abstract class StageDefinition
     /// <exception cref="StepHostConfigurationException">A bad option value.</exception>
     public abstract PipelineStage CreateStage(IConfiguration settings, StageContext? context = null);
 
+    /// <summary>Binds and validates its options sections from <paramref name="settings"/> without making the step (nothing is opened).</summary>
+    /// <exception cref="StepHostConfigurationException">A value cannot be converted, a key is unknown, or validation fails.</exception>
+    public abstract void CheckOptions(IConfiguration settings);
+
     /// <summary>
     /// Every setting of the service with its default, as <c>Section:Key</c> (the <c>StepHost</c> section with this
     /// entry's topics, consumer group and dead-letter topic; its own options section; the Kafka client id; the log
@@ -251,6 +255,9 @@ public sealed class StageDefinition<TIn, TOut, TOptions> : StageDefinition
     /// <inheritdoc />
     public override PipelineStage CreateStage(IConfiguration settings, StageContext? context = null) =>
         Stage(Factory(BindOptions(settings), context ?? StageContext.Default));
+
+    /// <inheritdoc />
+    public override void CheckOptions(IConfiguration settings) => BindOptions(settings);
 
     /// <inheritdoc />
     protected override IEnumerable<(string Section, object Options)> DefaultOptions() => [(Section, new TOptions())];

@@ -79,8 +79,7 @@ public sealed class StageRegistry
             if (Stages[i].Input != Stages[i - 1].Outputs[0].Name)
                 throw new InvalidOperationException($"the in-process runner chains stages one after another: stage {Stages[i].Name} reads {Stages[i].Input}, not {Stages[i - 1].Name}'s {Stages[i - 1].Outputs[0].Name}");
         }
-        // Only the stages' own sections: in one process there is no StepHost or Kafka section to read.
-        StepHostApp.CheckKnownSections(settings, Stages.SelectMany(s => s.Sections));
+        CheckSections(settings);
         var chain = new List<PipelineStage>(Stages.Count);
         try
         {
@@ -93,6 +92,20 @@ public sealed class StageRegistry
         }
         return chain;
     }
+
+    /// <summary>
+    /// Checks <paramref name="settings"/> as <see cref="CreateChain"/> would (sections, keys, values) without making
+    /// any step: a command refuses a bad setting before it spends time on anything else.
+    /// </summary>
+    /// <exception cref="StepHostConfigurationException">A section no stage reads, or a bad option value.</exception>
+    public void CheckSettings(IConfiguration settings)
+    {
+        CheckSections(settings);
+        foreach (var stage in Stages) stage.CheckOptions(settings);
+    }
+
+    // Only the stages' own sections: in one process there is no StepHost or Kafka section to read.
+    private void CheckSections(IConfiguration settings) => StepHostApp.CheckKnownSections(settings, Stages.SelectMany(s => s.Sections));
 
     /// <summary>The topology table of docs/kafka.md ("Topology"), in Markdown.</summary>
     public string RenderTopology()

@@ -3,6 +3,7 @@ using Broker.Catalogs;
 using Broker.Catalogs.Index;
 using Broker.Cli.Pipeline;
 using Broker.Simulation;
+using Microsoft.Extensions.Configuration;
 
 namespace Broker.Cli.Tests;
 
@@ -120,5 +121,25 @@ public sealed class DemoCatalogsTests : IDisposable
             Assert.Equal(1, sets.Count(s => s.Catalogs.Single(c => c.Name == name).Built));
         Assert.Equal(sets[0].Settings, sets[1].Settings);
         Assert.Equal(sets[0].Catalogs.Select(c => c.Rows), sets[1].Catalogs.Select(c => c.Rows));
+    }
+
+    [Fact]
+    public void A_setting_refused_beside_the_sets_entries_is_refused_before_anything_is_built()
+    {
+        string empty = Path.Combine(_root, "no-kstars");
+        Directory.CreateDirectory(empty);
+        var logged = new List<string>();
+        IReadOnlyDictionary<string, string?>? checkedSettings = null;
+        var refused = Assert.Throws<StepHost.StepHostConfigurationException>(() => DemoCatalogs.Ensure(Small, Cache, empty, logged.Add, check: settings =>
+        {
+            checkedSettings = settings;
+            Stages.BrokerStages.All.CheckSettings(new ConfigurationBuilder()
+                .AddInMemoryCollection(settings.Append(new("Ingest:DuplicateWindow", "-5"))).Build());
+        }));
+        Assert.Equal("invalid configuration: Ingest:DuplicateWindow -5 is not in 0..10000000", refused.Message);
+        // The check saw the entries the set would have had, at the paths it would have built.
+        Assert.Equal(Path.Combine(Path.GetFullPath(Cache), DemoCatalogs.SimulatedStars + DemoCatalogs.Extension), checkedSettings!["Crossmatch:Catalogs:0:Path"]);
+        Assert.Empty(Directory.EnumerateFiles(Cache, "*" + DemoCatalogs.Extension));
+        Assert.DoesNotContain(logged, l => l.StartsWith("building", StringComparison.Ordinal));
     }
 }

@@ -27,14 +27,18 @@ internal static class RunCommand
             if (parse.GetValue(batch) is < 1 or > 100_000) throw new CliUsageException("--batch-size must be between 1 and 100000");
             var paths = inputs.ExistingPaths(parse);
             var bad = new BadInputReport();
-            // Without --set Crossmatch:Catalogs:..., the crossmatch stage gets the catalogues this machine has (ChainCatalogs).
+            var limits = inputs.Limits(parse);
+            var registry = inputs.CreateRegistry(parse);
+            string outputDirectory = CliRun.OutputFolder("--out", parse.GetValue(output)!);
+            // Last of the checks, since it may build catalogues: without --set Crossmatch:Catalogs:..., the crossmatch
+            // stage gets the catalogues this machine has (ChainCatalogs).
             var settings = ChainCatalogs.WithCatalogs(SettingsOption.Parse(parse.GetValue(set)), [], Console.Error.WriteLine, ct);
             var options = new BrokerRunOptions
             {
-                Limits = inputs.Limits(parse),
+                Limits = limits,
                 OnBadInput = bad.Report,
-                Registry = inputs.CreateRegistry(parse),
-                OutputDirectory = CliRun.OutputFolder("--out", parse.GetValue(output)!),
+                Registry = registry,
+                OutputDirectory = outputDirectory,
                 Settings = settings,
                 Runner = new InProcessOptions { BatchSize = parse.GetValue(batch) },
                 Resume = !parse.GetValue(restart),

@@ -1,4 +1,6 @@
 using Broker.Simulation;
+using Broker.Stages;
+using Microsoft.Extensions.Configuration;
 
 namespace Broker.Cli.Pipeline;
 
@@ -32,12 +34,21 @@ internal static class ChainCatalogs
     {
         var merged = new Dictionary<string, string?>(settings, StringComparer.OrdinalIgnoreCase);
         if (merged.Keys.Any(k => k.StartsWith(CatalogKeyPrefix, StringComparison.OrdinalIgnoreCase))) return merged;
-        var set = DemoCatalogs.Ensure(simulations, log: log, cancellationToken: cancellationToken);
+        // The user's other settings are checked with the entries the set will have before anything is built: a bad
+        // value is refused at once, not after the catalogues' build.
+        void Check(IReadOnlyDictionary<string, string?> catalogs)
+        {
+            if (catalogs.Count == 0) return;
+            var all = new Dictionary<string, string?>(merged, StringComparer.OrdinalIgnoreCase);
+            foreach (var (key, value) in catalogs) all[key] = value;
+            BrokerStages.All.CheckSettings(new ConfigurationBuilder().AddInMemoryCollection(all).Build());
+        }
+        var set = DemoCatalogs.Ensure(simulations, log: log, check: Check, cancellationToken: cancellationToken);
         if (set.Catalogs.Count == 0)
         {
             log?.Invoke("warning: no crossmatch catalogue on this machine (no kstars-data) and none given with --set Crossmatch:Catalogs:0:Path=FILE: " +
                 "crossmatching against the simulator's default sky, in which real alerts find only chance counterparts");
-            set = DemoCatalogs.Ensure(DemoCatalogs.DemoSimulations(Commands.DemoCommand.DefaultAlerts, Commands.DemoCommand.DefaultSeed), log: log, cancellationToken: cancellationToken);
+            set = DemoCatalogs.Ensure(DemoCatalogs.DemoSimulations(Commands.DemoCommand.DefaultAlerts, Commands.DemoCommand.DefaultSeed), log: log, check: Check, cancellationToken: cancellationToken);
         }
         foreach (var (key, value) in set.Settings) merged[key] = value;
         return merged;

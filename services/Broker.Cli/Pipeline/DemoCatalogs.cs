@@ -84,12 +84,13 @@ public static class DemoCatalogs
     /// <param name="folder">The cache folder; <see cref="DefaultFolder"/> when null.</param>
     /// <param name="kstarsFolder">Where kstars-data's files are.</param>
     /// <param name="log">Progress lines (what is built, how many rows), and the warnings.</param>
+    /// <param name="check">Given the settings the set will have before anything is built (their paths are known): throws to refuse them, so a bad setting beside them is refused before minutes of building.</param>
     /// <param name="lockTimeout">How long to wait for another command's build (default 10 minutes).</param>
     /// <param name="cancellationToken">Stops a build (between rows).</param>
     /// <exception cref="CatalogFormatException">A kstars-data file is present but unreadable.</exception>
     /// <exception cref="TimeoutException">Another command held the lock for longer than <paramref name="lockTimeout"/>.</exception>
     public static DemoCatalogSet Ensure(IReadOnlyList<SimulationOptions> simulations, string? folder = null, string kstarsFolder = KStarsCatalogs.DefaultFolder,
-        Action<string>? log = null, TimeSpan? lockTimeout = null, CancellationToken cancellationToken = default)
+        Action<string>? log = null, Action<IReadOnlyDictionary<string, string?>>? check = null, TimeSpan? lockTimeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(simulations);
         ArgumentNullException.ThrowIfNull(kstarsFolder);
@@ -107,6 +108,9 @@ public static class DemoCatalogs
             plans.Add(Simulated(simulations, SimulatedSources.Stars));
             plans.Add(Simulated(simulations, SimulatedSources.Galaxies));
         }
+        var settings = new Dictionary<string, string?>();
+        for (int n = 0; n < plans.Count; n++) plans[n].Settings(settings, $"Crossmatch:Catalogs:{n}:", PathOf(plans[n], folder));
+        check?.Invoke(settings);
         foreach (var w in warnings) log?.Invoke("warning: " + w);
 
         var catalogs = new List<DemoCatalog>();
@@ -114,8 +118,6 @@ public static class DemoCatalogs
         {
             foreach (var plan in plans) catalogs.Add(EnsureOne(plan, folder, log, cancellationToken));
         }
-        var settings = new Dictionary<string, string?>();
-        for (int n = 0; n < plans.Count; n++) plans[n].Settings(settings, $"Crossmatch:Catalogs:{n}:", catalogs[n].Path);
         return new DemoCatalogSet(catalogs, settings, warnings);
     }
 
@@ -172,7 +174,7 @@ public static class DemoCatalogs
 
     private static DemoCatalog EnsureOne(Plan plan, string folder, Action<string>? log, CancellationToken cancellationToken)
     {
-        string path = Path.Combine(folder, plan.Name + Extension);
+        string path = PathOf(plan, folder);
         if (Current(path, plan) is { } rows) return new DemoCatalog(plan.Name, path, rows, Built: false);
         string temp = Path.Combine(folder, $".{plan.Name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -189,6 +191,8 @@ public static class DemoCatalogs
             File.Delete(temp);
         }
     }
+
+    private static string PathOf(Plan plan, string folder) => Path.Combine(folder, plan.Name + Extension);
 
     /// <summary>The rows of the file when it is an index built from what the plan says now, else null.</summary>
     private static long? Current(string path, Plan plan)
