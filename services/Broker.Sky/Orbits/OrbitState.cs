@@ -1,0 +1,204 @@
+namespace Broker.Sky.Orbits;
+
+/// <summary>
+/// A heliocentric position and velocity in the ICRS-aligned equator of J2000 (au, au/day), at a time in MJD TDB.
+/// Every propagator (two-body, N-body) works in this frame; elements published in the ecliptic of J2000 (MPC, SBDB)
+/// are rotated into it once, when read.
+/// </summary>
+/// <param name="X">Position, au.</param>
+/// <param name="Y">Position, au.</param>
+/// <param name="Z">Position, au.</param>
+/// <param name="Vx">Velocity, au/day.</param>
+/// <param name="Vy">Velocity, au/day.</param>
+/// <param name="Vz">Velocity, au/day.</param>
+/// <param name="MjdTdb">The time of the state, MJD TDB.</param>
+public readonly record struct OrbitState(double X, double Y, double Z, double Vx, double Vy, double Vz, double MjdTdb)
+{
+    /// <summary>Heliocentric distance, au.</summary>
+    public double R => Math.Sqrt(X * X + Y * Y + Z * Z);
+
+    /// <summary>The same state given in the ecliptic of J2000 (rotated into the equator).</summary>
+    public static OrbitState FromEcliptic(double x, double y, double z, double vx, double vy, double vz, double mjdTdb)
+    {
+        var (px, py, pz) = Coordinates.EclipticToEquatorial(x, y, z);
+        var (qx, qy, qz) = Coordinates.EclipticToEquatorial(vx, vy, vz);
+        return new OrbitState(px, py, pz, qx, qy, qz, mjdTdb);
+    }
+
+    /// <summary>Its position and velocity in the ecliptic of J2000.</summary>
+    public (double X, double Y, double Z, double Vx, double Vy, double Vz) ToEcliptic()
+    {
+        var (px, py, pz) = Coordinates.EquatorialToEcliptic(X, Y, Z);
+        var (qx, qy, qz) = Coordinates.EquatorialToEcliptic(Vx, Vy, Vz);
+        return (px, py, pz, qx, qy, qz);
+    }
+}
+
+/// <summary>
+/// Osculating heliocentric elements in the ecliptic and mean equinox of J2000, in the cometary form that covers every
+/// conic: perihelion distance q, eccentricity e (elliptic below 1, parabolic at 1, hyperbolic above), inclination,
+/// node, argument of perihelion and the time of perihelion passage. Angles in degrees, q in au, times MJD TDB.
+/// </summary>
+/// <param name="Q">Perihelion distance, au (positive).</param>
+/// <param name="E">Eccentricity (non-negative).</param>
+/// <param name="IDeg">Inclination to the ecliptic of J2000, degrees.</param>
+/// <param name="NodeDeg">Longitude of the ascending node, degrees.</param>
+/// <param name="PeriDeg">Argument of perihelion, degrees.</param>
+/// <param name="PerihelionMjdTdb">Time of perihelion passage, MJD TDB.</param>
+/// <param name="EpochMjdTdb">Epoch of osculation, MJD TDB (where the elements are exact; the N-body integration starts there).</param>
+public sealed record CometaryElements(double Q, double E, double IDeg, double NodeDeg, double PeriDeg, double PerihelionMjdTdb, double EpochMjdTdb)
+{
+    /// <summary>The Sun's GM, au³/day²: the square of the Gaussian gravitational constant (IAU 1976).</summary>
+    public const double SunGm = KeplerOrbit.GaussK * KeplerOrbit.GaussK;
+
+    /// <summary>
+    /// From Keplerian elements: semi-major axis a (au; negative for a hyperbola, as MPC and JPL write it), e, angles,
+    /// and the mean anomaly M at the epoch; time of perihelion T = epoch - M / n with n = k / |a|^1.5.
+    /// </summary>
+    public static CometaryElements FromKeplerian(double a, double e, double iDeg, double nodeDeg, double periDeg, double meanAnomalyDeg, double epochMjdTdb)
+    {
+        double q = a * (1 - e);
+        double n = KeplerOrbit.GaussK / Math.Pow(Math.Abs(a), 1.5);
+        // An ellipse's M in (-180, 180] so the chosen perihelion is the nearest one to the epoch; a hyperbola's M is
+        // not an angle (M = n (t - T) without wrapping).
+        double m = (e < 1 ? Math.IEEERemainder(meanAnomalyDeg, 360) : meanAnomalyDeg) * Coordinates.DegToRad;
+        return new CometaryElements(q, e, iDeg, nodeDeg, periDeg, epochMjdTdb - m / n, epochMjdTdb);
+    }
+
+    /// <summary>
+    /// The heliocentric state at <see cref="EpochMjdTdb"/>: the perihelion state (on the conic's axis, speed
+    /// √(μ(1+e)/q)) propagated by the universal-variable solution over epoch - T.
+    /// </summary>
+    public OrbitState StateAtEpoch()
+    {
+        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
+        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
+        // Rz(Ω) Rx(i) Rz(ω): the perifocal unit vectors P (to perihelion) and Q (90° ahead) in the ecliptic frame.
+        double px = co * cw - so * sw * ci, py = so * cw + co * sw * ci, pz = sw * si;
+        double qx = -co * sw - so * cw * ci, qy = -so * sw + co * cw * ci, qz = cw * si;
+        double v = Math.Sqrt(SunGm * (1 + E) / Q);
+        var perihelion = OrbitState.FromEcliptic(Q * px, Q * py, Q * pz, v * qx, v * qy, v * qz, PerihelionMjdTdb);
+        return UniversalKepler.Propagate(perihelion, EpochMjdTdb, SunGm);
+    }
+}
+
+/// <summary>
+/// Two-body motion by universal variables (Battin 1987, §4.5; Vallado 2013, Algorithm 8): one formulation for the
+/// ellipse, parabola and hyperbola, so a comet or 1I/'Oumuamua propagates as an asteroid does.
+/// </summary>
+public static class UniversalKepler
+{
+    /// <summary>The state of a body moving under the gravity of one mass <paramref name="gm"/> (au³/day²), at <paramref name="toMjdTdb"/>.</summary>
+    /// <exception cref="ArithmeticException">The solution did not converge (a degenerate state: zero position).</exception>
+    public static OrbitState Propagate(in OrbitState state, double toMjdTdb, double gm = CometaryElements.SunGm)
+    {
+        double dt = toMjdTdb - state.MjdTdb;
+        if (dt == 0) return state;
+        double r0 = state.R;
+        if (!(r0 > 0)) throw new ArithmeticException("universal Kepler propagation of a state at the origin");
+        double sqrtMu = Math.Sqrt(gm);
+        double rv = state.X * state.Vx + state.Y * state.Vy + state.Z * state.Vz;
+        double v2 = state.Vx * state.Vx + state.Vy * state.Vy + state.Vz * state.Vz;
+        double alpha = 2 / r0 - v2 / gm; // 1/a: positive for an ellipse, zero for a parabola, negative for a hyperbola
+        double sigma0 = rv / sqrtMu;
+
+        // Initial guess for χ (Vallado 2013, Algorithm 8), then Newton's method on the universal Kepler equation
+        // √μ Δt = σ0 χ² C(αχ²) + (1 - α r0) χ³ S(αχ²) + r0 χ.
+        double chi;
+        if (alpha > 1e-12) chi = sqrtMu * dt * alpha;
+        else if (alpha < -1e-12)
+        {
+            double a = 1 / alpha;
+            double arg = -2 * gm * alpha * dt / (rv + Math.Sign(dt) * Math.Sqrt(-gm * a) * (1 - r0 * alpha));
+            chi = Math.Sign(dt) * Math.Sqrt(-a) * Math.Log(Math.Max(arg, 1e-300));
+            if (!double.IsFinite(chi)) chi = sqrtMu * dt / r0;
+        }
+        else chi = sqrtMu * dt / r0;
+
+        double c = 0, s = 0, r = r0;
+        bool converged = false;
+        for (int iteration = 0; iteration < 100; iteration++)
+        {
+            double psi = alpha * chi * chi;
+            (c, s) = Stumpff(psi);
+            double chi2 = chi * chi;
+            double f = sigma0 * chi2 * c + (1 - alpha * r0) * chi2 * chi * s + r0 * chi - sqrtMu * dt;
+            r = sigma0 * chi * (1 - psi * s) + (1 - alpha * r0) * chi2 * c + r0; // dF/dχ, the radius
+            double step = f / r;
+            // Halve a step that would overshoot far (large hyperbolic arguments).
+            if (Math.Abs(step) > 10 * Math.Abs(chi) + 10) step = Math.Sign(step) * (10 * Math.Abs(chi) + 10);
+            chi -= step;
+            if (Math.Abs(step) <= 1e-13 * Math.Max(1, Math.Abs(chi)))
+            {
+                psi = alpha * chi * chi;
+                (c, s) = Stumpff(psi);
+                chi2 = chi * chi;
+                r = sigma0 * chi * (1 - psi * s) + (1 - alpha * r0) * chi2 * c + r0;
+                converged = true;
+                break;
+            }
+        }
+        if (!converged || !(r > 0)) throw new ArithmeticException($"universal Kepler propagation did not converge over {dt} days");
+
+        double chiSq = chi * chi;
+        // Lagrange coefficients f, g and their derivatives (Battin 1987, eq. 4.84).
+        double fl = 1 - chiSq / r0 * c;
+        double gl = dt - chiSq * chi / sqrtMu * s;
+        double fdot = sqrtMu / (r * r0) * chi * (alpha * chiSq * s - 1);
+        double gdot = 1 - chiSq / r * c;
+        return new OrbitState(
+            fl * state.X + gl * state.Vx, fl * state.Y + gl * state.Vy, fl * state.Z + gl * state.Vz,
+            fdot * state.X + gdot * state.Vx, fdot * state.Y + gdot * state.Vy, fdot * state.Z + gdot * state.Vz,
+            toMjdTdb);
+    }
+
+    /// <summary>Stumpff functions C(ψ) = (1 - cos √ψ)/ψ and S(ψ) = (√ψ - sin √ψ)/ψ^1.5, by series near zero.</summary>
+    public static (double C, double S) Stumpff(double psi)
+    {
+        if (psi > 1e-6)
+        {
+            double sq = Math.Sqrt(psi);
+            return ((1 - Math.Cos(sq)) / psi, (sq - Math.Sin(sq)) / (psi * sq));
+        }
+        if (psi < -1e-6)
+        {
+            double sq = Math.Sqrt(-psi);
+            return ((1 - Math.Cosh(sq)) / psi, (Math.Sinh(sq) - sq) / (-psi * sq));
+        }
+        // Series: C = 1/2 - ψ/24 + ψ²/720 - ..., S = 1/6 - ψ/120 + ψ²/5040 - ...
+        return (0.5 - psi / 24 + psi * psi / 720 - psi * psi * psi / 40320,
+            1.0 / 6 - psi / 120 + psi * psi / 5040 - psi * psi * psi / 362880);
+    }
+}
+
+/// <summary>What an ephemeris reads a body's heliocentric state from: two-body motion or an N-body integration.</summary>
+public interface IHeliocentricMotion
+{
+    /// <summary>The body's heliocentric equatorial state at <paramref name="mjdTdb"/>.</summary>
+    OrbitState StateAt(double mjdTdb);
+}
+
+/// <summary>Two-body (Keplerian) motion from a state at the epoch, by universal variables: what association screens every orbit with.</summary>
+/// <param name="Epoch">The state at the orbit's epoch.</param>
+public sealed record TwoBodyMotion(OrbitState Epoch) : IHeliocentricMotion
+{
+    /// <summary>From cometary elements.</summary>
+    public TwoBodyMotion(CometaryElements elements) : this((elements ?? throw new ArgumentNullException(nameof(elements))).StateAtEpoch())
+    {
+    }
+
+    /// <inheritdoc />
+    public OrbitState StateAt(double mjdTdb) => UniversalKepler.Propagate(Epoch, mjdTdb);
+}
+
+/// <summary>A known solar-system object's orbit, as read from any orbit source (MPCORB, SBDB, MPC comets, Rubin's <c>mpc_orbits</c>, CSV).</summary>
+/// <param name="Designation">
+/// The MPC number when numbered ("4826"), else the unpacked provisional designation with its space ("2004 JQ12"), or a
+/// comet's ("C/1995 O1", "1P"). <see cref="Designations"/> compares it with what surveys write.
+/// </param>
+/// <param name="Name">The full name as the source gives it ("1 Ceres (A801 AA)"); the designation when it gives none.</param>
+/// <param name="Elements">Osculating heliocentric ecliptic J2000 elements.</param>
+/// <param name="H">Absolute magnitude (asteroids' H; NaN when unknown).</param>
+/// <param name="G">Slope parameter (0.15 when the source gives none).</param>
+/// <param name="Source">Where the orbit came from (<c>MPCORB</c>, <c>JPL SBDB</c>, <c>MPC comets</c>, <c>Rubin mpc_orbits</c>, <c>CSV</c>), for the ephemeris source of an association.</param>
+public sealed record SolarSystemOrbit(string Designation, string Name, CometaryElements Elements, double H, double G, string Source);
