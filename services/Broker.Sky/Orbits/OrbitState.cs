@@ -194,7 +194,7 @@ public sealed record TwoBodyMotion(OrbitState Epoch) : IHeliocentricMotion
 /// <summary>A known solar-system object's orbit, as read from any orbit source (MPCORB, SBDB, MPC comets, Rubin's <c>mpc_orbits</c>, CSV).</summary>
 /// <param name="Designation">
 /// The MPC number when numbered ("4826"), else the unpacked provisional designation with its space ("2004 JQ12"), or a
-/// comet's ("C/1995 O1", "1P"). <see cref="Designations"/> compares it with what surveys write.
+/// comet's ("C/1995 O1", "1P"). Designations.Key compares it with what surveys write.
 /// </param>
 /// <param name="Name">The full name as the source gives it ("1 Ceres (A801 AA)"); the designation when it gives none.</param>
 /// <param name="Elements">Osculating heliocentric ecliptic J2000 elements.</param>
