@@ -21,6 +21,18 @@ public sealed class OrbitSourcesTests
         Assert.Equal(rows.GetArrayLength(), orbits.Count);
         Assert.All(orbits, o => Assert.Equal(SbdbOrbitReader.SourceName, o.Source));
         Assert.Equal(orbits.Count, orbits.Select(o => o.Designation).Distinct().Count());
+        foreach (var o in orbits)
+        {
+            // SBDB full names: "NUMBER NAME (PROVISIONAL)" or "(PROVISIONAL)"; the designation is the number, else the
+            // provisional designation, and every survey form of it keys back to it.
+            var m = System.Text.RegularExpressions.Regex.Match(o.Name, @"^(?:(\d+) .*|\((.+)\))$");
+            Assert.True(m.Success, o.Name);
+            Assert.Equal(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, o.Designation);
+            Assert.Equal(o.Designation, Designations.Key(o.Designation));
+            Assert.Equal(o.Designation, Designations.Key(Designations.ZtfForm(o.Designation)));
+            if (o.Designation.All(char.IsAsciiDigit)) Assert.Equal(o.Designation, Designations.Key(Designations.PackNumber(int.Parse(o.Designation, System.Globalization.CultureInfo.InvariantCulture))));
+            else if (!o.Designation.Contains('/')) Assert.Equal(o.Designation, Designations.Key(Designations.PackProvisional(o.Designation)));
+        }
     }
 
     [OrbitFilesFact]
