@@ -90,6 +90,34 @@ public sealed class EphemerisModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Parallax_constants_from_wgs84_geodetic_coordinates_reproduce_the_mpc_values_of_gemini_south()
+    {
+        // The simulator's Cerro Pachon site (30.2446° S, 70.7366° W, 2,663 m) against Gemini South (I11) on the same
+        // summit: within 1e-4 Earth radii (640 m); a formula error (geodetic for geocentric latitude) would be 0.003.
+        var computed = Observatory.FromGeodetic("Cerro Pachon", -70.7366, -30.2446, 2663);
+        var mpc = Observatory.Find("I11");
+        Assert.Equal(mpc.LongitudeDeg, computed.LongitudeDeg, 3);
+        Assert.InRange(computed.RhoCosPhi - mpc.RhoCosPhi, -1e-4, 1e-4);
+        Assert.InRange(computed.RhoSinPhi - mpc.RhoSinPhi, -1e-4, 1e-4);
+    }
+
+    [Fact]
+    public void A_kepler_orbits_state_velocity_is_the_derivative_of_its_position_and_two_body_motion_agrees()
+    {
+        var orbit = new KeplerOrbit(2.2, 0.31, 12, 100, 40, 250, 60000);
+        var s = orbit.StateAt(60100);
+        double h = 1e-3;
+        var a = orbit.HeliocentricEquatorial(60100 - h);
+        var b = orbit.HeliocentricEquatorial(60100 + h);
+        Assert.Equal((b.X - a.X) / (2 * h), s.Vx, 9);
+        Assert.Equal((b.Y - a.Y) / (2 * h), s.Vy, 9);
+        Assert.Equal((b.Z - a.Z) / (2 * h), s.Vz, 9);
+        var kepler = UniversalKepler.Propagate(s, 60500);
+        var direct = orbit.StateAt(60500);
+        Assert.True(Math.Abs(kepler.X - direct.X) + Math.Abs(kepler.Y - direct.Y) + Math.Abs(kepler.Z - direct.Z) < 1e-10);
+    }
+
+    [Fact]
     public void An_unknown_observatory_code_is_refused_naming_the_known_codes()
     {
         var e = Assert.Throws<ArgumentException>(() => Observatory.Find("Q99"));
