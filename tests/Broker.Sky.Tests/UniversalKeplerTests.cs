@@ -47,10 +47,12 @@ public sealed class UniversalKeplerTests
     [Fact]
     public void Propagation_out_and_back_returns_the_state_for_ellipse_parabola_and_hyperbola()
     {
-        foreach (double e in new[] { 0.0, 0.2, 0.9, 0.999, 1.0, 1.001, 1.2, 5.0 })
+        foreach (double e in new[] { 0.0, 0.2, 0.9, 0.999, 0.999975, 0.9999999, 1.0, 1.0000001, 1.001, 1.2, 5.0 })
         {
             var elements = new CometaryElements(1.3, e, 12, 40, 70, 60000, 60030);
             var start = elements.StateAtEpoch();
+            // 700 days, and 30 years (a near-parabolic comet's whole apparition and beyond).
+            Assert.True(UniversalKepler.Propagate(UniversalKepler.Propagate(start, 60030 + 11000), 60030) is var round && Math.Abs(round.X - start.X) < 1e-8, $"e = {e}: 30-year round trip");
             var there = UniversalKepler.Propagate(start, 60030 + 700);
             var back = UniversalKepler.Propagate(there, 60030);
             double dr = Math.Sqrt(Math.Pow(back.X - start.X, 2) + Math.Pow(back.Y - start.Y, 2) + Math.Pow(back.Z - start.Z, 2));

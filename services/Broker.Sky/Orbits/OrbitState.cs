@@ -102,31 +102,33 @@ public static class UniversalKepler
         double alpha = 2 / r0 - v2 / gm; // 1/a: positive for an ellipse, zero for a parabola, negative for a hyperbola
         double sigma0 = rv / sqrtMu;
 
-        // Initial guess for χ (Vallado 2013, Algorithm 8), then Newton's method on the universal Kepler equation
-        // √μ Δt = σ0 χ² C(αχ²) + (1 - α r0) χ³ S(αχ²) + r0 χ.
+        // Laguerre's method on the universal Kepler equation F(χ) = σ0 χ² C(αχ²) + (1 - α r0) χ³ S(αχ²) + r0 χ - √μ Δt
+        // (Conway 1986, Celest. Mech. 39, 199): unlike Newton's it converges from a rough start for every conic,
+        // including nearly parabolic comets with a ~ 10^5 au (Newton from the elliptic guess χ = √μ Δt α crawls there).
+        // F' is the radius r; F'' = σ0 (1 - ψC) + (1 - α r0) χ (1 - ψS).
+        const double order = 5;
         double chi;
-        if (alpha > 1e-12) chi = sqrtMu * dt * alpha;
-        else if (alpha < -1e-12)
+        if (alpha * r0 > 1e-3) chi = sqrtMu * dt * alpha; // ellipse: χ = √a E-difference, first guess from the mean motion
+        else if (alpha * r0 < -1e-3)
         {
+            // Hyperbola (Vallado 2013, Algorithm 8): χ ≈ sign(Δt) √(-a) ln(-2μαΔt / (r·v + sign(Δt) √(-μa) (1 - r0 α))).
             double a = 1 / alpha;
             double arg = -2 * gm * alpha * dt / (rv + Math.Sign(dt) * Math.Sqrt(-gm * a) * (1 - r0 * alpha));
-            chi = Math.Sign(dt) * Math.Sqrt(-a) * Math.Log(Math.Max(arg, 1e-300));
-            if (!double.IsFinite(chi)) chi = sqrtMu * dt / r0;
+            chi = arg > 0 ? Math.Sign(dt) * Math.Sqrt(-a) * Math.Log(arg) : sqrtMu * dt / r0;
         }
-        else chi = sqrtMu * dt / r0;
-
+        else chi = sqrtMu * dt / r0; // nearly parabolic
         double c = 0, s = 0, r = r0;
         bool converged = false;
-        for (int iteration = 0; iteration < 100; iteration++)
+        for (int iteration = 0; iteration < 200; iteration++)
         {
             double psi = alpha * chi * chi;
             (c, s) = Stumpff(psi);
             double chi2 = chi * chi;
             double f = sigma0 * chi2 * c + (1 - alpha * r0) * chi2 * chi * s + r0 * chi - sqrtMu * dt;
-            r = sigma0 * chi * (1 - psi * s) + (1 - alpha * r0) * chi2 * c + r0; // dF/dχ, the radius
-            double step = f / r;
-            // Halve a step that would overshoot far (large hyperbolic arguments).
-            if (Math.Abs(step) > 10 * Math.Abs(chi) + 10) step = Math.Sign(step) * (10 * Math.Abs(chi) + 10);
+            r = sigma0 * chi * (1 - psi * s) + (1 - alpha * r0) * chi2 * c + r0;
+            double fpp = sigma0 * (1 - psi * c) + (1 - alpha * r0) * chi * (1 - psi * s);
+            double root = Math.Sqrt(Math.Abs((order - 1) * (order - 1) * r * r - order * (order - 1) * f * fpp));
+            double step = order * f / (r + Math.Sign(r) * root);
             chi -= step;
             if (Math.Abs(step) <= 1e-13 * Math.Max(1, Math.Abs(chi)))
             {
@@ -152,22 +154,33 @@ public static class UniversalKepler
             toMjdTdb);
     }
 
-    /// <summary>Stumpff functions C(ψ) = (1 - cos √ψ)/ψ and S(ψ) = (√ψ - sin √ψ)/ψ^1.5, by series near zero.</summary>
+    /// <summary>Stumpff functions C(ψ) = (1 - cos √ψ)/ψ and S(ψ) = (√ψ - sin √ψ)/ψ^1.5, by their series for |ψ| &lt; 1.</summary>
+    /// <remarks>
+    /// The closed forms lose digits as ψ → 0 (1 - cos √ψ cancels: at ψ = 1e-5, 11 digits), which is where nearly parabolic
+    /// orbits live, so below |ψ| = 1 the series C = Σ (-ψ)^k / (2k+2)!, S = Σ (-ψ)^k / (2k+3)! is summed instead; twelve
+    /// terms reach 1e-17 at |ψ| = 1.
+    /// </remarks>
     public static (double C, double S) Stumpff(double psi)
     {
-        if (psi > 1e-6)
+        if (psi >= 1)
         {
             double sq = Math.Sqrt(psi);
             return ((1 - Math.Cos(sq)) / psi, (sq - Math.Sin(sq)) / (psi * sq));
         }
-        if (psi < -1e-6)
+        if (psi <= -1)
         {
             double sq = Math.Sqrt(-psi);
             return ((1 - Math.Cosh(sq)) / psi, (Math.Sinh(sq) - sq) / (-psi * sq));
         }
-        // Series: C = 1/2 - ψ/24 + ψ²/720 - ..., S = 1/6 - ψ/120 + ψ²/5040 - ...
-        return (0.5 - psi / 24 + psi * psi / 720 - psi * psi * psi / 40320,
-            1.0 / 6 - psi / 120 + psi * psi / 5040 - psi * psi * psi / 362880);
+        double c = 0, s = 0, termC = 0.5, termS = 1.0 / 6;
+        for (int k = 0; k < 12; k++)
+        {
+            c += termC;
+            s += termS;
+            termC *= -psi / ((2 * k + 3) * (2 * k + 4));
+            termS *= -psi / ((2 * k + 4) * (2 * k + 5));
+        }
+        return (c, s);
     }
 }
 
