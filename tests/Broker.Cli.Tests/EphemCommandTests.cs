@@ -73,7 +73,7 @@ public sealed class EphemCommandTests : IDisposable
     }
 
     [Fact]
-    public void Ephem_bad_arguments_are_one_line_and_exit_code_2()
+    public void Ephem_bad_arguments_are_one_line_and_exit_code_2_and_a_file_that_is_not_an_orbit_csv_exit_code_1()
     {
         string orbits = Path.Combine(_folder, "orbits.csv");
         File.WriteAllText(orbits, "designation,epoch_mjd_tdb,a_au,e,i_deg,node_deg,argperi_deg,mean_anomaly_deg,H,G\n1,60000,2.77,0.08,10.6,80.3,73.6,10,3.3,0.12\n");
@@ -96,5 +96,15 @@ public sealed class EphemCommandTests : IDisposable
         Assert.Contains("X05", unknown.ErrorLines[0]);
         var line = BrokerProcess.Run("ephem", "--orbits", orbits, "--observatory", "X05", "--times-file", timesFile, "--two-body");
         Assert.Contains($"{timesFile}: line 2", line.ErrorLines[0]);
+
+        // Not an orbit file: bad input, exit code 1, one line naming the file and the missing column, nothing on stdout.
+        string notOrbits = Path.Combine(_folder, "positions.csv");
+        File.WriteAllText(notOrbits, "id,ra,dec\n1,10,20\n");
+        var wrong = BrokerProcess.Run("ephem", "--orbits", notOrbits, "--observatory", "X05", "--times", "60000", "--two-body");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Equal($"error: {notOrbits}: header has no column 'designation' (expected designation,epoch_mjd_tdb,a_au,e,i_deg,node_deg,argperi_deg,mean_anomaly_deg,H,G)", Assert.Single(wrong.ErrorLines));
+        Assert.Empty(wrong.OutputLines);
+        var absent = BrokerProcess.Run("ephem", "--orbits", notOrbits + ".none", "--observatory", "X05", "--times", "60000", "--two-body");
+        Assert.Equal(1, absent.ExitCode);
     }
 }

@@ -87,9 +87,9 @@ public sealed class OrbitSourcesTests
         var orbits = SbdbOrbitReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "asteroids.dat", bad.Add).ToList();
         Assert.Equal(["1", "2007 EF"], orbits.Select(o => o.Designation));
         Assert.Equal(3, bad.Count);
-        Assert.StartsWith("asteroids.dat: row 2 ((2004 XY)): a = 2.5 au must be negative for a hyperbolic orbit", bad[0]);
-        Assert.Equal("asteroids.dat: row 3 ((2005 AB)): e = NaN is not finite", bad[1]);
-        Assert.Equal("asteroids.dat: row 4 ((2006 CD)): H = 'abc' is not a number", bad[2]);
+        Assert.StartsWith("asteroids.dat: row 2 (2004 XY): a = 2.5 au must be negative for a hyperbolic orbit", bad[0]);
+        Assert.Equal("asteroids.dat: row 3 (2005 AB): e = NaN is not finite", bad[1]);
+        Assert.Equal("asteroids.dat: row 4 (2006 CD): H = 'abc' is not a number", bad[2]);
         Assert.True(double.IsNaN(orbits[1].H));
         Assert.Equal(0.15, orbits[1].G);
         Assert.Equal(2.5 * 0.9, orbits[1].Elements.Q, 12);

@@ -44,34 +44,49 @@ internal static class EphemCommand
                 Console.Error.WriteLine($"error: {path}: no such file");
                 return CatalogCommands.BadInputExitCode;
             }
-            var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { NewLine = "\n" };
-            stdout.WriteLine(Header);
-            foreach (var orbit in CsvOrbits.Read(path, line => Console.Error.WriteLine("warning: " + line)))
+            try
             {
-                ct.ThrowIfCancellationRequested();
-                IHeliocentricMotion motion = keplerian ? new TwoBodyMotion(orbit.Elements) : new NBodyMotion(orbit.Elements);
-                foreach (double mjd in mjds)
-                {
-                    string cells;
-                    try
-                    {
-                        var e = Ephemerides.Observe(motion, site, mjd);
-                        double v = double.IsNaN(orbit.H) ? double.NaN : e.VMagnitude(orbit.H, orbit.G);
-                        cells = string.Create(CultureInfo.InvariantCulture,
-                            $"{orbit.Designation},{mjd:R},{e.RaDeg:F7},{e.DecDeg:F7},{e.DeltaAu:F9},{e.RAu:F9},{e.PhaseDeg:F4},{(double.IsNaN(v) ? "" : v.ToString("F3", CultureInfo.InvariantCulture))}");
-                    }
-                    catch (ArithmeticException ex)
-                    {
-                        Console.Error.WriteLine($"warning: {orbit.Designation} at MJD {mjd.ToString("R", CultureInfo.InvariantCulture)}: {ex.Message}");
-                        continue;
-                    }
-                    stdout.WriteLine(cells);
-                }
+                return Print(path, site, mjds, keplerian, ct);
             }
-            stdout.Flush();
-            return 0;
+            catch (CsvOrbits.OrbitFileException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return CatalogCommands.BadInputExitCode;
+            }
         }));
         return command;
+    }
+
+    private static int Print(string path, Observatory site, List<double> mjds, bool keplerian, CancellationToken ct)
+    {
+        // Read (and check) every orbit before the header, so a file that is not an orbit CSV prints nothing.
+        var list = CsvOrbits.Read(path, line => Console.Error.WriteLine("warning: " + line)).ToList();
+        var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { NewLine = "\n" };
+        stdout.WriteLine(Header);
+        foreach (var orbit in list)
+        {
+            ct.ThrowIfCancellationRequested();
+            IHeliocentricMotion motion = keplerian ? new TwoBodyMotion(orbit.Elements) : new NBodyMotion(orbit.Elements);
+            foreach (double mjd in mjds)
+            {
+                string cells;
+                try
+                {
+                    var e = Ephemerides.Observe(motion, site, mjd);
+                    double v = double.IsNaN(orbit.H) ? double.NaN : e.VMagnitude(orbit.H, orbit.G);
+                    cells = string.Create(CultureInfo.InvariantCulture,
+                        $"{orbit.Designation},{mjd:R},{e.RaDeg:F7},{e.DecDeg:F7},{e.DeltaAu:F9},{e.RAu:F9},{e.PhaseDeg:F4},{(double.IsNaN(v) ? "" : v.ToString("F3", CultureInfo.InvariantCulture))}");
+                }
+                catch (ArithmeticException ex)
+                {
+                    Console.Error.WriteLine($"warning: {orbit.Designation} at MJD {mjd.ToString("R", CultureInfo.InvariantCulture)}: {ex.Message}");
+                    continue;
+                }
+                stdout.WriteLine(cells);
+            }
+        }
+        stdout.Flush();
+        return 0;
     }
 
     private static List<double> Times(string? list, string? file)
@@ -116,6 +131,9 @@ internal static class EphemCommand
 /// </summary>
 internal static class CsvOrbits
 {
+    /// <summary>The file is not an orbit CSV at all (its header lacks a column): bad input, exit code 1.</summary>
+    public sealed class OrbitFileException(string message) : Exception(message);
+
     private static readonly string[] Columns = ["designation", "epoch_mjd_tdb", "a_au", "e", "i_deg", "node_deg", "argperi_deg", "mean_anomaly_deg", "H", "G"];
 
     public static IEnumerable<SolarSystemOrbit> Read(string path, Action<string> reject)
@@ -125,7 +143,7 @@ internal static class CsvOrbits
         var names = header?.Split(',', StringSplitOptions.TrimEntries) ?? [];
         var index = Columns.Select(c => Array.FindIndex(names, n => string.Equals(n, c, StringComparison.OrdinalIgnoreCase))).ToArray();
         int missing = Array.IndexOf(index, -1);
-        if (missing >= 0) throw new CliUsageException($"{path}: header has no column '{Columns[missing]}' (expected {string.Join(',', Columns)})");
+        if (missing >= 0) throw new CsvOrbits.OrbitFileException($"{path}: header has no column '{Columns[missing]}' (expected {string.Join(',', Columns)})");
         int row = 0;
         while (reader.ReadLine() is { } line)
         {
