@@ -16,7 +16,7 @@ internal static class EphemCommand
 
     public static Command Create()
     {
-        var orbits = new Option<string>("--orbits") { Description = "Orbit file: CSV with header designation,epoch_mjd_tdb,a_au,e,i_deg,node_deg,argperi_deg,mean_anomaly_deg,H,G (heliocentric ecliptic J2000 osculating elements)", Required = true };
+        var orbits = new Option<string>("--orbits") { Description = "Orbit file, its format told from its content (gzip too): MPCORB.DAT, JPL SBDB JSON (kstars' asteroids.dat), MPC comet JSON (cometels.json.gz), or CSV with header designation,epoch_mjd_tdb,a_au,e,i_deg,node_deg,argperi_deg,mean_anomaly_deg,H,G (docs/orbit-sources.md)", Required = true };
         var observatory = new Option<string>("--observatory") { Description = "MPC observatory code (500 geocentre, I41 ZTF, X05 Rubin, W84 DECam, ...)", Required = true };
         var times = new Option<string?>("--times") { Description = "Comma-separated UTC MJDs" };
         var timesFile = new Option<string?>("--times-file") { Description = "File of UTC MJDs, one per line" };
@@ -48,7 +48,7 @@ internal static class EphemCommand
             {
                 return Print(path, site, mjds, keplerian, ct);
             }
-            catch (CsvOrbits.OrbitFileException e)
+            catch (OrbitFormatException e)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return CatalogCommands.BadInputExitCode;
@@ -59,8 +59,8 @@ internal static class EphemCommand
 
     private static int Print(string path, Observatory site, List<double> mjds, bool keplerian, CancellationToken ct)
     {
-        // Read (and check) every orbit before the header, so a file that is not an orbit CSV prints nothing.
-        var list = CsvOrbits.Read(path, line => Console.Error.WriteLine("warning: " + line)).ToList();
+        // Read (and check) every orbit before the header, so a file that is not an orbit file prints nothing.
+        var list = OrbitSources.Read(path, OrbitFormat.Auto, line => Console.Error.WriteLine("warning: " + line)).ToList();
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { NewLine = "\n" };
         stdout.WriteLine(Header);
         foreach (var orbit in list)
@@ -120,63 +120,5 @@ internal static class EphemCommand
         if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double mjd) || !(mjd >= 15020 && mjd <= 88069))
             throw new CliUsageException($"{where}: '{cell}' is not a UTC MJD between 15020 and 88069 (1900-2100)");
         return mjd;
-    }
-}
-
-/// <summary>
-/// The issue's plain CSV orbit format, read here until the orbit-source readers (Broker.Sky.Orbits.Sources) land:
-/// <c>designation,epoch_mjd_tdb,a_au,e,i_deg,node_deg,argperi_deg,mean_anomaly_deg,H,G</c>, heliocentric ecliptic
-/// J2000 osculating elements (a negative with e &gt; 1 for a hyperbola). A bad row is one warning naming the file and
-/// row; the rest load.
-/// </summary>
-internal static class CsvOrbits
-{
-    /// <summary>The file is not an orbit CSV at all (its header lacks a column): bad input, exit code 1.</summary>
-    public sealed class OrbitFileException(string message) : Exception(message);
-
-    private static readonly string[] Columns = ["designation", "epoch_mjd_tdb", "a_au", "e", "i_deg", "node_deg", "argperi_deg", "mean_anomaly_deg", "H", "G"];
-
-    public static IEnumerable<SolarSystemOrbit> Read(string path, Action<string> reject)
-    {
-        using var reader = new StreamReader(path);
-        string? header = reader.ReadLine();
-        var names = header?.Split(',', StringSplitOptions.TrimEntries) ?? [];
-        var index = Columns.Select(c => Array.FindIndex(names, n => string.Equals(n, c, StringComparison.OrdinalIgnoreCase))).ToArray();
-        int missing = Array.IndexOf(index, -1);
-        if (missing >= 0) throw new CsvOrbits.OrbitFileException($"{path}: header has no column '{Columns[missing]}' (expected {string.Join(',', Columns)})");
-        int row = 0;
-        while (reader.ReadLine() is { } line)
-        {
-            row++;
-            if (line.Trim().Length == 0) continue;
-            var cells = line.Split(',', StringSplitOptions.TrimEntries);
-            if (cells.Length < names.Length)
-            {
-                reject($"{path}: row {row}: {cells.Length} cells, the header has {names.Length}; row skipped");
-                continue;
-            }
-            var values = new double[Columns.Length];
-            string? problem = null;
-            for (int c = 1; c < Columns.Length && problem is null; c++)
-            {
-                string cell = cells[index[c]];
-                if (c >= 8 && cell.Length == 0) { values[c] = c == 8 ? double.NaN : 0.15; continue; }
-                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out values[c]) || (c < 8 && !double.IsFinite(values[c])))
-                    problem = $"{Columns[c]} = '{cell}' is not a finite number";
-            }
-            double a = values[2], e = values[3];
-            if (problem is null && cells[index[0]].Length == 0) problem = "designation is empty";
-            if (problem is null && !(e >= 0)) problem = $"e = {e.ToString("R", CultureInfo.InvariantCulture)} is negative";
-            if (problem is null && e < 1 && !(a > 0)) problem = $"a = {a.ToString("R", CultureInfo.InvariantCulture)} au must be positive for e < 1";
-            if (problem is null && e >= 1 && !(a < 0)) problem = $"e = {e.ToString("R", CultureInfo.InvariantCulture)} >= 1 with a = {a.ToString("R", CultureInfo.InvariantCulture)} au: an elliptic a needs e < 1 (a hyperbola has a < 0, e > 1)";
-            if (problem is not null)
-            {
-                reject($"{path}: row {row}: {problem}; row skipped");
-                continue;
-            }
-            var elements = CometaryElements.FromKeplerian(a, e, values[4], values[5], values[6], values[7], values[1]);
-            double g = double.IsNaN(values[9]) ? 0.15 : values[9];
-            yield return new SolarSystemOrbit(cells[index[0]], cells[index[0]], elements, values[8], g, "CSV");
-        }
     }
 }
