@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
+using Broker.Sky;
 using Broker.Sky.Orbits;
 
 namespace Broker.Simulation;
@@ -13,51 +12,47 @@ namespace Broker.Simulation;
 internal sealed record Asteroid(string Designation, string Name, KeplerOrbit Orbit, double H, double G);
 
 /// <summary>
-/// Reads Debian kstars-data's <c>asteroids.dat</c>: JSON from the JPL SBDB query API (fields full_name, H, G,
-/// epoch_mjd, e, a, i, om, w, ma; angles in degrees, ecliptic J2000, epoch MJD TDB).
+/// The simulator's asteroids: Debian kstars-data's <c>asteroids.dat</c> (JPL SBDB JSON) read by
+/// <see cref="SbdbOrbitReader"/>, the one SBDB reader, keeping the elliptic orbits that have an absolute magnitude
+/// (a simulated alert needs a predicted brightness).
 /// </summary>
 internal static class AsteroidCatalog
 {
-    public const string DefaultPath = "/usr/share/kstars/asteroids.dat";
+    public const string DefaultPath = SbdbOrbitReader.KStarsPath;
 
-    private static readonly Lazy<Asteroid[]> Default = new(() => File.Exists(DefaultPath) ? Load(File.ReadAllBytes(DefaultPath)) : []);
+    private static readonly Lazy<Asteroid[]> Default = new(() => File.Exists(DefaultPath) ? Load(SbdbOrbitReader.Read(DefaultPath)) : []);
 
     /// <summary>The Debian catalogue, or empty when kstars-data is not installed.</summary>
     public static Asteroid[] Installed => Default.Value;
 
-    public static Asteroid[] Load(byte[] json)
+    /// <summary>The asteroids in SBDB JSON bytes.</summary>
+    public static Asteroid[] Load(byte[] json) => Load(SbdbOrbitReader.Read(new MemoryStream(json, writable: false), "asteroids.dat"));
+
+    /// <summary>The elliptic orbits with an H, as the simulator's Keplerian asteroids.</summary>
+    public static Asteroid[] Load(IEnumerable<SolarSystemOrbit> orbits)
     {
-        using var doc = JsonDocument.Parse(json);
-        var fields = doc.RootElement.GetProperty("fields").EnumerateArray().Select(f => f.GetString()!).ToList();
-        int Col(string name) => fields.IndexOf(name);
-        int cName = Col("full_name"), cH = Col("H"), cG = Col("G"), cEpoch = Col("epoch_mjd"), cE = Col("e"), cA = Col("a"), cI = Col("i"), cOm = Col("om"), cW = Col("w"), cMa = Col("ma");
         var list = new List<Asteroid>();
-        foreach (var row in doc.RootElement.GetProperty("data").EnumerateArray())
+        foreach (var o in orbits)
         {
-            string? Get(int c) => c < 0 ? null : row[c].ValueKind == JsonValueKind.String ? row[c].GetString() : null;
-            if (!TryNum(Get(cA), out double a) || !TryNum(Get(cE), out double e) || e >= 1 || a <= 0) continue;
-            if (!TryNum(Get(cH), out double h)) continue;
-            double g = TryNum(Get(cG), out double gg) ? gg : 0.15;
-            var orbit = new KeplerOrbit(a, e, Num(Get(cI)), Num(Get(cOm)), Num(Get(cW)), Num(Get(cMa)), Num(Get(cEpoch)));
-            string name = (Get(cName) ?? "").Trim();
-            list.Add(new Asteroid(ZtfDesignation(name), name, orbit, h, g));
+            if (!(o.Elements.E < 1) || double.IsNaN(o.H)) continue;
+            list.Add(new Asteroid(Designations.ZtfForm(o.Designation), o.Name, ToKepler(o.Elements), o.H, o.G));
         }
         return list.ToArray();
     }
 
     /// <summary>"1 Ceres (A801 AA)" -> "1"; "(2012 QR64)" -> "2012QR64".</summary>
-    public static string ZtfDesignation(string fullName)
+    public static string ZtfDesignation(string fullName) => Designations.ZtfForm(fullName);
+
+    /// <summary>
+    /// An ellipse's cometary elements as Keplerian: a = q / (1 - e), and the mean anomaly at the epoch
+    /// M = n (epoch - T) with n = k / a^1.5 (the inverse of <see cref="CometaryElements.FromKeplerian"/>), in [0, 360).
+    /// </summary>
+    private static KeplerOrbit ToKepler(CometaryElements c)
     {
-        string s = fullName.Trim();
-        int sp = s.IndexOf(' ');
-        string first = sp < 0 ? s : s[..sp];
-        if (first.Length > 0 && first.All(char.IsAsciiDigit)) return first;
-        int open = s.IndexOf('('), close = s.IndexOf(')');
-        string inner = open >= 0 && close > open ? s[(open + 1)..close] : s;
-        return inner.Replace(" ", "", StringComparison.Ordinal);
+        double a = c.Q / (1 - c.E);
+        double nDeg = KeplerOrbit.GaussK / Math.Pow(a, 1.5) / Coordinates.DegToRad;
+        double m = (nDeg * (c.EpochMjdTdb - c.PerihelionMjdTdb)) % 360;
+        if (m < 0) m += 360;
+        return new KeplerOrbit(a, c.E, c.IDeg, c.NodeDeg, c.PeriDeg, m, c.EpochMjdTdb);
     }
-
-    private static bool TryNum(string? s, out double v) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out v);
-
-    private static double Num(string? s) => TryNum(s, out double v) ? v : 0;
 }
