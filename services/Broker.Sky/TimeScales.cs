@@ -58,6 +58,43 @@ public static class TimeScales
     /// <summary>MJD TT from MJD TAI.</summary>
     public static double MjdTaiToMjdTt(double mjdTai) => mjdTai + TtMinusTaiSeconds / SecondsPerDay;
 
+    /// <summary>MJD TT from a UTC MJD (UTC + leap seconds + 32.184 s).</summary>
+    public static double MjdUtcToMjdTt(double mjdUtc) => MjdTaiToMjdTt(MjdUtcToMjdTai(mjdUtc));
+
+    /// <summary>
+    /// TDB - TT in seconds at a TT MJD, at the geocentre: ERFA's <c>eraDtdb</c> (Fairhead &amp; Bretagnon 1990, 787 terms,
+    /// a few nanoseconds) when liberfa loads, else the series' two leading terms 0.001657 sin g + 0.000014 sin 2g with
+    /// g = 357.53° + 0.98560028° d (USNO Circular 179, Kaplan 2005, eq. 2.6; about 30 µs). The topocentric terms
+    /// (under 2 µs) are left out: 2 µs moves a main-belt asteroid by 0.1 mm.
+    /// </summary>
+    public static double TdbMinusTtSeconds(double mjdTt)
+    {
+        if (Orbits.Erfa.Available)
+        {
+            double day = Math.Floor(mjdTt);
+            return Orbits.Erfa.Dtdb(MjdOffset + day, mjdTt - day, mjdTt - day, 0, 0, 0);
+        }
+        double g = (357.53 + 0.98560028 * (mjdTt + MjdOffset - 2451545.0)) * Math.PI / 180;
+        return 0.001657 * Math.Sin(g) + 0.000014 * Math.Sin(2 * g);
+    }
+
+    /// <summary>MJD TDB from MJD TT (<see cref="TdbMinusTtSeconds"/>; the difference is at most 1.7 ms).</summary>
+    public static double MjdTtToMjdTdb(double mjdTt) => mjdTt + TdbMinusTtSeconds(mjdTt) / SecondsPerDay;
+
+    /// <summary>MJD TDB from a UTC MJD: UTC -> TAI (leap seconds) -> TT -> TDB.</summary>
+    public static double MjdUtcToMjdTdb(double mjdUtc) => MjdTtToMjdTdb(MjdUtcToMjdTt(mjdUtc));
+
+    /// <summary>
+    /// UTC MJD from MJD TDB (inverse of <see cref="MjdUtcToMjdTdb"/> by fixed-point iteration; exact to well under a
+    /// microsecond except inside a leap second).
+    /// </summary>
+    public static double MjdTdbToMjdUtc(double mjdTdb)
+    {
+        double utc = mjdTdb - (TtMinusTaiSeconds + TaiMinusUtcSeconds(mjdTdb)) / SecondsPerDay;
+        for (int i = 0; i < 3; i++) utc += mjdTdb - MjdUtcToMjdTdb(utc);
+        return utc;
+    }
+
     /// <summary>UTC MJD of a <see cref="DateTime"/> (treated as UTC).</summary>
     public static double ToMjdUtc(DateTime utc) => (utc - new DateTime(1858, 11, 17, 0, 0, 0, DateTimeKind.Utc)).TotalDays;
 

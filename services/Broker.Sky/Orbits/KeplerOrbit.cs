@@ -62,27 +62,6 @@ public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg
     }
 }
 
-/// <summary>An astrometric position of a solar-system body as seen by an observer.</summary>
-/// <param name="RaDeg">Astrometric RA, degrees (ICRS-aligned, light-time corrected, no aberration or deflection).</param>
-/// <param name="DecDeg">Astrometric Dec, degrees.</param>
-/// <param name="DeltaAu">Observer-body distance, au.</param>
-/// <param name="RAu">Sun-body distance, au.</param>
-/// <param name="PhaseDeg">Sun-body-observer phase angle, degrees.</param>
-/// <param name="ElongationDeg">Sun-observer-body elongation, degrees.</param>
-public readonly record struct Ephemeris(double RaDeg, double DecDeg, double DeltaAu, double RAu, double PhaseDeg, double ElongationDeg)
-{
-    /// <summary>
-    /// Predicted V magnitude with the IAU H,G system (Bowell et al. 1989, in Asteroids II): H + 5 log10(r Δ) - 2.5
-    /// log10((1 - G) Φ1 + G Φ2).
-    /// </summary>
-    public double VMagnitude(double h, double g)
-    {
-        double t = Math.Tan(PhaseDeg * Coordinates.DegToRad / 2);
-        double phi1 = Math.Exp(-3.33 * Math.Pow(t, 0.63)), phi2 = Math.Exp(-1.87 * Math.Pow(t, 1.22));
-        return h + 5 * Math.Log10(RAu * DeltaAu) - 2.5 * Math.Log10((1 - g) * phi1 + g * phi2);
-    }
-}
-
 /// <summary>Two-body ephemerides: observer position from <see cref="EarthEphemeris"/>, light time iterated.</summary>
 public static class TwoBodyEphemeris
 {
