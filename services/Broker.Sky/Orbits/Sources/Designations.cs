@@ -206,14 +206,15 @@ public static partial class Designations
 
     /// <summary>
     /// The packed form of a comet designation, inverse of <see cref="UnpackComet"/>: "C/1995 O1" -> "CJ95O010",
-    /// "P/1994 P1-B" -> "PJ94P01b", "1P" (or "1P/Halley") -> "0001P", "2004 DO29" -> "K04D29O".
+    /// "P/1994 P1-B" -> "PJ94P01b", "1P" (or "1P/Halley") -> "0001P", "2004 DO29" -> "K04D29O". A fragment of a
+    /// numbered comet ("73P-B") has no 5-character packed form and is refused.
     /// </summary>
     /// <exception cref="FormatException">It is not a comet designation.</exception>
     public static string PackComet(string unpacked)
     {
         string s = unpacked.Trim();
         var numbered = NumberedComet().Match(s);
-        if (numbered.Success) return int.Parse(numbered.Groups[1].ValueSpan, CultureInfo.InvariantCulture).ToString("D4", CultureInfo.InvariantCulture) + numbered.Groups[2].Value;
+        if (numbered.Success && !numbered.Groups[3].Success) return int.Parse(numbered.Groups[1].ValueSpan, CultureInfo.InvariantCulture).ToString("D4", CultureInfo.InvariantCulture) + numbered.Groups[2].Value;
         string type = "";
         if (s.Length > 2 && s[1] == '/')
         {
@@ -352,16 +353,21 @@ public static partial class Designations
     }
 
     /// <summary>
-    /// Every key (<see cref="Key"/>) a designation or full name carries: "217301 (2004 JQ12)" gives "217301" and
-    /// "2004 JQ12"; "     1 Ceres (A801 AA)" gives "1" and "A801 AA"; a plain designation gives its one key.
+    /// Every key (<see cref="Key"/>) a designation or full name carries: "217301 (2004 JQ12)" (SBDB) and
+    /// "(217301) 2004 JQ12" (MPCORB) give "217301" and "2004 JQ12"; "     1 Ceres (A801 AA)" gives "1" and "A801 AA";
+    /// a plain designation gives its one key.
     /// </summary>
     public static IReadOnlyList<string> Keys(string? designationOrName)
     {
         string first = Key(designationOrName);
         if (first.Length == 0) return [];
         var keys = new List<string>(2) { first };
-        string? inner = Parenthesised(Collapse(designationOrName!));
+        string collapsed = Collapse(designationOrName!);
+        string? inner = Parenthesised(collapsed);
         if (inner is not null && TryCanonical(inner, out string? second) && second != first) keys.Add(second);
+        // MPCORB's readable form of a numbered, unnamed object: "(217301) 2004 JQ12".
+        var named = NumberThenName().Match(collapsed);
+        if (named.Success && TryCanonical(collapsed[(named.Index + named.Length - 1)..].Trim(), out string? rest) && !keys.Contains(rest)) keys.Add(rest);
         return keys;
     }
 
@@ -437,7 +443,7 @@ public static partial class Designations
         var numbered = NumberedComet().Match(s);
         if (numbered.Success)
         {
-            key = TrimZeros(numbered.Groups[1].Value) + numbered.Groups[2].Value;
+            key = TrimZeros(numbered.Groups[1].Value) + numbered.Groups[2].Value + numbered.Groups[3].Value;
             return true;
         }
         var comet = CometWithType().Match(s);
@@ -547,7 +553,7 @@ public static partial class Designations
     private static partial Regex OldStyleProvisional();
 
     /// <summary>"1P", "0001P", "1P/Halley", "73P-B" (numbered periodic comets and interstellar objects).</summary>
-    [GeneratedRegex(@"^0*(\d+)([PDI])(?:-[A-Z]+)?(?:/.*)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^0*(\d+)([PDI])(-[A-Z]{1,2})?(?:/.*)?$", RegexOptions.CultureInvariant)]
     private static partial Regex NumberedComet();
 
     /// <summary>"C/1995 O1", "P/2004 DO29", "A/2018 V3", "P/1994 P1-B": orbit type and the rest.</summary>

@@ -76,6 +76,29 @@ internal static class OrbitRows
         }
     }
 
+    /// <summary>The lines of a text stream with their 1-based numbers; a read failure (a damaged gzip stream) is one named line.</summary>
+    /// <exception cref="OrbitFormatException">During enumeration: the stream cannot be read.</exception>
+    public static IEnumerable<(string Text, long Number)> Lines(Stream stream, string file)
+    {
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        long number = 0;
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = reader.ReadLine();
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                throw new OrbitFormatException(file, number + 1, $"cannot read the file: {e.Message}", e);
+            }
+            if (line is null) yield break;
+            number++;
+            yield return (line, number);
+        }
+    }
+
     /// <summary>The one line a bad row is reported with: "asteroids.dat: row 17 (2004 XY): e = 1.2 >= 1 for an elliptic format".</summary>
     public static string BadRow(string file, long row, string? designation, string problem) =>
         $"{Path.GetFileName(file)}: row {row}" + (string.IsNullOrWhiteSpace(designation) ? "" : $" ({designation.Trim()})") + $": {problem}";
@@ -121,6 +144,13 @@ internal static class OrbitRows
     /// <summary>"H = 'x' is not a number" style text for an unparsable field.</summary>
     public static string Unparsable(string field, ReadOnlySpan<char> text) =>
         text.Trim().IsEmpty ? $"{field} is missing" : $"{field} = '{text.Trim().ToString()}' is not a number";
+
+    /// <summary>The first problem of several checks (each already run, so every out value is set), or null.</summary>
+    public static string? First(params ReadOnlySpan<string?> problems)
+    {
+        foreach (string? p in problems) if (p is not null) return p;
+        return null;
+    }
 
     /// <summary>The value in invariant culture, shortest round-trip form.</summary>
     public static string Format(double v) => v.ToString("R", CultureInfo.InvariantCulture);

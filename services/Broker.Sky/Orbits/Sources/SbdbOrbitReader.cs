@@ -135,7 +135,7 @@ public static class SbdbOrbitReader
                 epoch -= 2400000.5;
             }
             else return "the epoch is missing";
-            string? p = First(Number(row, _e, "e", out double e), Number(row, _i, "i", out double i),
+            string? p = OrbitRows.First(Number(row, _e, "e", out double e), Number(row, _i, "i", out double i),
                 Number(row, _om, "om", out double om), Number(row, _w, "w", out double w));
             if (p is not null) return p;
             // An assumed circular orbit (e = 0, as for the lost TNO 2002 PD153 in kstars' file) may come without a mean
@@ -143,22 +143,16 @@ public static class SbdbOrbitReader
             bool circularWithoutPhase = e == 0 && Text(row, _ma) is null && Text(row, _tp) is null;
             if (Text(row, _a) is not null && (Text(row, _ma) is not null || circularWithoutPhase))
             {
-                p = First(Number(row, _a, "a", out double a), circularWithoutPhase ? Zero(out double ma) : Number(row, _ma, "ma", out ma));
+                p = OrbitRows.First(Number(row, _a, "a", out double a), circularWithoutPhase ? Zero(out double ma) : Number(row, _ma, "ma", out ma));
                 return p ?? OrbitRows.TryKeplerian(a, e, i, om, w, ma, epoch, ellipticOnly: false, out elements);
             }
-            p = First(Number(row, _q, "q", out double q), Number(row, _tp, "tp", out double tp));
+            p = OrbitRows.First(Number(row, _q, "q", out double q), Number(row, _tp, "tp", out double tp));
             return p ?? OrbitRows.TryCometary(q, e, i, om, w, tp - 2400000.5, epoch, ellipticOnly: false, out elements);
         }
 
         private static string? Zero(out double value)
         {
             value = 0;
-            return null;
-        }
-
-        private static string? First(params ReadOnlySpan<string?> problems)
-        {
-            foreach (string? p in problems) if (p is not null) return p;
             return null;
         }
 
