@@ -16,7 +16,7 @@ public sealed class SsoOptions : IStageOptions
     public const string Section = "Sso";
 
     /// <summary>The formats an orbit file may have.</summary>
-    public static readonly IReadOnlyList<string> Formats = ["sbdb-json", "mpcorb", "mpc-comets", "csv"];
+    public static readonly IReadOnlyList<string> Formats = ["auto", "sbdb-json", "mpcorb", "mpc-comets", "csv"];
 
     /// <summary>The orbit files, read once at start-up; every orbit of every file is screened for every alert.</summary>
     public List<SsoOrbitFileOptions> Orbits { get; set; } = [];
@@ -125,7 +125,7 @@ public sealed class SsoOptions : IStageOptions
     public IEnumerable<string> Warnings()
     {
         if (Orbits.Count == 0)
-            yield return $"{Section}:Orbits is empty: the solar-system stage associates only with the orbits Rubin alerts carry (mpc_orbits) and reports the surveys' own associations (set {Section}:Orbits:0:Path=FILE and Format=sbdb-json|mpcorb|mpc-comets|csv; docs/sso.md)";
+            yield return $"{Section}:Orbits is empty: the solar-system stage associates only with the orbits Rubin alerts carry (mpc_orbits) and reports the surveys' own associations (set {Section}:Orbits:0:Path=FILE and optionally Format=sbdb-json|mpcorb|mpc-comets|csv; docs/sso.md)";
     }
 
     /// <summary>The radius model of the two-body screen for a survey.</summary>
@@ -162,8 +162,8 @@ public sealed class SsoOrbitFileOptions
     /// <summary>The file.</summary>
     public string Path { get; set; } = "";
 
-    /// <summary>Its format: <c>sbdb-json</c> (JPL SBDB query API JSON, as kstars' asteroids.dat), <c>mpcorb</c> (MPCORB.DAT), <c>mpc-comets</c> (MPC comet elements JSON, gzipped or not), <c>csv</c>.</summary>
-    public string Format { get; set; } = "";
+    /// <summary>Its format: <c>auto</c> (told from the content, the default), <c>sbdb-json</c> (JPL SBDB query API JSON, as kstars' asteroids.dat), <c>mpcorb</c> (MPCORB.DAT), <c>mpc-comets</c> (MPC comet elements JSON), <c>csv</c>; gzipped or not.</summary>
+    public string Format { get; set; } = "auto";
 
     /// <summary>"Sso:Orbits:i ('path')": how messages name the entry.</summary>
     public string Describe(int index) => $"{SsoOptions.Section}:Orbits:{index} ('{Path}')";

@@ -267,7 +267,8 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
 
     /// <summary>
     /// Whether an alert without any known object looks like a new mover, and why: brighter than its template, no
-    /// earlier detection of its object within <see cref="SsoOptions.MoverHistoryRadiusArcsec"/>, no catalogue
+    /// earlier detection at its position (the survey's count, ZTF <c>ndethist</c> or Rubin <c>nDiaSources</c>, at
+    /// most 1, and none in its history within <see cref="SsoOptions.MoverHistoryRadiusArcsec"/>), no catalogue
     /// counterpart (star, galaxy or anything else the crossmatch stage found), and, when a stamp classifier gave an
     /// asteroid probability, at least <see cref="SsoOptions.MoverStampScore"/>. A real transient on a faint host
     /// passes these too: this is a candidate flag for follow-up (a second detection elsewhere), not a classification.
@@ -276,6 +277,9 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     {
         if (!alert.IsPositive) return null;
         if (alert.Crossmatches.Count > 0) return null;
+        // The survey's own count of detections at this position, this one included (ZTF ndethist: within 1.5";
+        // Rubin diaObject.nDiaSources): a history there means a fixed source, whatever the history sent along.
+        if (SurveyCount(alert, alert.Survey == Survey.Ztf ? "candidate.ndethist" : "diaObject.nDiaSources") is > 1) return null;
         double radius = _options.MoverHistoryRadiusArcsec;
         foreach (var d in alert.Detections)
         {
@@ -292,6 +296,13 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         string history = alert.Detections.Count == 0 ? "no earlier detection" : FormattableString.Invariant($"no earlier detection within {radius:G}\"");
         return new NewMoverCandidate(FormattableString.Invariant($"no known orbit matches; {history}; no catalogue counterpart{stamp}"));
     }
+
+    private static long? SurveyCount(Alert alert, string field) => alert.SurveyFields.GetValueOrDefault(field) switch
+    {
+        long n => n,
+        double d when double.IsFinite(d) => (long)d,
+        _ => null,
+    };
 
     private static string SurveyName(Survey survey) => survey switch
     {
