@@ -32,6 +32,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     private readonly Lock _gate = new();
     private SolarSystemCatalog? _catalog;
     private readonly Dictionary<int, NBodyMotion> _integrated = [];
+    private (string Code, double MjdTai, ObserverState Observer, (double X, double Y, double Z) Site)? _lastObserver;
 
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
     public const string StepName = "sso";
@@ -154,7 +155,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         var observatory = SsoObservatories.Find(_options.ObservatoryCode(survey))!;
         double utc = TimeScales.MjdTaiToMjdUtc(alert.MjdTai);
         double tdb = TimeScales.MjdUtcToMjdTdb(utc);
-        var observer = Ephemerides.Observer(observatory, utc);
+        var (observer, site) = ObserverAt(observatory, alert.MjdTai, utc);
         var final = _options.FinalRadius(survey);
         (SolarSystemAssociation? Association, SolarSystemOrbit? Orbit) best = (null, null);
         var catalog = Catalog;
@@ -162,7 +163,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         {
             var index = IndexFor(observatory, tdb);
             found.Clear();
-            index.Candidates(alert.Ra, alert.Dec, tdb, observatory.GeocentricIcrs(utc), found);
+            index.Candidates(alert.Ra, alert.Dec, tdb, site, found);
             foreach (var c in found)
             {
                 var orbit = catalog.Orbits[c.Orbit];
@@ -209,6 +210,21 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
             EphemerisSource = source,
             EphemerisEpochMjdTdb = orbit.Elements.EpochMjdTdb,
         }, orbit);
+    }
+
+    /// <summary>
+    /// The observer's state and the site's geocentric vector at an alert's time, kept for the next alert: a survey's
+    /// alerts come an exposure at a time (hundreds to thousands at one time), and the site's rotation matrix (ERFA's
+    /// IAU 2006/2000A <c>eraC2t06a</c>) is the costliest part of one alert.
+    /// </summary>
+    private (ObserverState Observer, (double X, double Y, double Z) Site) ObserverAt(Observatory observatory, double mjdTai, double utc)
+    {
+        if (_lastObserver is { } last && last.Code == observatory.Code && last.MjdTai == mjdTai) return (last.Observer, last.Site);
+        var observer = Ephemerides.Observer(observatory, utc);
+        var earth = Ephemerides.EarthState(observer.MjdTdb);
+        var site = (observer.X - earth.X, observer.Y - earth.Y, observer.Z - earth.Z);
+        _lastObserver = (observatory.Code, mjdTai, observer, site);
+        return (observer, site);
     }
 
     private SolarSystemIndex IndexFor(Observatory observatory, double tdb)
