@@ -17,8 +17,14 @@ internal static class ChainOrbits
     /// <summary>The key prefix of the solar-system stage's orbit entries.</summary>
     public const string OrbitKeyPrefix = "Sso:Orbits:";
 
-    /// <summary><paramref name="settings"/> with kstars-data's orbit file added when it names none and the file exists (<paramref name="kstarsPath"/>).</summary>
-    public static void AddDefault(Dictionary<string, string?> settings, Action<string>? log, string kstarsPath = SbdbOrbitReader.KStarsPath)
+    /// <summary>
+    /// <paramref name="settings"/> with kstars-data's orbit file added when it names none and the file exists
+    /// (<paramref name="kstarsPath"/>). For simulated alerts (<paramref name="simulated"/>) the stage is also told,
+    /// unless the user set it, that its orbits are exact: the simulator moves kstars' asteroids by two-body motion
+    /// from these very elements, so the demo refines two-body with no drift allowed for (an N-body refinement would put
+    /// them hundreds of arcseconds from where the simulator did, 890 days from the elements' epoch).
+    /// </summary>
+    public static void AddDefault(Dictionary<string, string?> settings, Action<string>? log, bool simulated = false, string kstarsPath = SbdbOrbitReader.KStarsPath)
     {
         if (settings.Keys.Any(k => k.StartsWith(OrbitKeyPrefix, StringComparison.OrdinalIgnoreCase))) return;
         if (!File.Exists(kstarsPath))
@@ -29,5 +35,8 @@ internal static class ChainOrbits
         }
         settings[OrbitKeyPrefix + "0:Path"] = kstarsPath;
         settings[OrbitKeyPrefix + "0:Format"] = "sbdb-json";
+        if (!simulated) return;
+        foreach (string key in new[] { "Sso:NBody", "Sso:DistantGrowthArcsecPerDay", "Sso:NearEarthGrowthArcsecPerDay", "Sso:CometaryGrowthArcsecPerDay" })
+            settings.TryAdd(key, key == "Sso:NBody" ? "false" : "0");
     }
 }
