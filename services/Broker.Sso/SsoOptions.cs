@@ -87,6 +87,9 @@ public sealed class SsoOptions : IStageOptions
     /// <summary>An earlier detection of the alert's object within this many arcseconds says it is not a mover.</summary>
     public double MoverHistoryRadiusArcsec { get; set; } = 2;
 
+    /// <summary>The survey's real-bogus score (ZTF drb or rb, Rubin reliability) a candidate new mover needs, when the alert has one.</summary>
+    public double MoverRealBogus { get; set; } = 0.5;
+
     /// <summary>The stamp classifier's asteroid probability a candidate new mover needs, when the alert has one.</summary>
     public double MoverStampScore { get; set; } = 0.5;
 
@@ -119,6 +122,7 @@ public sealed class SsoOptions : IStageOptions
         if (!(WindowAfterHours > 0 && WindowAfterHours <= 48)) throw Bad($"WindowAfterHours {Format(WindowAfterHours)} is not in (0, 48]");
         if (!(MoverHistoryRadiusArcsec > 0 && MoverHistoryRadiusArcsec <= 3600)) throw Bad($"MoverHistoryRadiusArcsec {Format(MoverHistoryRadiusArcsec)} is not in (0, 3600]");
         Range(nameof(MoverStampScore), MoverStampScore, 0, 1);
+        Range(nameof(MoverRealBogus), MoverRealBogus, 0, 1);
     }
 
     /// <inheritdoc />

@@ -282,7 +282,8 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     }
 
     /// <summary>
-    /// Whether an alert without any known object looks like a new mover, and why: brighter than its template, no
+    /// Whether an alert without any known object looks like a new mover, and why: brighter than its template, a
+    /// survey real-bogus score of at least <see cref="SsoOptions.MoverRealBogus"/> when it gives one, no
     /// earlier detection at its position (the survey's count, ZTF <c>ndethist</c> or Rubin <c>nDiaSources</c>, at
     /// most 1, and none in its history within <see cref="SsoOptions.MoverHistoryRadiusArcsec"/>), no catalogue
     /// counterpart (star, galaxy or anything else the crossmatch stage found), and, when a stamp classifier gave an
@@ -292,6 +293,8 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     internal NewMoverCandidate? NewMover(Alert alert)
     {
         if (!alert.IsPositive) return null;
+        // A detection the survey itself scores as bogus (ZTF drb, Rubin reliability) is not a mover either.
+        if (alert.RealBogus is { } rb && rb < _options.MoverRealBogus) return null;
         if (alert.Crossmatches.Count > 0) return null;
         // The survey's own count of detections at this position, this one included (ZTF ndethist: within 1.5";
         // Rubin diaObject.nDiaSources): a history there means a fixed source, whatever the history sent along.
