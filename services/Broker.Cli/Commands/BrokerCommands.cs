@@ -19,5 +19,6 @@ internal static class BrokerCommands
         yield return SubscribeCommand.Create();
         yield return CatalogCommands.Catalog();
         yield return CatalogCommands.Xmatch();
+        yield return EphemCommand.Create();
     }
 }

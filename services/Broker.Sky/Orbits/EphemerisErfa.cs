@@ -45,6 +45,16 @@ internal static partial class Erfa
         EraC2t06a(tt1, tt2, ut1, ut2, xpRad, ypRad, ref MemoryMarshal.GetReference(matrix));
     }
 
+    /// <summary>
+    /// The Moon's geocentric position (au) and velocity (au/day), GCRS, at a TT two-part Julian date (SOFA iauMoon98:
+    /// Meeus' simplified ELP2000-82, about 10" in longitude, 3e-8 au).
+    /// </summary>
+    public static void Moon98(double jd1Tt, double jd2Tt, Span<double> pv)
+    {
+        if (pv.Length < 6) throw new ArgumentException("eraMoon98 needs a 6-element buffer");
+        EraMoon98(jd1Tt, jd2Tt, ref MemoryMarshal.GetReference(pv));
+    }
+
     private static bool Probe()
     {
         try
@@ -65,6 +75,10 @@ internal static partial class Erfa
     // double eraDtdb(double date1, double date2, double ut, double elong, double u, double v);
     [LibraryImport(Library, EntryPoint = "eraDtdb")]
     private static partial double EraDtdb(double date1, double date2, double ut, double elong, double u, double v);
+
+    // void eraMoon98(double date1, double date2, double pv[2][3]);
+    [LibraryImport(Library, EntryPoint = "eraMoon98")]
+    private static partial void EraMoon98(double date1, double date2, ref double pv);
 
     // void eraC2t06a(double tta, double ttb, double uta, double utb, double xp, double yp, double rc2t[3][3]);
     [LibraryImport(Library, EntryPoint = "eraC2t06a")]

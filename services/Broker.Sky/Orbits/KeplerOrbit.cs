@@ -13,7 +13,7 @@ namespace Broker.Sky.Orbits;
 /// <param name="PeriDeg">Argument of perihelion, degrees.</param>
 /// <param name="MeanAnomalyDeg">Mean anomaly at the epoch, degrees.</param>
 /// <param name="EpochMjd">Epoch of the elements, MJD TDB.</param>
-public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg, double PeriDeg, double MeanAnomalyDeg, double EpochMjd)
+public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg, double PeriDeg, double MeanAnomalyDeg, double EpochMjd) : IHeliocentricMotion
 {
     /// <summary>Gaussian gravitational constant k, rad/day (IAU 1976): the Sun's GM = k² au³/day².</summary>
     public const double GaussK = 0.01720209895;
@@ -60,6 +60,25 @@ public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg
         var (x, y, z) = HeliocentricEcliptic(mjdTdb);
         return Coordinates.EclipticToEquatorial(x, y, z);
     }
+
+    /// <summary>
+    /// The heliocentric equatorial state at MJD TDB, so that <see cref="Ephemerides"/> observes it as any other motion:
+    /// the perifocal velocity (-a n sin E, a n √(1-e²) cos E) / (1 - e cos E) rotated as the position is.
+    /// </summary>
+    public OrbitState StateAt(double mjdTdb)
+    {
+        double n = MeanMotion;
+        double ea = EccentricAnomaly(MeanAnomalyDeg * Coordinates.DegToRad + n * (mjdTdb - EpochMjd), E);
+        double cosE = Math.Cos(ea), sinE = Math.Sin(ea), root = Math.Sqrt(1 - E * E), denominator = 1 - E * cosE;
+        double xp = A * (cosE - E), yp = A * root * sinE;
+        double vxp = -A * n * sinE / denominator, vyp = A * n * root * cosE / denominator;
+        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
+        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
+        double px = co * cw - so * sw * ci, py = so * cw + co * sw * ci, pz = sw * si;
+        double qx = -co * sw - so * cw * ci, qy = -so * sw + co * cw * ci, qz = cw * si;
+        return OrbitState.FromEcliptic(px * xp + qx * yp, py * xp + qy * yp, pz * xp + qz * yp,
+            px * vxp + qx * vyp, py * vxp + qy * vyp, pz * vxp + qz * vyp, mjdTdb);
+    }
 }
 
 /// <summary>Two-body ephemerides: observer position from <see cref="EarthEphemeris"/>, light time iterated.</summary>
@@ -67,9 +86,7 @@ public static class TwoBodyEphemeris
 {
     /// <summary>
     /// The astrometric place of a body at MJD TDB as seen from the geocentre (<paramref name="site"/> null) or from a
-    /// site (topocentric; the site's offset is computed from mean sidereal time, good to a few metres, ignoring polar
-    /// motion and precession of the Earth's axis, which shifts the site vector by under 0.5° and the body by well
-    /// under 0.01 arcsec for main-belt distances).
+    /// site (topocentric, <see cref="SiteGeocentric"/>).
     /// </summary>
     public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, ObservatorySite? site = null) =>
         Observe(orbit, mjdTdb, ObserverPosition(mjdTdb, site));
@@ -84,43 +101,31 @@ public static class TwoBodyEphemeris
         var (ex, ey, ez) = EarthEphemeris.HeliocentricEquatorial(mjdTdb);
         if (site is not null)
         {
-            var (sx, sy, sz) = SiteGeocentric(site, mjdTdb + TimeScales.MjdOffset);
+            var (sx, sy, sz) = SiteGeocentric(site, TimeScales.MjdTdbToMjdUtc(mjdTdb) + TimeScales.MjdOffset);
             ex += sx; ey += sy; ez += sz;
         }
         return (ex, ey, ez);
     }
 
-    /// <summary>As <see cref="Observe(KeplerOrbit, double, ObservatorySite?)"/>, from an observer position (au) given by <see cref="ObserverPosition"/>.</summary>
+    /// <summary>
+    /// As <see cref="Observe(KeplerOrbit, double, ObservatorySite?)"/>, from an observer position (au) given by
+    /// <see cref="ObserverPosition"/>: <see cref="Ephemerides.Observe(IHeliocentricMotion, in ObserverState)"/>, the
+    /// one ephemeris path, with the observer at rest (so no rates: they are NaN; use <see cref="Ephemerides"/> for them).
+    /// </summary>
     public static Ephemeris Observe(KeplerOrbit orbit, double mjdTdb, (double X, double Y, double Z) observer)
     {
         ArgumentNullException.ThrowIfNull(orbit);
-        var (ex, ey, ez) = observer;
-        double tau = 0, bx = 0, by = 0, bz = 0;
-        for (int i = 0; i < 3; i++)
-        {
-            (bx, by, bz) = orbit.HeliocentricEquatorial(mjdTdb - tau);
-            double d = Math.Sqrt((bx - ex) * (bx - ex) + (by - ey) * (by - ey) + (bz - ez) * (bz - ez));
-            tau = d / KeplerOrbit.SpeedOfLightAuPerDay;
-        }
-        double gx = bx - ex, gy = by - ey, gz = bz - ez;
-        double delta = Math.Sqrt(gx * gx + gy * gy + gz * gz), r = Math.Sqrt(bx * bx + by * by + bz * bz);
-        double rEarth = Math.Sqrt(ex * ex + ey * ey + ez * ez);
-        var (ra, dec) = Coordinates.FromVector(gx, gy, gz);
-        double cosPhase = (bx * gx + by * gy + bz * gz) / (r * delta);
-        double cosElong = (-ex * gx - ey * gy - ez * gz) / (rEarth * delta);
-        return new Ephemeris(ra, dec, delta, r, Math.Acos(Math.Clamp(cosPhase, -1, 1)) * Coordinates.RadToDeg,
-            Math.Acos(Math.Clamp(cosElong, -1, 1)) * Coordinates.RadToDeg);
+        var e = Ephemerides.Observe(orbit, new ObserverState(mjdTdb, observer.X, observer.Y, observer.Z, 0, 0, 0, 0, 0, 0));
+        return e with { RaRateArcsecPerHour = double.NaN, DecRateArcsecPerHour = double.NaN };
     }
 
-    /// <summary>Geocentric position of a site, au, in the equatorial frame (WGS84 ellipsoid, mean sidereal time).</summary>
+    /// <summary>
+    /// Geocentric position of a site, au, in the ICRS: <see cref="Observatory.FromGeodetic"/> (WGS84) and
+    /// <see cref="Observatory.GeocentricIcrs"/> (IAU 2006/2000A precession-nutation and Earth rotation), at a UT Julian date.
+    /// </summary>
     public static (double X, double Y, double Z) SiteGeocentric(ObservatorySite site, double jdUt)
     {
         ArgumentNullException.ThrowIfNull(site);
-        const double a = 6378137.0, f = 1 / 298.257223563, au = 149597870700.0;
-        double phi = site.LatitudeDeg * Coordinates.DegToRad;
-        double e2 = f * (2 - f), n = a / Math.Sqrt(1 - e2 * Math.Sin(phi) * Math.Sin(phi));
-        double rho = (n + site.HeightM) * Math.Cos(phi), z = (n * (1 - e2) + site.HeightM) * Math.Sin(phi);
-        double lst = Coordinates.LocalSiderealTimeDeg(jdUt, site.LongitudeDeg) * Coordinates.DegToRad;
-        return (rho * Math.Cos(lst) / au, rho * Math.Sin(lst) / au, z / au);
+        return Observatory.FromGeodetic(site.Name, site.LongitudeDeg, site.LatitudeDeg, site.HeightM).GeocentricIcrs(jdUt - TimeScales.MjdOffset);
     }
 }

@@ -15,8 +15,8 @@ public sealed record NBodyOptions(double RelativeTolerance = 1e-12, bool General
 /// the Sun's acceleration towards each planet; Murray &amp; Dermott 1999, Solar System Dynamics, eq. 6.7):
 /// r̈ = -μ☉ r/r³ + Σ μ_i [(r_i - r)/|r_i - r|³ - r_i/r_i³] (+ the Sun's 1PN term,
 /// μ☉/(c² r³) [(4μ☉/r - v²) r + 4 (r·v) v], as in Anderson et al. 1975 and the Explanatory Supplement 3rd ed. §8.3).
-/// Planet GMs are JPL DE440's (Park et al. 2021, AJ 161, 105; the Earth's is the Earth-Moon system's GM, placed at
-/// the Earth); planet positions are VSOP87 (<see cref="PlanetPositions"/>).
+/// GMs are JPL DE440's (Park et al. 2021, AJ 161, 105); planet positions are VSOP87 and the Moon's ERFA eraMoon98
+/// (<see cref="PlanetPositions"/>); without liberfa the Earth-Moon system's GM is placed at the Earth.
 /// The integrator is Bulirsch-Stoer: Gragg's modified midpoint rule with polynomial extrapolation to zero step
 /// (Stoer &amp; Bulirsch, Introduction to Numerical Analysis, §7.2.14; Hairer, Nørsett &amp; Wanner, Solving ODEs I,
 /// §II.9), step sequence 2, 4, 6, ... (Deuflhard 1983), adaptive step size. Every accepted step is kept, so a state
@@ -39,7 +39,10 @@ public sealed class NBodyMotion : IHeliocentricMotion
     private const double MaxStepDays = 64;
     private const int MaxSteps = 2_000_000;
 
-    private readonly double[] gm = [.. PlanetGm];
+    /// <summary>DE440's Earth/Moon mass ratio, which splits the Earth-Moon system's GM between the two.</summary>
+    public const double EarthMoonMassRatio = 81.30056822149722;
+
+    private readonly double[] gm;
     private readonly NBodyOptions options;
     private readonly PlanetPositions planets;
     private readonly object gate = new();
@@ -54,6 +57,13 @@ public sealed class NBodyMotion : IHeliocentricMotion
         this.options = options ?? new NBodyOptions();
         if (!(this.options.RelativeTolerance > 0)) throw new ArgumentOutOfRangeException(nameof(options), "RelativeTolerance must be positive");
         planets = this.options.Planets ?? PlanetPositions.Default;
+        // With the Moon (eraMoon98) the Earth and the Moon are separate bodies; without it, the system's mass sits at the Earth.
+        gm = [.. PlanetGm, 0];
+        if (PlanetPositions.HasMoon)
+        {
+            gm[2] = PlanetGm[2] * EarthMoonMassRatio / (1 + EarthMoonMassRatio);
+            gm[8] = PlanetGm[2] / (1 + EarthMoonMassRatio);
+        }
         Epoch = epochState;
         double[] y = [epochState.X, epochState.Y, epochState.Z, epochState.Vx, epochState.Vy, epochState.Vz];
         if (!(epochState.R > 0) || y.Any(v => !double.IsFinite(v))) throw new ArgumentException("the epoch state must be finite and away from the Sun", nameof(epochState));
@@ -207,13 +217,14 @@ public sealed class NBodyMotion : IHeliocentricMotion
 
     private void Derivative(double t, ReadOnlySpan<double> y, Span<double> dy)
     {
-        Span<double> p = stackalloc double[24];
-        planets.At(t, p);
+        Span<double> p = stackalloc double[27];
+        planets.AtWithMoon(t, p);
         double x = y[0], yy = y[1], z = y[2];
         double r2 = x * x + yy * yy + z * z, r = Math.Sqrt(r2), r3 = r2 * r;
         double ax = -SunGm * x / r3, ay = -SunGm * yy / r3, az = -SunGm * z / r3;
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
         {
+            if (gm[i] == 0) continue;
             double px = p[3 * i], py = p[3 * i + 1], pz = p[3 * i + 2];
             double dx = px - x, dyy = py - yy, dz = pz - z;
             double d2 = dx * dx + dyy * dyy + dz * dz, d3 = d2 * Math.Sqrt(d2);

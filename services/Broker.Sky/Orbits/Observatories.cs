@@ -48,6 +48,18 @@ public sealed record Observatory(string Code, string Name, double LongitudeDeg, 
         throw new ArgumentException($"unknown MPC observatory code '{code}'; known codes: {string.Join(", ", All.Select(o => o.Code))}", nameof(code));
     }
 
+    /// <summary>
+    /// A site from geodetic coordinates on the WGS84 ellipsoid (a = 6378.137 km, f = 1/298.257223563; NIMA TR8350.2):
+    /// ρ cos φ' = (N + h) cos φ / a, ρ sin φ' = (N (1 - e²) + h) sin φ / a, N = a / √(1 - e² sin² φ).
+    /// </summary>
+    public static Observatory FromGeodetic(string name, double longitudeDeg, double latitudeDeg, double heightM)
+    {
+        const double a = EarthEquatorialRadiusKm * 1000, f = 1 / 298.257223563, e2 = f * (2 - f);
+        double phi = latitudeDeg * Coordinates.DegToRad, sin = Math.Sin(phi);
+        double n = a / Math.Sqrt(1 - e2 * sin * sin);
+        return new Observatory("", name, Coordinates.Wrap360(longitudeDeg), (n + heightM) * Math.Cos(phi) / a, (n * (1 - e2) + heightM) * sin / a);
+    }
+
     /// <summary>Whether this is the geocentre (both parallax constants zero).</summary>
     public bool IsGeocentre => RhoCosPhi == 0 && RhoSinPhi == 0;
 

@@ -7,13 +7,15 @@ namespace Broker.Sky.Orbits;
 /// 35,000 cosine terms a call) is evaluated once per whole MJD day, in blocks of 64 days cached for the process,
 /// and interpolated with an 8-point Lagrange polynomial (degree 7) over the surrounding days. For Mercury, the
 /// fastest (n = 0.0714 rad/day), the interpolation error bound is r (nh)^8 max|Π(t - t_i)| / 8! ≈ 3e-13 au, far
-/// below VSOP87's own accuracy. Thread-safe.
+/// below VSOP87's own accuracy. With liberfa, the Moon too (ERFA <c>eraMoon98</c> added to the Earth; its 13°/day
+/// interpolates to 2e-11 au on the same grid). Thread-safe.
 /// </summary>
 public sealed class PlanetPositions
 {
     private const int BlockDays = 64;
     private const int Nodes = 8;
-    private const int Values = 3 * 8;
+    private const int PlanetValues = 3 * 8;
+    private const int Values = 3 * 9;
 
     private static readonly Lazy<PlanetPositions> DefaultPositions = new(() => new PlanetPositions(Vsop87.Default));
 
@@ -32,7 +34,19 @@ public sealed class PlanetPositions
     /// <summary>Writes the 8 planets' heliocentric positions (au, ICRS; x, y, z per planet in <see cref="Planet"/> order) at MJD TDB into <paramref name="positions"/> (24 values).</summary>
     public void At(double mjdTdb, Span<double> positions)
     {
-        if (positions.Length < Values) throw new ArgumentException("needs 24 values", nameof(positions));
+        if (positions.Length < PlanetValues) throw new ArgumentException("needs 24 values", nameof(positions));
+        Span<double> all = stackalloc double[Values];
+        AtWithMoon(mjdTdb, all);
+        all[..PlanetValues].CopyTo(positions);
+    }
+
+    /// <summary>Whether <see cref="AtWithMoon"/> gives the Moon (liberfa loads); otherwise its last three values are the Earth's.</summary>
+    public static bool HasMoon => Erfa.Available;
+
+    /// <summary>As <see cref="At"/>, followed by the Moon's heliocentric position (27 values).</summary>
+    public void AtWithMoon(double mjdTdb, Span<double> positions)
+    {
+        if (positions.Length < Values) throw new ArgumentException("needs 27 values", nameof(positions));
         double day0 = Math.Floor(mjdTdb);
         double s = mjdTdb - day0; // in [0, 1): nodes at day0 - 3 .. day0 + 4
         Span<double> weights = stackalloc double[Nodes];
@@ -70,6 +84,7 @@ public sealed class PlanetPositions
     private double[] Compute(long block)
     {
         var values = new double[BlockDays * Values];
+        Span<double> pv = stackalloc double[6];
         for (int d = 0; d < BlockDays; d++)
         {
             double mjd = block * BlockDays + d;
@@ -80,6 +95,16 @@ public sealed class PlanetPositions
                 values[d * Values + 3 * p + 1] = y;
                 values[d * Values + 3 * p + 2] = z;
             }
+            // The Moon: the Earth plus its geocentric position (eraMoon98, at TT; TT - TDB, 1.7 ms, moves it 2 m).
+            var moon = (X: 0.0, Y: 0.0, Z: 0.0);
+            if (Erfa.Available)
+            {
+                Erfa.Moon98(TimeScales.MjdOffset, mjd, pv);
+                moon = (pv[0], pv[1], pv[2]);
+            }
+            values[d * Values + 24] = values[d * Values + 6] + moon.X;
+            values[d * Values + 25] = values[d * Values + 7] + moon.Y;
+            values[d * Values + 26] = values[d * Values + 8] + moon.Z;
         }
         return values;
     }
