@@ -72,6 +72,8 @@ public sealed class OrbitDesignationsTests
     [Theory]
     [InlineData("    CJ95O010", "C/1995 O1")]
     [InlineData("0001P       ", "1P")]
+    [InlineData("3141P      e", "3141P-E")]
+    [InlineData("3141P     az", "3141P-AZ")]
     public void Twelve_character_comet_designations_unpack(string packed, string unpacked) =>
         Assert.Equal(unpacked, Designations.UnpackComet(packed));
 
@@ -134,6 +136,7 @@ public sealed class OrbitDesignationsTests
     [InlineData("2004JQ12", "2004 JQ12", "K04J12Q", "       (2004 JQ12)")]
     [InlineData("1", "1", "00001", "     1 Ceres (A801 AA)")]
     [InlineData("2387", "2387", "02387", "  2387 Xi'an (1975 FX)")]
+    [InlineData("157", "157", "00157", "   157 Dejanira (A875 XA)")]
     [InlineData("100345", "100345", "A0345", "100345")]
     [InlineData("594913", "594913", "x4913", "594913 'Aylo'chaxnim (2020 AV2)")]
     [InlineData("2015BZ517", "2015 BZ517", "K15Bp7Z", "       (2015 BZ517)")]

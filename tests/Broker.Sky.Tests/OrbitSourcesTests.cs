@@ -21,6 +21,18 @@ public sealed class OrbitSourcesTests
         Assert.Equal(rows.GetArrayLength(), orbits.Count);
         Assert.All(orbits, o => Assert.Equal(SbdbOrbitReader.SourceName, o.Source));
         Assert.Equal(orbits.Count, orbits.Select(o => o.Designation).Distinct().Count());
+        foreach (var o in orbits)
+        {
+            // SBDB full names: "NUMBER NAME (PROVISIONAL)" or "(PROVISIONAL)"; the designation is the number, else the
+            // provisional designation, and every survey form of it keys back to it.
+            var m = System.Text.RegularExpressions.Regex.Match(o.Name, @"^(?:(\d+) .*|\((.+)\))$");
+            Assert.True(m.Success, o.Name);
+            Assert.Equal(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, o.Designation);
+            Assert.Equal(o.Designation, Designations.Key(o.Designation));
+            Assert.Equal(o.Designation, Designations.Key(Designations.ZtfForm(o.Designation)));
+            if (o.Designation.All(char.IsAsciiDigit)) Assert.Equal(o.Designation, Designations.Key(Designations.PackNumber(int.Parse(o.Designation, System.Globalization.CultureInfo.InvariantCulture))));
+            else if (!o.Designation.Contains('/')) Assert.Equal(o.Designation, Designations.Key(Designations.PackProvisional(o.Designation)));
+        }
     }
 
     [OrbitFilesFact]
@@ -75,9 +87,9 @@ public sealed class OrbitSourcesTests
         var orbits = SbdbOrbitReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(json)), "asteroids.dat", bad.Add).ToList();
         Assert.Equal(["1", "2007 EF"], orbits.Select(o => o.Designation));
         Assert.Equal(3, bad.Count);
-        Assert.StartsWith("asteroids.dat: row 2 ((2004 XY)): a = 2.5 au must be negative for a hyperbolic orbit", bad[0]);
-        Assert.Equal("asteroids.dat: row 3 ((2005 AB)): e = NaN is not finite", bad[1]);
-        Assert.Equal("asteroids.dat: row 4 ((2006 CD)): H = 'abc' is not a number", bad[2]);
+        Assert.StartsWith("asteroids.dat: row 2 (2004 XY): a = 2.5 au must be negative for a hyperbolic orbit", bad[0]);
+        Assert.Equal("asteroids.dat: row 3 (2005 AB): e = NaN is not finite", bad[1]);
+        Assert.Equal("asteroids.dat: row 4 (2006 CD): H = 'abc' is not a number", bad[2]);
         Assert.True(double.IsNaN(orbits[1].H));
         Assert.Equal(0.15, orbits[1].G);
         Assert.Equal(2.5 * 0.9, orbits[1].Elements.Q, 12);

@@ -179,15 +179,16 @@ public static partial class Designations
         if (s.Length == 12)
         {
             // Columns 1-4: the periodic-comet number (or blanks), 5: the orbit type, 6-12: the provisional part.
-            string number = s[..4].Trim(), type = s[4..5], provisional = s[5..].Trim();
+            // Columns 1-4 are all digits (zero-padded) or all blank; for a numbered comet 6-12 are blank but for a
+            // fragment's lower-case letters at the end ("3141P      e" is 3141P-E, projectpluto.com/packed.htm).
+            string number = s[..4], type = s[4..5], provisional = s[5..].Trim();
             if (!"PCDXAI".Contains(type, StringComparison.Ordinal)) return false;
-            if (number.Length > 0)
-            {
-                if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0) return false;
-                unpacked = $"{n}{type}";
-                return true;
-            }
-            return TryUnpackComet(type + provisional, out unpacked);
+            if (number.AsSpan().ContainsAnyExceptInRange('0', '9'))
+                return number == "    " && TryUnpackComet(type + provisional, out unpacked);
+            if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n <= 0) return false;
+            if (provisional.Length > 2 || provisional.AsSpan().ContainsAnyExceptInRange('a', 'z')) return false;
+            unpacked = $"{n}{type}" + (provisional.Length > 0 ? "-" + provisional.ToUpperInvariant() : "");
+            return true;
         }
         s = s.Trim();
         if (s.Length == 5 && "PDI".Contains(s[4], StringComparison.Ordinal) && int.TryParse(s.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out int periodic) && periodic > 0)

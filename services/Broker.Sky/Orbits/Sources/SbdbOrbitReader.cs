@@ -111,7 +111,7 @@ public static class SbdbOrbitReader
             if (problem is null && designation.Length == 0) problem = "full_name is empty";
             if (problem is not null)
             {
-                onBadRow?.Invoke(OrbitRows.BadRow(_file, number, name, problem));
+                onBadRow?.Invoke(OrbitRows.BadRow(_file, number, designation.Length > 0 ? designation : name, problem));
                 return null;
             }
             return new SolarSystemOrbit(designation, name, elements!, h, g, SourceName);
