@@ -45,7 +45,7 @@ public sealed class IngestStep : IStep<byte[], Alert>, IStepState, IDisposable
         Name = StepName,
         Description = "Decodes survey alerts (ZTF containers, Confluent-framed Rubin alerts), checks coordinates, times and cutouts, drops exact duplicates and writes Broker alert records.",
         Input = InputTopic,
-        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record, Avro binary without framing, `schemas/broker/broker.alert.v1.2.avsc` (1.0 and 1.1 records also read: the first field names the version; docs/alerts.md)")],
+        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record, Avro binary without framing, `schemas/broker/broker.alert.v1.3.avsc` (1.0, 1.1 and 1.2 records also read: the first field names the version; docs/alerts.md)")],
         Section = IngestOptions.Section,
         InputCodec = RawBytesCodec.Instance,
         OutputCodec = AlertMessageCodec.Instance,

@@ -1,5 +1,6 @@
 using Broker.Crossmatch;
 using Broker.Ingest;
+using Broker.Sso;
 using Broker.StepHost;
 
 namespace Broker.Stages;
@@ -27,6 +28,7 @@ public static class BrokerStages
     [
         IngestStep.Stage,
         CrossmatchStep.Stage,
+        SsoStep.Stage,
     ]);
 }
 

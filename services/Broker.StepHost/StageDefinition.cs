@@ -187,6 +187,8 @@ public abstract class StageDefinition
                 bool b => b ? "true" : "false",
                 // A map setting (StepHost:DestinationTopics): its entries, none by default.
                 IDictionary<string, string> d => string.Join(", ", d.Select(kv => kv.Key + "=" + kv.Value)),
+                // A map of numbers (Sso:RadiusArcsec): its entries, invariant culture.
+                IDictionary<string, double> n => string.Join(", ", n.Select(kv => kv.Key + "=" + kv.Value.ToString(CultureInfo.InvariantCulture))),
                 // A list setting (Crossmatch:Catalogs): its items, none by default.
                 System.Collections.IList l => string.Join(", ", l.Cast<object?>()),
                 IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),

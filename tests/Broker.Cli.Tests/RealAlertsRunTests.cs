@@ -49,6 +49,10 @@ public sealed class RealAlertsRunTests : IDisposable
         // Repeated alert ids (one ZTF sample written with four schema versions, ...) are duplicates, not losses.
         Assert.Equal(messages - expected.Count, ingest.GetProperty("duplicates").GetInt32());
         Assert.Equal("", File.ReadAllText(Path.Combine(output, "dead-letters.jsonl")).Trim());
+        // Every stage of the chain, the solar-system stage last, passes every alert on.
+        var stages = summary.RootElement.GetProperty("stages").EnumerateArray().ToList();
+        Assert.Equal(["ingest", "crossmatch", "sso"], stages.Select(s => s.GetProperty("step").GetString()));
+        Assert.All(stages, s => Assert.Equal(0, s.GetProperty("deadLettered").GetInt32()));
 
         var written = new Dictionary<long, Alert>();
         var container = AvroContainerReader.Open(File.ReadAllBytes(Path.Combine(output, "alerts.avro")));
@@ -58,6 +62,7 @@ public sealed class RealAlertsRunTests : IDisposable
             var alert = BrokerAlertCodec.Decode(datum.Span, container.WriterSchema);
             written.Add(alert.AlertId, alert);
             Assert.True(alert.StageTimes.ContainsKey("ingest"), $"alert {alert.AlertId} has no ingest time");
+            Assert.True(alert.StageTimes.ContainsKey("sso"), $"alert {alert.AlertId} has no sso time");
             Assert.False(string.IsNullOrEmpty(alert.StageVersions["ingest"]));
             Assert.Equal("Broker", alert.WrittenBy?.Name);
         }

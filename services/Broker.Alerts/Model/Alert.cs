@@ -6,7 +6,7 @@ namespace Broker.Alerts.Model;
 public enum Survey { Ztf, Lsst, Unknown }
 
 /// <summary>
-/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.2.avsc), plus what later
+/// One survey detection in Broker's survey-neutral form (schemas/broker/broker.alert.v1.3.avsc), plus what later
 /// stages add. Units: degrees (ICRS) for positions, MJD TAI for times, nJy for fluxes, AB magnitudes.
 /// </summary>
 /// <remarks>
@@ -108,6 +108,9 @@ public sealed record Alert
 
     /// <summary>Known solar-system object association (sso stage).</summary>
     public SolarSystemAssociation? SolarSystem { get; init; }
+
+    /// <summary>Set by the sso stage when the alert looks like a moving object that no known orbit explains, with why (schema 1.3 on); null otherwise.</summary>
+    public NewMoverCandidate? NewMover { get; init; }
 
     /// <summary>Classifier outputs, each naming its model; also the classifiers that could not run and why.</summary>
     public IReadOnlyList<Classification> Classifications { get; init; } = [];
@@ -305,7 +308,35 @@ public sealed record SolarSystemAssociation
 
     /// <summary>Epoch of the orbit the prediction was propagated from, MJD TDB; null when not known.</summary>
     public double? EphemerisEpochMjdTdb { get; init; }
+
+    /// <summary>The survey's own designation for the alert (ZTF <c>ssnamenr</c>, Rubin <c>ssSource.designation</c>), when it made one (schema 1.3 on).</summary>
+    public string? SurveyDesignation { get; init; }
+
+    /// <summary>The survey's distance to its object, arcseconds (ZTF <c>ssdistnr</c>; Rubin: to <c>ssSource.ephRa/ephDec</c>) (schema 1.3 on).</summary>
+    public double? SurveyDistanceArcsec { get; init; }
+
+    /// <summary>
+    /// How Broker's association compares with the survey's: <see cref="Agree"/>, <see cref="Disagree"/>,
+    /// <see cref="BrokerOnly"/>, <see cref="SurveyOnly"/>; null when not compared (schema 1.3 on).
+    /// </summary>
+    public string? Agreement { get; init; }
+
+    /// <summary>Both associated the alert with the same object.</summary>
+    public const string Agree = "agree";
+
+    /// <summary>Both associated it, with different objects (<see cref="Designation"/> is Broker's).</summary>
+    public const string Disagree = "disagree";
+
+    /// <summary>Only Broker associated it.</summary>
+    public const string BrokerOnly = "broker-only";
+
+    /// <summary>Only the survey associated it (<see cref="Source"/> is <c>survey</c>).</summary>
+    public const string SurveyOnly = "survey-only";
 }
+
+/// <summary>An alert that looks like a moving object no known orbit explains (schema 1.3 on).</summary>
+/// <param name="Reason">Why, in one line (no known orbit, no earlier detection there, no catalogue counterpart, the stamp score).</param>
+public sealed record NewMoverCandidate(string Reason);
 
 /// <summary>
 /// One classifier's output, or its record that it could not classify the alert (<see cref="NotClassifiedReason"/>

@@ -11,8 +11,8 @@ namespace Broker.Alerts.Model;
 /// <summary>
 /// Broker's own alert schema (<c>schemas/broker/broker.alert.v*.avsc</c>, embedded in this assembly) and the
 /// conversion between <see cref="Alert"/> and its Avro binary encoding. Records are written with the current
-/// version (<see cref="Schema"/>, 1.2) and read from any version: the writer's version is told from the record's
-/// first field, <c>schemaVersion</c>, so unframed Kafka values of 1.0, 1.1 and 1.2 can share a topic.
+/// version (<see cref="Schema"/>, 1.3) and read from any version: the writer's version is told from the record's
+/// first field, <c>schemaVersion</c>, so unframed Kafka values of 1.0, 1.1, 1.2 and 1.3 can share a topic.
 /// </summary>
 /// <remarks>
 /// Fields are found by name, once per schema (<see cref="BrokerAlertLayout"/>), never by position, so a field added
@@ -23,10 +23,11 @@ public static class BrokerAlertCodec
     private static readonly Lazy<RecordSchema> V1 = new(() => LoadEmbedded("broker.alert.v1.avsc"));
     private static readonly Lazy<RecordSchema> V1_1 = new(() => LoadEmbedded("broker.alert.v1.1.avsc"));
     private static readonly Lazy<RecordSchema> V1_2 = new(() => LoadEmbedded("broker.alert.v1.2.avsc"));
-    private static readonly Lazy<BrokerAlertLayout> CurrentLayout = new(() => LayoutOf(V1_2.Value));
+    private static readonly Lazy<RecordSchema> V1_3 = new(() => LoadEmbedded("broker.alert.v1.3.avsc"));
+    private static readonly Lazy<BrokerAlertLayout> CurrentLayout = new(() => LayoutOf(V1_3.Value));
 
-    /// <summary>The current broker alert schema (1.2): what <see cref="Encode(Alert)"/> writes.</summary>
-    public static RecordSchema Schema => V1_2.Value;
+    /// <summary>The current broker alert schema (1.3): what <see cref="Encode(Alert)"/> writes.</summary>
+    public static RecordSchema Schema => V1_3.Value;
 
     /// <summary>Schema 1.0 (<c>broker.alert.v1.avsc</c>).</summary>
     public static RecordSchema SchemaV1 => V1.Value;
@@ -37,6 +38,9 @@ public static class BrokerAlertCodec
     /// <summary>Schema 1.2 (<c>broker.alert.v1.2.avsc</c>): crossmatch redshift and physical offset, the alert's Galactic context.</summary>
     public static RecordSchema SchemaV1_2 => V1_2.Value;
 
+    /// <summary>Schema 1.3 (<c>broker.alert.v1.3.avsc</c>): the survey's association beside Broker's and their agreement, the candidate new mover flag (issue 12).</summary>
+    public static RecordSchema SchemaV1_3 => V1_3.Value;
+
     /// <summary>The version the current schema writes into <c>schemaVersion</c>.</summary>
     public static string CurrentVersion => CurrentLayout.Value.Version;
 
@@ -44,12 +48,13 @@ public static class BrokerAlertCodec
     /// <exception cref="AvroSchemaException">The schema lacks a schema 1.0 field, or has a field this code does not know and that has no default.</exception>
     public static BrokerAlertLayout LayoutOf(RecordSchema schema) => BrokerAlertLayout.For(schema);
 
-    /// <summary>The broker alert schema of a version (<c>1.0</c>, <c>1.1</c>, <c>1.2</c>), or null when this build does not know it.</summary>
+    /// <summary>The broker alert schema of a version (<c>1.0</c>, <c>1.1</c>, <c>1.2</c>, <c>1.3</c>), or null when this build does not know it.</summary>
     public static RecordSchema? SchemaOf(string version) => version switch
     {
         "1.0" => SchemaV1,
         "1.1" => SchemaV1_1,
         "1.2" => SchemaV1_2,
+        "1.3" => SchemaV1_3,
         _ => null,
     };
 
@@ -59,11 +64,12 @@ public static class BrokerAlertCodec
     {
         var r = new AvroReader(datum);
         var version = r.ReadBytesSpan();
+        if (version.SequenceEqual("1.3"u8)) return SchemaV1_3;
         if (version.SequenceEqual("1.2"u8)) return SchemaV1_2;
         if (version.SequenceEqual("1.1"u8)) return SchemaV1_1;
         if (version.SequenceEqual("1.0"u8)) return SchemaV1;
         throw new AvroDataException(version.Length <= 16 && Utf8.IsValid(version)
-            ? $"broker alert schema version '{Encoding.UTF8.GetString(version)}' is not one this build reads (1.0, 1.1, 1.2)"
+            ? $"broker alert schema version '{Encoding.UTF8.GetString(version)}' is not one this build reads (1.0, 1.1, 1.2, 1.3)"
             : "not a broker alert record: it does not start with a schema version");
     }
 
@@ -118,7 +124,7 @@ public sealed class BrokerAlertLayout
 
     private readonly Part _top;
     private readonly Part _detection, _upperLimit, _forcedPoint, _cutouts, _crossmatch, _solarSystem, _classification;
-    private readonly Part? _filterMatch, _galactic;
+    private readonly Part? _filterMatch, _galactic, _newMover;
     private readonly AvroEnumValue[] _surveys;
 
     private BrokerAlertLayout(RecordSchema schema)
@@ -134,6 +140,7 @@ public sealed class BrokerAlertLayout
         _classification = new Part(ItemRecord(schema, "classifications"), Cls.Names, Cls.SinceV1_1);
         _filterMatch = schema.GetField("filterMatches") is null ? null : new Part(ItemRecord(schema, "filterMatches"), Fm.Names, Fm.Names.Length);
         _galactic = schema.GetField("galactic") is null ? null : new Part(OptionalRecord(schema, "galactic"), Gal.Names, Gal.Names.Length);
+        _newMover = schema.GetField("newMover") is null ? null : new Part(OptionalRecord(schema, "newMover"), Mover.Names, Mover.Names.Length);
         var survey = (EnumSchema)schema.GetField("survey")!.Schema;
         _surveys = new AvroEnumValue[3];
         foreach (var (value, symbol) in new[] { (Survey.Ztf, "ZTF"), (Survey.Lsst, "LSST"), (Survey.Unknown, "UNKNOWN") })
@@ -152,7 +159,7 @@ public sealed class BrokerAlertLayout
     /// <summary>The schema.</summary>
     public RecordSchema Schema { get; }
 
-    /// <summary>The version written into <c>schemaVersion</c>: that field's default in the schema (1.0, 1.1, 1.2).</summary>
+    /// <summary>The version written into <c>schemaVersion</c>: that field's default in the schema (1.0, 1.1, 1.2, 1.3).</summary>
     public string Version { get; }
 
     /// <summary>Appends the alert's encoding in this schema.</summary>
@@ -299,7 +306,16 @@ public sealed class BrokerAlertLayout
             s.Set(x, Sso.DecRate, sso.DecRateArcsecPerHour);
             s.Set(x, Sso.EphemerisSource, sso.EphemerisSource);
             s.Set(x, Sso.EphemerisEpoch, sso.EphemerisEpochMjdTdb);
+            s.Set(x, Sso.SurveyDesignation, sso.SurveyDesignation);
+            s.Set(x, Sso.SurveyDistance, sso.SurveyDistanceArcsec);
+            s.Set(x, Sso.Agreement, sso.Agreement);
             t.Set(r, Top.SolarSystem, x);
+        }
+        if (a.NewMover is { } mover && _newMover is { } mp)
+        {
+            var x = mp.NewRecord();
+            mp.Set(x, Mover.Reason, mover.Reason);
+            t.Set(r, Top.NewMover, x);
         }
 
         var classifications = new List<object?>(a.Classifications.Count);
@@ -437,6 +453,9 @@ public sealed class BrokerAlertLayout
                 DecRateArcsecPerHour = (double?)s.Get(ss, Sso.DecRate),
                 EphemerisSource = s.Get(ss, Sso.EphemerisSource) as string ?? "",
                 EphemerisEpochMjdTdb = (double?)s.Get(ss, Sso.EphemerisEpoch),
+                SurveyDesignation = s.Get(ss, Sso.SurveyDesignation) as string,
+                SurveyDistanceArcsec = (double?)s.Get(ss, Sso.SurveyDistance),
+                Agreement = s.Get(ss, Sso.Agreement) as string,
             };
         }
 
@@ -484,6 +503,9 @@ public sealed class BrokerAlertLayout
         if (_galactic is { } gp && t.Get(r, Top.Galactic) is AvroRecord gr)
             galactic = new GalacticContext((double)gp.Get(gr, Gal.L)!, (double)gp.Get(gr, Gal.B)!, (bool)gp.Get(gr, Gal.InPlane)!);
 
+        NewMoverCandidate? newMover = null;
+        if (_newMover is { } mp && t.Get(r, Top.NewMover) is AvroRecord mr) newMover = new NewMoverCandidate((string)mp.Get(mr, Mover.Reason)!);
+
         string? brokerVersion = t.Get(r, Top.BrokerVersion) as string;
         return new Alert
         {
@@ -511,6 +533,7 @@ public sealed class BrokerAlertLayout
             Crossmatches = ImmutableLists.Of(matches),
             Galactic = galactic,
             SolarSystem = solarSystem,
+            NewMover = newMover,
             Classifications = ImmutableLists.Of(classifications),
             Filters = ImmutableLists.Of(filters),
             StageTimes = Map(t.Get(r, Top.StageTimes) as Dictionary<string, object?>, static v => (long)v!),
@@ -628,7 +651,7 @@ public sealed class BrokerAlertLayout
             DecErr = 8, MjdTai = 9, Band = 10, Flux = 11, FluxErr = 12, Mag = 13, MagErr = 14, IsPositive = 15, RealBogus = 16,
             Detections = 17, UpperLimits = 18, ForcedPhotometry = 19, Cutouts = 20, SurveyFields = 21, Crossmatches = 22,
             SolarSystem = 23, Classifications = 24, Filters = 25, StageTimes = 26,
-            BrokerName = 27, BrokerVersion = 28, StageVersions = 29, FilterMatches = 30, Galactic = 31;
+            BrokerName = 27, BrokerVersion = 28, StageVersions = 29, FilterMatches = 30, Galactic = 31, NewMover = 32;
 
         public const int SinceV1_1 = BrokerName;
 
@@ -638,7 +661,7 @@ public sealed class BrokerAlertLayout
             "decErr", "mjdTai", "band", "flux", "fluxErr", "mag", "magErr", "isPositive", "realBogus",
             "detections", "upperLimits", "forcedPhotometry", "cutouts", "surveyFields", "crossmatches",
             "solarSystem", "classifications", "filters", "stageTimes",
-            "brokerName", "brokerVersion", "stageVersions", "filterMatches", "galactic",
+            "brokerName", "brokerVersion", "stageVersions", "filterMatches", "galactic", "newMover",
         ];
     }
 
@@ -683,7 +706,8 @@ public sealed class BrokerAlertLayout
     private static class Sso
     {
         public const int Designation = 0, DistanceArcsec = 1, PredictedMag = 2, Source = 3,
-            PredictedRa = 4, PredictedDec = 5, RaRate = 6, DecRate = 7, EphemerisSource = 8, EphemerisEpoch = 9;
+            PredictedRa = 4, PredictedDec = 5, RaRate = 6, DecRate = 7, EphemerisSource = 8, EphemerisEpoch = 9,
+            SurveyDesignation = 10, SurveyDistance = 11, Agreement = 12;
 
         public const int SinceV1_1 = PredictedRa;
 
@@ -691,6 +715,7 @@ public sealed class BrokerAlertLayout
         [
             "designation", "distanceArcsec", "predictedMag", "source",
             "predictedRa", "predictedDec", "raRateArcsecPerHour", "decRateArcsecPerHour", "ephemerisSource", "ephemerisEpochMjdTdb",
+            "surveyDesignation", "surveyDistanceArcsec", "agreement",
         ];
     }
 
@@ -709,6 +734,13 @@ public sealed class BrokerAlertLayout
         public const int L = 0, B = 1, InPlane = 2;
 
         public static readonly string[] Names = ["l", "b", "inPlane"];
+    }
+
+    private static class Mover
+    {
+        public const int Reason = 0;
+
+        public static readonly string[] Names = ["reason"];
     }
 
     private static class Fm

@@ -95,6 +95,7 @@ internal static class DemoCommand
             if (given) bad.Report(summary);
             AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));
             AnsiConsole.Write(bySurvey.RenderCatalogs());
+            AnsiConsole.Write(bySurvey.RenderSolarSystem());
             return summary.InFlight == 0 && !(given && bad.Count > 0) ? 0 : 1;
         }));
         return command;
@@ -105,6 +106,7 @@ internal static class DemoCommand
     {
         private readonly SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced, int Matched, int InPlane)> _bySurvey = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, (int Alerts, int Entries, double SumArcsec)> _byCatalog = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, (int Alerts, int Agree, int Disagree, int BrokerOnly, int SurveyOnly, int Movers, double SumArcsec)> _bySurveySso = new(StringComparer.Ordinal);
         private int _alerts;
 
         public void Add(Alert alert)
@@ -115,6 +117,13 @@ internal static class DemoCommand
             _bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
                 s.UpperLimits + alert.UpperLimits.Count, s.Forced + alert.ForcedPhotometry.Count,
                 s.Matched + (alert.Crossmatches.Count > 0 ? 1 : 0), s.InPlane + (alert.Galactic?.InPlane == true ? 1 : 0));
+            string survey = alert.Survey.ToString().ToUpperInvariant();
+            var o = _bySurveySso.GetValueOrDefault(survey);
+            var sso = alert.SolarSystem;
+            bool broker = sso?.Source == "broker";
+            _bySurveySso[survey] = (o.Alerts + 1, o.Agree + (sso?.Agreement == SolarSystemAssociation.Agree ? 1 : 0), o.Disagree + (sso?.Agreement == SolarSystemAssociation.Disagree ? 1 : 0),
+                o.BrokerOnly + (sso?.Agreement == SolarSystemAssociation.BrokerOnly ? 1 : 0), o.SurveyOnly + (sso?.Agreement == SolarSystemAssociation.SurveyOnly ? 1 : 0),
+                o.Movers + (alert.NewMover is null ? 0 : 1), o.SumArcsec + (broker ? sso!.DistanceArcsec : 0));
             foreach (var catalog in alert.Crossmatches.Select(m => m.Catalog).Distinct())
             {
                 var c = _byCatalog.GetValueOrDefault(catalog);
@@ -138,6 +147,20 @@ internal static class DemoCommand
             var table = new Table().Title("Crossmatch counterparts by catalogue").AddColumns("catalogue", "alerts matched", "entries", "mean separation of the first (\")");
             foreach (var (k, v) in _byCatalog)
                 table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Entries.ToString(), (v.SumArcsec / v.Alerts).ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
+            return table;
+        }
+
+        /// <summary>The sso stage's associations by survey: Broker's agreeing with the survey's, disagreeing, alone, the survey's alone, candidate new movers.</summary>
+        public Table RenderSolarSystem()
+        {
+            var table = new Table().Title("Solar-system associations (docs/sso.md)")
+                .AddColumns("survey", "alerts", "agree", "disagree", "broker only", "survey only", "mean separation, Broker's (\")", "candidate new movers");
+            foreach (var (k, v) in _bySurveySso)
+            {
+                int broker = v.Agree + v.Disagree + v.BrokerOnly;
+                table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Agree.ToString(), v.Disagree.ToString(), v.BrokerOnly.ToString(), v.SurveyOnly.ToString(),
+                    broker == 0 ? "" : (v.SumArcsec / broker).ToString("F2", System.Globalization.CultureInfo.InvariantCulture), v.Movers.ToString());
+            }
             return table;
         }
     }

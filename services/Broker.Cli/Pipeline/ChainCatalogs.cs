@@ -33,6 +33,8 @@ internal static class ChainCatalogs
         Action<string>? log, CancellationToken cancellationToken = default)
     {
         var merged = new Dictionary<string, string?>(settings, StringComparer.OrdinalIgnoreCase);
+        // The solar-system stage's orbits the same way: the user's, else kstars-data's (ChainOrbits).
+        ChainOrbits.AddDefault(merged, log, simulated: simulations.Count > 0);
         if (merged.Keys.Any(k => k.StartsWith(CatalogKeyPrefix, StringComparison.OrdinalIgnoreCase))) return merged;
         // The user's other settings are checked with the entries the set will have before anything is built: a bad
         // value is refused at once, not after the catalogues' build.

@@ -113,7 +113,7 @@ public sealed class ApacheAvroInteropTests
     }
 
     [OracleFact]
-    public void A_broker_alert_with_every_schema_1_2_field_set_reads_the_same_in_apache_avro_with_every_schema_version()
+    public void A_broker_alert_with_every_schema_1_3_field_set_reads_the_same_in_apache_avro_with_every_schema_version()
     {
         var alert = Broker.Alerts.Tests.Model.BrokerAlertSamples.Full();
         Broker.Alerts.Tests.Model.BrokerAlertSamples.AssertEveryFieldSet(BrokerAlertCodec.ToRecord(alert));
@@ -121,6 +121,7 @@ public sealed class ApacheAvroInteropTests
         var versions = BrokerSchemaVersions();
         Assert.Contains(versions, v => Path.GetFileName(v.File) == "broker.alert.v1.1.avsc");
         Assert.Contains(versions, v => Path.GetFileName(v.File) == "broker.alert.v1.2.avsc");
+        Assert.Contains(versions, v => Path.GetFileName(v.File) == "broker.alert.v1.3.avsc");
         var writer = versions.Single(v => v.Ours.CanonicalForm == BrokerAlertCodec.Schema.CanonicalForm).Theirs;
         AvroValueComparer.AssertSame(BrokerAlertCodec.ToRecord(BrokerAlertCodec.Decode(bytes)), ApacheAvroSchemas.Read(writer, writer, bytes), "full alert");
         foreach (var (file, ours, theirs) in versions)

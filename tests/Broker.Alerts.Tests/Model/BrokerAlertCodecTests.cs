@@ -6,7 +6,7 @@ using Broker.TestSupport;
 
 namespace Broker.Alerts.Tests.Model;
 
-/// <summary>Broker alert schema 1.2 and its codec: every field round-trips, 1.0 and 1.1 records still decode, fields are found by name.</summary>
+/// <summary>Broker alert schema 1.3 and its codec: every field round-trips, 1.0, 1.1 and 1.2 records still decode, fields are found by name.</summary>
 public sealed class BrokerAlertCodecTests
 {
     private static string Json(Alert alert) => AvroJson.ToJson(BrokerAlertCodec.ToRecord(alert));
@@ -14,21 +14,21 @@ public sealed class BrokerAlertCodecTests
     private static string SchemaText(string file) => File.ReadAllText(SharedData.RepositoryPath("schemas/broker/" + file));
 
     [Fact]
-    public void Every_field_of_schema_1_2_round_trips()
+    public void Every_field_of_schema_1_3_round_trips()
     {
         var alert = BrokerAlertSamples.Full();
         var record = BrokerAlertCodec.ToRecord(alert);
         BrokerAlertSamples.AssertEveryFieldSet(record);
 
         byte[] bytes = BrokerAlertCodec.Encode(alert);
-        Assert.Same(BrokerAlertCodec.SchemaV1_2, BrokerAlertCodec.WriterSchemaOf(bytes));
+        Assert.Same(BrokerAlertCodec.SchemaV1_3, BrokerAlertCodec.WriterSchemaOf(bytes));
         var back = BrokerAlertCodec.Decode(bytes);
         Assert.Equal(Json(alert), Json(back));
         Assert.Equal(bytes, BrokerAlertCodec.Encode(back));
         BrokerAlertSamples.AssertEveryFieldSet(BrokerAlertCodec.ToRecord(back));
 
-        // The 1.1 and 1.2 additions, one by one, as the model carries them.
-        Assert.Equal("1.2", BrokerAlertCodec.CurrentVersion);
+        // The 1.1, 1.2 and 1.3 additions, one by one, as the model carries them.
+        Assert.Equal("1.3", BrokerAlertCodec.CurrentVersion);
         Assert.Equal(BrokerBuild.Current, back.WrittenBy);
         Assert.Equal(["SNIa", "SNII", "AGN"], back.Classifications[0].Classes);
         Assert.Equal("alerce-lc-2021", back.Classifications[0].Taxonomy);
@@ -42,6 +42,8 @@ public sealed class BrokerAlertCodecTests
         var sso = back.SolarSystem!;
         Assert.Equal((150.2503, -30.4999, 35.25, -12.125, "mpc_orbits two-body", 61000.0),
             (sso.PredictedRa, sso.PredictedDec, sso.RaRateArcsecPerHour, sso.DecRateArcsecPerHour, sso.EphemerisSource, sso.EphemerisEpochMjdTdb));
+        Assert.Equal(("2004JQ12", 0.75, SolarSystemAssociation.Agree), (sso.SurveyDesignation, sso.SurveyDistanceArcsec, sso.Agreement));
+        Assert.Equal(new NewMoverCandidate("no known orbit matches; no earlier detection; no catalogue counterpart"), back.NewMover);
         Assert.Equal(new FilterMatch("bright-transients", "3"), Assert.Single(back.Filters));
         Assert.Equal(1_764_633_600_250_000, back.StageTimes["crossmatch"]);
         Assert.Equal("1.0.0+def", back.StageVersions["crossmatch"]);
@@ -98,13 +100,31 @@ public sealed class BrokerAlertCodecTests
         Assert.Empty(alert.StageVersions);
         Assert.Null(alert.WrittenBy);
 
-        // Written again, it is a record of the current version (1.2) with the same 1.0 values.
+        // Written again, it is a record of the current version (1.3) with the same 1.0 values.
         var again = BrokerAlertCodec.Encode(alert);
-        Assert.Same(BrokerAlertCodec.SchemaV1_2, BrokerAlertCodec.WriterSchemaOf(again));
+        Assert.Same(BrokerAlertCodec.SchemaV1_3, BrokerAlertCodec.WriterSchemaOf(again));
         var reread = (AvroRecord)AvroDatumReader.For(BrokerAlertCodec.Schema, v1).Read(again)!;
-        Assert.Equal("1.2", reread["schemaVersion"]);
+        Assert.Equal("1.3", reread["schemaVersion"]);
         reread["schemaVersion"] = "1.0";
         Assert.Equal(AvroJson.ToJson(record), AvroJson.ToJson(reread));
+    }
+
+    [Fact]
+    public void A_schema_1_2_record_decodes_under_1_3_without_the_survey_comparison_or_the_mover_flag()
+    {
+        var alert = BrokerAlertSamples.Full();
+        var v12 = BrokerAlertCodec.LayoutOf(BrokerAlertCodec.SchemaV1_2);
+        Assert.Equal("1.2", v12.Version);
+        byte[] old = v12.Encode(alert);
+        Assert.Same(BrokerAlertCodec.SchemaV1_2, BrokerAlertCodec.WriterSchemaOf(old));
+        var back = BrokerAlertCodec.Decode(old);
+        Assert.Null(back.NewMover);
+        var sso = back.SolarSystem!;
+        Assert.Equal(("2004 JQ12", 1.2, "broker"), (sso.Designation, sso.DistanceArcsec, sso.Source));
+        Assert.Equal((null, null, null), (sso.SurveyDesignation, sso.SurveyDistanceArcsec, sso.Agreement));
+        // Everything 1.2 has is unchanged.
+        var expected = alert with { NewMover = null, SolarSystem = alert.SolarSystem! with { SurveyDesignation = null, SurveyDistanceArcsec = null, Agreement = null } };
+        Assert.Equal(Json(expected), Json(back));
     }
 
     [OracleFact]
@@ -129,7 +149,7 @@ public sealed class BrokerAlertCodecTests
     {
         // Fields inserted at the front of the top record (after schemaVersion, which stays first), at the front of
         // the detection record and in the middle of the classification record: every field the codec knows moves.
-        var json = JsonNode.Parse(SchemaText("broker.alert.v1.2.avsc"))!;
+        var json = JsonNode.Parse(SchemaText("broker.alert.v1.3.avsc"))!;
         var top = json["fields"]!.AsArray();
         top.Insert(1, JsonNode.Parse("""{"name": "addedTop", "type": "string", "default": "added"}"""));
         var detection = FieldsOf(top, "detections", array: true);
@@ -157,12 +177,12 @@ public sealed class BrokerAlertCodecTests
     [Fact]
     public void A_schema_with_an_unknown_field_without_default_or_without_a_1_0_field_is_refused_naming_it()
     {
-        var json = JsonNode.Parse(SchemaText("broker.alert.v1.2.avsc"))!;
+        var json = JsonNode.Parse(SchemaText("broker.alert.v1.3.avsc"))!;
         FieldsOf(json["fields"]!.AsArray(), "crossmatches", array: true).Add(JsonNode.Parse("""{"name": "mandatory", "type": "string"}"""));
         var e = Assert.Throws<AvroSchemaException>(() => BrokerAlertCodec.LayoutOf((RecordSchema)AvroSchema.Parse(json.ToJsonString())));
         Assert.Contains("'mandatory'", e.Message);
 
-        var without = JsonNode.Parse(SchemaText("broker.alert.v1.2.avsc"))!;
+        var without = JsonNode.Parse(SchemaText("broker.alert.v1.3.avsc"))!;
         var fields = without["fields"]!.AsArray();
         fields.Remove(fields.Single(f => (string?)f!["name"] == "mjdTai"));
         e = Assert.Throws<AvroSchemaException>(() => BrokerAlertCodec.LayoutOf((RecordSchema)AvroSchema.Parse(without.ToJsonString())));
@@ -170,7 +190,7 @@ public sealed class BrokerAlertCodecTests
     }
 
     [Theory]
-    [InlineData("2.0", "schema version '2.0' is not one this build reads (1.0, 1.1, 1.2)")]
+    [InlineData("2.0", "schema version '2.0' is not one this build reads (1.0, 1.1, 1.2, 1.3)")]
     [InlineData("", "schema version '' is not one")]
     public void A_datum_of_a_version_this_build_does_not_know_is_refused_saying_which(string version, string expected)
     {

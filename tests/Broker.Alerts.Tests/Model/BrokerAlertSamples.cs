@@ -7,7 +7,7 @@ namespace Broker.Alerts.Tests.Model;
 internal static class BrokerAlertSamples
 {
     /// <summary>
-    /// An alert with every field of schema 1.2 set to a value other than its default, in every record type: two
+    /// An alert with every field of schema 1.3 set to a value other than its default, in every record type: two
     /// classifications, so that one is classified and the other says why not.
     /// </summary>
     public static Alert Full() => new()
@@ -61,7 +61,9 @@ internal static class BrokerAlertSamples
             Designation = "2004 JQ12", DistanceArcsec = 1.2, PredictedMag = 20.5, Source = "broker",
             PredictedRa = 150.2503, PredictedDec = -30.4999, RaRateArcsecPerHour = 35.25, DecRateArcsecPerHour = -12.125,
             EphemerisSource = "mpc_orbits two-body", EphemerisEpochMjdTdb = 61000.0,
+            SurveyDesignation = "2004JQ12", SurveyDistanceArcsec = 0.75, Agreement = SolarSystemAssociation.Agree,
         },
+        NewMover = new NewMoverCandidate("no known orbit matches; no earlier detection; no catalogue counterpart"),
         Classifications =
         [
             new Classification
