@@ -19,8 +19,8 @@ namespace Broker.Sso;
 /// <remarks>
 /// The index of a night is built when the first alert of the night arrives, for the survey's observatory
 /// (<see cref="SsoOptions.Observatories"/>), over [t − <see cref="SsoOptions.WindowBeforeHours"/>, t +
-/// <see cref="SsoOptions.WindowAfterHours"/>]; an alert outside it builds the next. One index per observatory is
-/// kept. The hosts run one batch at a time; an overlapping call waits for the index lock.
+/// <see cref="SsoOptions.WindowAfterHours"/>]; an alert outside it builds the next. The newest two per observatory
+/// are kept. The hosts run one batch at a time; an overlapping call waits for the index lock.
 /// </remarks>
 public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
 {
@@ -28,7 +28,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     private readonly ILogger? _log;
     private readonly TimeProvider _clock;
     private readonly Func<SsoOrbitFileOptions, int, Action<string>, IReadOnlyList<SolarSystemOrbit>> _load;
-    private readonly Dictionary<string, SolarSystemIndex> _indexes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<SolarSystemIndex>> _indexes = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private SolarSystemCatalog? _catalog;
     private readonly Dictionary<int, NBodyMotion> _integrated = [];
@@ -229,14 +229,18 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
 
     private SolarSystemIndex IndexFor(Observatory observatory, double tdb)
     {
-        if (_indexes.TryGetValue(observatory.Code, out var index) && index.Covers(tdb)) return index;
+        if (!_indexes.TryGetValue(observatory.Code, out var kept)) _indexes[observatory.Code] = kept = [];
+        foreach (var known in kept)
+            if (known.Covers(tdb)) return known;
         double start = tdb - _options.WindowBeforeHours / 24, end = tdb + _options.WindowAfterHours / 24;
         // The screen radius is the same model for every survey but its base; the largest base screens for all.
         var screen = _options.ScreenRadius(LargestBaseSurvey());
-        index = SolarSystemIndex.Build(Catalog, start, end, EarthEphemeris.HeliocentricEquatorial, screen, _options.GridStepHours / 24);
+        var index = SolarSystemIndex.Build(Catalog, start, end, EarthEphemeris.HeliocentricEquatorial, screen, _options.GridStepHours / 24);
         _log?.LogInformation("Solar-system index for {Observatory} over MJD TDB {Start:F3} to {End:F3}: {Orbits} orbits, order {Order}, {Entries} entries, {Wide} wide",
             observatory.Code, index.StartMjdTdb, index.EndMjdTdb, Catalog.Count, index.Order, index.Entries, index.WideCount);
-        _indexes[observatory.Code] = index;
+        // The newest two per observatory: a replay that alternates between two nights builds each once.
+        if (kept.Count == KeptIndexes) kept.RemoveAt(0);
+        kept.Add(index);
         return index;
     }
 
@@ -345,6 +349,9 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         _integrated[orbit] = motion;
         return motion;
     }
+
+    /// <summary>How many nightly indexes are kept per observatory.</summary>
+    private const int KeptIndexes = 2;
 
     /// <summary>How many orbits' N-body integrations are kept.</summary>
     private const int MaxIntegrations = 20_000;
