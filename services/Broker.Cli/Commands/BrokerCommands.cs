@@ -20,5 +20,6 @@ internal static class BrokerCommands
         yield return CatalogCommands.Catalog();
         yield return CatalogCommands.Xmatch();
         yield return EphemCommand.Create();
+        yield return OnnxCommand.Create();
     }
 }
