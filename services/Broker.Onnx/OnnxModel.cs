@@ -121,9 +121,9 @@ public sealed class OnnxModel : IDisposable
     /// <exception cref="ArgumentException">The data length does not match the shape, or the shape not the model's input.</exception>
     public (float[] Data, long[] Shape) Run(ReadOnlyMemory<float> input, ReadOnlySpan<long> shape)
     {
-        var data = new float[Count(Outputs[0].Shape, shape[0])];
-        var outShape = Run(input, shape, data);
-        return (data, outShape);
+        float[]? data = null;
+        var outShape = RunCore(input, shape, values => data = values.ToArray());
+        return (data!, outShape);
     }
 
     /// <summary>
@@ -131,7 +131,16 @@ public sealed class OnnxModel : IDisposable
     /// <paramref name="output"/>, which must hold it exactly; returns the output's shape.
     /// </summary>
     /// <exception cref="ArgumentException">The lengths do not match the shapes.</exception>
-    public long[] Run(ReadOnlyMemory<float> input, ReadOnlySpan<long> shape, Memory<float> output)
+    public long[] Run(ReadOnlyMemory<float> input, ReadOnlySpan<long> shape, Memory<float> output) => RunCore(input, shape, values =>
+    {
+        if (values.Length != output.Length)
+            throw new ArgumentException($"output '{Outputs[0].Name}' has {values.Length} values, the buffer {output.Length}", nameof(output));
+        values.CopyTo(output.Span);
+    });
+
+    private delegate void OutputSink(ReadOnlySpan<float> values);
+
+    private long[] RunCore(ReadOnlyMemory<float> input, ReadOnlySpan<long> shape, OutputSink sink)
     {
         CheckInput(input.Length, shape);
         var inputShape = shape.ToArray();
@@ -143,10 +152,7 @@ public sealed class OnnxModel : IDisposable
         var info = result.GetTensorTypeAndShape();
         if (info.ElementDataType != TensorElementType.Float)
             throw new ArgumentException($"output '{Outputs[0].Name}' is {info.ElementDataType}, not float32");
-        var values = result.GetTensorDataAsSpan<float>();
-        if (values.Length != output.Length)
-            throw new ArgumentException($"output '{Outputs[0].Name}' has {values.Length} values, the buffer {output.Length}", nameof(output));
-        values.CopyTo(output.Span);
+        sink(result.GetTensorDataAsSpan<float>());
         return info.Shape;
     }
 
@@ -168,13 +174,6 @@ public sealed class OnnxModel : IDisposable
             n *= shape[i];
         }
         if (n != length) throw new ArgumentException($"shape {Format(shape.ToArray())} needs {n} values, got {length}");
-    }
-
-    private static long Count(IReadOnlyList<long> modelShape, long batch)
-    {
-        long n = 1;
-        for (int i = 0; i < modelShape.Count; i++) n *= modelShape[i] >= 0 ? modelShape[i] : i == 0 ? batch : throw new NotSupportedException($"output dimension {i} is free; use Run with an output buffer");
-        return n;
     }
 
     /// <summary>A shape as numpy prints it: <c>(N, 3, 63, 63)</c>, -1 shown as N.</summary>
