@@ -133,7 +133,7 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
 
     private StepResult<Alert> One(Alert alert, CrossmatchScratch scratch, DateTimeOffset finished)
     {
-        if (PositionProblem(alert) is { } problem) return StepResult<Alert>.DeadLetter($"invalid position: alert {alert.AlertId}: {problem}");
+        if (alert.PositionProblem() is { } problem) return StepResult<Alert>.DeadLetter($"invalid position: alert {alert.AlertId}: {problem}");
         double? epoch = JulianEpochOf(alert.MjdTai);
         var found = scratch.Found;
         found.Clear();
@@ -145,14 +145,6 @@ public sealed class CrossmatchStep : IStep<Alert, Alert>, IStepStartup, IDisposa
             Galactic = new GalacticContext(l, b, Math.Abs(b) < _options.GalacticPlaneLatitudeDeg),
         };
         return StepResult<Alert>.Emit(matched.WithStage(StepName, StageVersion, finished));
-    }
-
-    /// <summary>Why an alert's position cannot be matched (NaN, RA outside [0, 360], Dec outside [-90, 90]), or null.</summary>
-    private static string? PositionProblem(Alert alert)
-    {
-        if (!(alert.Ra >= 0 && alert.Ra <= 360)) return $"ra {CrossmatchOptions.Format(alert.Ra)} is not in [0, 360] degrees";
-        if (!(alert.Dec >= -90 && alert.Dec <= 90)) return $"dec {CrossmatchOptions.Format(alert.Dec)} is not in [-90, 90] degrees";
-        return null;
     }
 
     /// <summary>

@@ -152,7 +152,7 @@ public sealed class SolarSystemIndex
                         s = UniversalKepler.Propagate(s, startMjdTdb + j * gridStepDays);
                         var (ex, ey, ez) = earthAt[j];
                         double gx = s.X - ex, gy = s.Y - ey, gz = s.Z - ez;
-                        double tau = Math.Sqrt(gx * gx + gy * gy + gz * gz) / KeplerOrbit.SpeedOfLightAuPerDay;
+                        double tau = Math.Sqrt(gx * gx + gy * gy + gz * gz) / Ephemerides.SpeedOfLightAuPerDay;
                         rho[at++] = (float)(gx - tau * s.Vx);
                         rho[at++] = (float)(gy - tau * s.Vy);
                         rho[at++] = (float)(gz - tau * s.Vz);

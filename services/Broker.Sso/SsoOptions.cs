@@ -1,4 +1,5 @@
 using System.Globalization;
+using Broker.Sky.Orbits;
 using Broker.StepHost;
 
 namespace Broker.Sso;
@@ -105,7 +106,7 @@ public sealed class SsoOptions : IStageOptions
         {
             if (!IsSurvey(survey)) throw Bad($"Observatories:{survey}: '{survey}' is not a survey (ZTF, LSST, UNKNOWN)");
             if (string.IsNullOrWhiteSpace(code)) throw Bad($"Observatories:{survey} is empty: name an MPC observatory code (I41, X05, 500)");
-            if (SsoObservatories.Find(code) is null) throw Bad($"Observatories:{survey}: '{code}' is not an observatory code this build knows ({string.Join(", ", SsoObservatories.Codes)})");
+            if (Observatory.TryFind(code) is null) throw Bad($"Observatories:{survey}: '{code}' is not an observatory code this build knows ({Observatory.KnownCodes})");
         }
         foreach (var (survey, radius) in RadiusArcsec)
         {

@@ -137,8 +137,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
 
     private StepResult<Alert> One(Alert alert, List<IndexCandidate> found, DateTimeOffset finished)
     {
-        if (!(alert.Ra >= 0 && alert.Ra <= 360)) return StepResult<Alert>.DeadLetter($"invalid position: alert {alert.AlertId}: ra {SsoOptions.Format(alert.Ra)} is not in [0, 360] degrees");
-        if (!(alert.Dec >= -90 && alert.Dec <= 90)) return StepResult<Alert>.DeadLetter($"invalid position: alert {alert.AlertId}: dec {SsoOptions.Format(alert.Dec)} is not in [-90, 90] degrees");
+        if (alert.PositionProblem() is { } problem) return StepResult<Alert>.DeadLetter($"invalid position: alert {alert.AlertId}: {problem}");
         if (!double.IsFinite(alert.MjdTai)) return StepResult<Alert>.DeadLetter($"invalid time: alert {alert.AlertId}: mjdTai {SsoOptions.Format(alert.MjdTai)} is not a number");
         var (association, orbit) = Associate(alert, found);
         var survey = SurveyAssociation.Of(alert);
@@ -152,7 +151,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     internal (SolarSystemAssociation? Association, SolarSystemOrbit? Orbit) Associate(Alert alert, List<IndexCandidate> found)
     {
         string survey = SurveyName(alert.Survey);
-        var observatory = SsoObservatories.Find(_options.ObservatoryCode(survey))!;
+        var observatory = Observatory.Find(_options.ObservatoryCode(survey));
         double utc = TimeScales.MjdTaiToMjdUtc(alert.MjdTai);
         double tdb = TimeScales.MjdUtcToMjdTdb(utc);
         var (observer, site) = ObserverAt(observatory, alert.MjdTai, utc);
@@ -167,21 +166,19 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
             foreach (var c in found)
             {
                 var orbit = catalog.Orbits[c.Orbit];
-                var motion = Motion(c.Orbit);
-                string source = $"{orbit.Source} {(_options.NBody ? "N-body" : "two-body")}";
-                Consider(alert, orbit, catalog.Classes[c.Orbit], motion, source, observer, final, ref best);
+                Consider(alert, orbit, catalog.Classes[c.Orbit], Motion(c.Orbit), _options.NBody, observer, final, ref best);
             }
         }
         if (SsoOrbitFiles.FromAlert(alert) is { } own)
         {
             // The survey's own orbit for the object: refined like any other candidate.
             IHeliocentricMotion motion = _options.NBody ? new NBodyMotion(own.Elements) : new TwoBodyMotion(own.Elements);
-            Consider(alert, own, SolarSystemCatalog.ClassOf(own.Elements), motion, $"{own.Source} {(_options.NBody ? "N-body" : "two-body")}", observer, final, ref best);
+            Consider(alert, own, SolarSystemCatalog.ClassOf(own.Elements), motion, _options.NBody, observer, final, ref best);
         }
         return best;
     }
 
-    private static void Consider(Alert alert, SolarSystemOrbit orbit, OrbitClass orbitClass, IHeliocentricMotion motion, string source,
+    private static void Consider(Alert alert, SolarSystemOrbit orbit, OrbitClass orbitClass, IHeliocentricMotion motion, bool nBody,
         in ObserverState observer, AssociationRadius final, ref (SolarSystemAssociation? Association, SolarSystemOrbit? Orbit) best)
     {
         Ephemeris p;
@@ -207,7 +204,8 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
             PredictedDec = p.DecDeg,
             RaRateArcsecPerHour = double.IsFinite(p.RaRateArcsecPerHour) ? p.RaRateArcsecPerHour : null,
             DecRateArcsecPerHour = double.IsFinite(p.DecRateArcsecPerHour) ? p.DecRateArcsecPerHour : null,
-            EphemerisSource = source,
+            // Named only for the nearest so far, not for every candidate screened.
+            EphemerisSource = $"{orbit.Source} {(nBody ? "N-body" : "two-body")}",
             EphemerisEpochMjdTdb = orbit.Elements.EpochMjdTdb,
         }, orbit);
     }

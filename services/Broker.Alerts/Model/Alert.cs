@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Immutable;
 
 namespace Broker.Alerts.Model;
@@ -96,6 +97,17 @@ public sealed record Alert
 
     /// <summary>True when all three stamps (science, template, difference) are present.</summary>
     public bool HasAllCutouts => Cutouts is { Science: not null, Template: not null, Difference: not null };
+
+    /// <summary>
+    /// Why the alert's position cannot be used on the sky (NaN, RA outside [0, 360], Dec outside [-90, 90]), or null:
+    /// ingest refuses such alerts, and the stages after it check again for records another producer wrote.
+    /// </summary>
+    public string? PositionProblem()
+    {
+        if (!(Ra >= 0 && Ra <= 360)) return $"ra {Ra.ToString("R", CultureInfo.InvariantCulture)} is not in [0, 360] degrees";
+        if (!(Dec >= -90 && Dec <= 90)) return $"dec {Dec.ToString("R", CultureInfo.InvariantCulture)} is not in [-90, 90] degrees";
+        return null;
+    }
 
     /// <summary>The survey's own scalar fields keyed by path (<c>candidate.sgscore1</c>, <c>diaSource.snr</c>, ...).</summary>
     public IReadOnlyDictionary<string, object?> SurveyFields { get; init; } = EmptyFields;

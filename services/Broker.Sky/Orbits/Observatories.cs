@@ -41,12 +41,18 @@ public sealed record Observatory(string Code, string Name, double LongitudeDeg, 
 
     /// <summary>The site with this MPC code (case-insensitive).</summary>
     /// <exception cref="ArgumentException">The code is not in the table; the message lists the known codes.</exception>
-    public static Observatory Find(string code)
+    public static Observatory Find(string code) =>
+        TryFind(code) ?? throw new ArgumentException($"unknown MPC observatory code '{code}'; known codes: {KnownCodes}", nameof(code));
+
+    /// <summary>The site with this MPC code (case-insensitive, surrounding blanks ignored), or null when the table lacks it.</summary>
+    public static Observatory? TryFind(string code)
     {
         ArgumentNullException.ThrowIfNull(code);
-        if (Table.Value.ByCode.TryGetValue(code.Trim().ToUpperInvariant(), out var site)) return site;
-        throw new ArgumentException($"unknown MPC observatory code '{code}'; known codes: {string.Join(", ", All.Select(o => o.Code))}", nameof(code));
+        return Table.Value.ByCode.GetValueOrDefault(code.Trim().ToUpperInvariant());
     }
+
+    /// <summary>The table's codes, comma-separated, for messages.</summary>
+    public static string KnownCodes => string.Join(", ", All.Select(o => o.Code));
 
     /// <summary>
     /// A site from geodetic coordinates on the WGS84 ellipsoid (a = 6378.137 km, f = 1/298.257223563; NIMA TR8350.2):
