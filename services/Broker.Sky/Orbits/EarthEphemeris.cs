@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Broker.Sky.Orbits;
 
 /// <summary>
@@ -7,21 +5,19 @@ namespace Broker.Sky.Orbits;
 /// 1900-2100) from Debian's <c>liberfa1</c> when the library loads, else the Astronomical Almanac's low-precision
 /// solar formulae (<see cref="SolarPosition"/>: about 2e-4 au).
 /// </summary>
-public static partial class EarthEphemeris
+public static class EarthEphemeris
 {
-    private static readonly Lazy<bool> ErfaLoaded = new(Probe);
-
     /// <summary>Which model <see cref="HeliocentricEquatorial"/> uses: "erfa-epv00" or "aa-low-precision-sun".</summary>
-    public static string ModelName => ErfaLoaded.Value ? "erfa-epv00" : "aa-low-precision-sun";
+    public static string ModelName => Erfa.Available ? "erfa-epv00" : "aa-low-precision-sun";
 
     /// <summary>Heliocentric position of the Earth, au, ICRS-aligned equator of J2000, at MJD TDB.</summary>
     public static (double X, double Y, double Z) HeliocentricEquatorial(double mjdTdb)
     {
-        if (ErfaLoaded.Value)
+        if (Erfa.Available)
         {
             Span<double> pvh = stackalloc double[6];
             Span<double> pvb = stackalloc double[6];
-            _ = EraEpv00(TimeScales.MjdOffset, mjdTdb, ref MemoryMarshal.GetReference(pvh), ref MemoryMarshal.GetReference(pvb));
+            Erfa.Epv00(TimeScales.MjdOffset, mjdTdb, pvh, pvb);
             return (pvh[0], pvh[1], pvh[2]);
         }
         return LowPrecision(mjdTdb);
@@ -36,23 +32,4 @@ public static partial class EarthEphemeris
         double l = (lambda - 1.3969713 * t) * Coordinates.DegToRad;
         return Coordinates.EclipticToEquatorial(-r * Math.Cos(l), -r * Math.Sin(l), 0);
     }
-
-    private static bool Probe()
-    {
-        try
-        {
-            Span<double> pvh = stackalloc double[6];
-            Span<double> pvb = stackalloc double[6];
-            _ = EraEpv00(TimeScales.MjdOffset, 51544.5, ref MemoryMarshal.GetReference(pvh), ref MemoryMarshal.GetReference(pvb));
-            return pvh[0] != 0;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
-        {
-            return false;
-        }
-    }
-
-    // int eraEpv00(double date1, double date2, double pvh[2][3], double pvb[2][3]);
-    [LibraryImport("liberfa.so.1", EntryPoint = "eraEpv00")]
-    private static partial int EraEpv00(double date1, double date2, ref double pvh, ref double pvb);
 }

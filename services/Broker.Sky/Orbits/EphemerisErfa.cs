@@ -4,7 +4,7 @@ namespace Broker.Sky.Orbits;
 
 /// <summary>
 /// The few IAU SOFA routines the ephemerides need, from ERFA (Debian's <c>liberfa1</c>, the BSD-licensed build of
-/// SOFA), by P/Invoke as <see cref="EarthEphemeris"/> does. <see cref="Available"/> says whether the library loads;
+/// SOFA), by P/Invoke: the one place Broker binds the library. <see cref="Available"/> says whether it loads;
 /// callers fall back to lower-precision formulae when it does not.
 /// </summary>
 internal static partial class Erfa

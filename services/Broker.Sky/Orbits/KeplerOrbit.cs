@@ -18,9 +18,6 @@ public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg
     /// <summary>Gaussian gravitational constant k, rad/day (IAU 1976): the Sun's GM = k² au³/day².</summary>
     public const double GaussK = 0.01720209895;
 
-    /// <summary>Speed of light, au/day (IAU 2012 au = 149,597,870,700 m).</summary>
-    public const double SpeedOfLightAuPerDay = 173.14463267424034;
-
     /// <summary>Mean motion, radians/day.</summary>
     public double MeanMotion => GaussK / Math.Sqrt(A * A * A);
 
@@ -45,13 +42,8 @@ public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg
         double m = MeanAnomalyDeg * Coordinates.DegToRad + MeanMotion * (mjdTdb - EpochMjd);
         double ea = EccentricAnomaly(m, E);
         double xp = A * (Math.Cos(ea) - E), yp = A * Math.Sqrt(1 - E * E) * Math.Sin(ea);
-        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
-        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
-        // Rz(Ω) Rx(i) Rz(ω) applied to the perifocal vector.
-        double x = (co * cw - so * sw * ci) * xp + (-co * sw - so * cw * ci) * yp;
-        double y = (so * cw + co * sw * ci) * xp + (-so * sw + co * cw * ci) * yp;
-        double z = sw * si * xp + cw * si * yp;
-        return (x, y, z);
+        var (p, q) = CometaryElements.PerifocalAxes(IDeg, NodeDeg, PeriDeg);
+        return (p.X * xp + q.X * yp, p.Y * xp + q.Y * yp, p.Z * xp + q.Z * yp);
     }
 
     /// <summary>Heliocentric position, au, in the ICRS-aligned equator of J2000, at MJD TDB.</summary>
@@ -72,10 +64,7 @@ public sealed record KeplerOrbit(double A, double E, double IDeg, double NodeDeg
         double cosE = Math.Cos(ea), sinE = Math.Sin(ea), root = Math.Sqrt(1 - E * E), denominator = 1 - E * cosE;
         double xp = A * (cosE - E), yp = A * root * sinE;
         double vxp = -A * n * sinE / denominator, vyp = A * n * root * cosE / denominator;
-        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
-        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
-        double px = co * cw - so * sw * ci, py = so * cw + co * sw * ci, pz = sw * si;
-        double qx = -co * sw - so * cw * ci, qy = -so * sw + co * cw * ci, qz = cw * si;
+        var ((px, py, pz), (qx, qy, qz)) = CometaryElements.PerifocalAxes(IDeg, NodeDeg, PeriDeg);
         return OrbitState.FromEcliptic(px * xp + qx * yp, py * xp + qy * yp, pz * xp + qz * yp,
             px * vxp + qx * vyp, py * vxp + qy * vyp, pz * vxp + qz * vyp, mjdTdb);
     }

@@ -71,14 +71,21 @@ public sealed record CometaryElements(double Q, double E, double IDeg, double No
     /// </summary>
     public OrbitState StateAtEpoch()
     {
-        double w = PeriDeg * Coordinates.DegToRad, o = NodeDeg * Coordinates.DegToRad, inc = IDeg * Coordinates.DegToRad;
-        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
-        // Rz(Ω) Rx(i) Rz(ω): the perifocal unit vectors P (to perihelion) and Q (90° ahead) in the ecliptic frame.
-        double px = co * cw - so * sw * ci, py = so * cw + co * sw * ci, pz = sw * si;
-        double qx = -co * sw - so * cw * ci, qy = -so * sw + co * cw * ci, qz = cw * si;
+        var ((px, py, pz), (qx, qy, qz)) = PerifocalAxes(IDeg, NodeDeg, PeriDeg);
         double v = Math.Sqrt(SunGm * (1 + E) / Q);
         var perihelion = OrbitState.FromEcliptic(Q * px, Q * py, Q * pz, v * qx, v * qy, v * qz, PerihelionMjdTdb);
         return UniversalKepler.Propagate(perihelion, EpochMjdTdb, SunGm);
+    }
+
+    /// <summary>
+    /// The perifocal unit vectors in the ecliptic frame: P towards perihelion and Q 90° ahead in the direction of motion,
+    /// the columns of Rz(Ω) Rx(i) Rz(ω) (Murray &amp; Dermott 1999, eq. 2.122). Every element-to-state conversion uses them.
+    /// </summary>
+    public static ((double X, double Y, double Z) P, (double X, double Y, double Z) Q) PerifocalAxes(double iDeg, double nodeDeg, double periDeg)
+    {
+        double w = periDeg * Coordinates.DegToRad, o = nodeDeg * Coordinates.DegToRad, inc = iDeg * Coordinates.DegToRad;
+        double cw = Math.Cos(w), sw = Math.Sin(w), co = Math.Cos(o), so = Math.Sin(o), ci = Math.Cos(inc), si = Math.Sin(inc);
+        return ((co * cw - so * sw * ci, so * cw + co * sw * ci, sw * si), (-co * sw - so * cw * ci, -so * sw + co * cw * ci, cw * si));
     }
 }
 
