@@ -112,34 +112,62 @@ public static class StampInput
     {
         ArgumentNullException.ThrowIfNull(alert);
         if (!Supports(alert.Survey)) return $"survey {alert.Survey.ToString().ToUpperInvariant()} has no stamp model";
-        var definitions = FeatureDefinitions(alert.Survey);
+        int n = FeatureDefinitions(alert.Survey).Count;
         if (images.Length < ImageLength) throw new ArgumentException($"images holds {images.Length} floats, needs {ImageLength}", nameof(images));
+        if (features.Length < n) throw new ArgumentException($"features holds {features.Length} floats, needs {n}", nameof(features));
+        var decoded = new DecodedStamps();
+        return decoded.Decode(alert.Cutouts) ?? WriteImages(decoded, images) ?? WriteFeatures(alert, features);
+    }
+
+    /// <summary>The features of <paramref name="alert"/> into <paramref name="features"/>; null, or why not (a survey without a model).</summary>
+    /// <exception cref="ArgumentException">The span is too short.</exception>
+    public static string? WriteFeatures(Alert alert, Span<float> features)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        if (!Supports(alert.Survey)) return $"survey {alert.Survey.ToString().ToUpperInvariant()} has no stamp model";
+        var definitions = FeatureDefinitions(alert.Survey);
         if (features.Length < definitions.Count) throw new ArgumentException($"features holds {features.Length} floats, needs {definitions.Count}", nameof(features));
-        if (alert.Cutouts is not { } cutouts) return Classification.NoCutouts;
-        for (int c = 0; c < Channels; c++)
-        {
-            string? why = WriteChannel(cutouts[c], images.Slice(c * Plane, Plane));
-            if (why is not null) return $"{SurveyAlertMapper.CutoutKinds[c]} cutout: {why}";
-        }
         for (int i = 0; i < definitions.Count; i++) features[i] = definitions[i].ValueOf(alert);
         return null;
     }
 
-    /// <summary>One stamp (gzipped or plain FITS) cropped and normalised into <paramref name="destination"/> (21 x 21); null, or why not.</summary>
-    internal static string? WriteChannel(byte[]? stamp, Span<float> destination)
+    /// <summary>The three decoded stamps cropped and normalised into <paramref name="images"/> [3, 21, 21]; null, or why not ("template cutout: 40x63, ...").</summary>
+    /// <exception cref="ArgumentException">The span is too short, or a stamp was not decoded.</exception>
+    public static string? WriteImages(in DecodedStamps stamps, Span<float> images)
     {
-        if (stamp is null) return "absent";
-        if (stamp.Length == 0) return "empty";
-        FitsImage image;
+        if (images.Length < ImageLength) throw new ArgumentException($"images holds {images.Length} floats, needs {ImageLength}", nameof(images));
+        for (int c = 0; c < Channels; c++)
+        {
+            var image = stamps[c] ?? throw new ArgumentException($"the {SurveyAlertMapper.CutoutKinds[c]} stamp is not decoded", nameof(stamps));
+            string? why = WriteCrop(image.Pixels, image.Width, image.Height, images.Slice(c * Plane, Plane));
+            if (why is not null) return $"{SurveyAlertMapper.CutoutKinds[c]} cutout: {why}";
+        }
+        return null;
+    }
+
+    /// <summary>One stamp (gzipped or plain FITS) decoded; the image, or null with why not.</summary>
+    internal static FitsImage? Decode(byte[]? stamp, out string? why)
+    {
+        why = null;
+        if (stamp is null)
+        {
+            why = "absent";
+            return null;
+        }
+        if (stamp.Length == 0)
+        {
+            why = "empty";
+            return null;
+        }
         try
         {
-            image = FitsFile.ReadFirstImage(stamp);
+            return FitsFile.ReadFirstImage(stamp);
         }
         catch (FitsFormatException e)
         {
-            return "corrupt: " + e.Message;
+            why = "corrupt: " + e.Message;
+            return null;
         }
-        return WriteCrop(image.Pixels, image.Width, image.Height, destination);
     }
 
     /// <summary>
@@ -280,4 +308,41 @@ public static class StampInput
 
     private static readonly string[] ZtfNames = [.. ZtfFeatures.Select(f => f.Name)];
     private static readonly string[] LsstNames = [.. LsstFeatures.Select(f => f.Name)];
+}
+
+/// <summary>
+/// An alert's three stamps decoded once (science, template, difference), for every network that reads them: the
+/// stamp classifier's crop (<see cref="StampInput.WriteImages"/>) and braai's padded input.
+/// </summary>
+public struct DecodedStamps
+{
+    private FitsImage? _science, _template, _difference;
+
+    /// <summary>The stamp of kind <paramref name="index"/> (0 science, 1 template, 2 difference), or null when not decoded.</summary>
+    public readonly FitsImage? this[int index] => index switch
+    {
+        0 => _science,
+        1 => _template,
+        2 => _difference,
+        _ => throw new ArgumentOutOfRangeException(nameof(index), index, "cutout kinds are 0..2"),
+    };
+
+    /// <summary>Decodes the three stamps; null, or why not ("no cutouts", "template cutout: absent", "science cutout: corrupt: ...").</summary>
+    public string? Decode(Cutouts? cutouts)
+    {
+        _science = _template = _difference = null;
+        if (cutouts is null) return Classification.NoCutouts;
+        for (int c = 0; c < StampInput.Channels; c++)
+        {
+            var image = StampInput.Decode(cutouts[c], out string? why);
+            if (image is null) return $"{SurveyAlertMapper.CutoutKinds[c]} cutout: {why}";
+            switch (c)
+            {
+                case 0: _science = image; break;
+                case 1: _template = image; break;
+                default: _difference = image; break;
+            }
+        }
+        return null;
+    }
 }
