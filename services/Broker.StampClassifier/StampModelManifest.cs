@@ -45,7 +45,7 @@ public sealed record StampModelManifest
     /// <summary>One ONNX model per survey.</summary>
     public IReadOnlyList<StampModelFile> Models { get; init; } = [];
 
-    /// <summary>The JSON options the manifest is read and written with: camelCase, indented, nulls left out.</summary>
+    /// <summary>The JSON options the manifest is read and written with: camelCase, indented, nulls left out, text unescaped.</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -53,6 +53,8 @@ public sealed record StampModelManifest
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        // Text as written ("+", "'", non-ASCII), not \u002B: the manifest is read by people too.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Reads a manifest.</summary>
