@@ -1,6 +1,7 @@
 using Broker.Crossmatch;
 using Broker.Ingest;
 using Broker.Sso;
+using Broker.StampClassifier;
 using Broker.StepHost;
 
 namespace Broker.Stages;
@@ -29,6 +30,7 @@ public static class BrokerStages
         IngestStep.Stage,
         CrossmatchStep.Stage,
         SsoStep.Stage,
+        StampClassifierStep.Stage,
     ]);
 }
 
