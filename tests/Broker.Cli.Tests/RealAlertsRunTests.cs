@@ -49,9 +49,9 @@ public sealed class RealAlertsRunTests : IDisposable
         // Repeated alert ids (one ZTF sample written with four schema versions, ...) are duplicates, not losses.
         Assert.Equal(messages - expected.Count, ingest.GetProperty("duplicates").GetInt32());
         Assert.Equal("", File.ReadAllText(Path.Combine(output, "dead-letters.jsonl")).Trim());
-        // Every stage of the chain, the solar-system stage last, passes every alert on.
+        // Every stage of the chain, the stamp classifier last, passes every alert on.
         var stages = summary.RootElement.GetProperty("stages").EnumerateArray().ToList();
-        Assert.Equal(["ingest", "crossmatch", "sso"], stages.Select(s => s.GetProperty("step").GetString()));
+        Assert.Equal(["ingest", "crossmatch", "sso", "stamp"], stages.Select(s => s.GetProperty("step").GetString()));
         Assert.All(stages, s => Assert.Equal(0, s.GetProperty("deadLettered").GetInt32()));
 
         var written = new Dictionary<long, Alert>();
@@ -63,6 +63,11 @@ public sealed class RealAlertsRunTests : IDisposable
             written.Add(alert.AlertId, alert);
             Assert.True(alert.StageTimes.ContainsKey("ingest"), $"alert {alert.AlertId} has no ingest time");
             Assert.True(alert.StageTimes.ContainsKey("sso"), $"alert {alert.AlertId} has no sso time");
+            Assert.True(alert.StageTimes.ContainsKey("stamp"), $"alert {alert.AlertId} has no stamp time");
+            // One stamp classification each: classified when all three stamps came, else not, with the reason.
+            var stamp = Assert.Single(alert.Classifications, c => c.Classifier == "stamp");
+            Assert.Equal(alert.HasAllCutouts, stamp.IsClassified);
+            if (!stamp.IsClassified) Assert.Equal(Classification.NoCutouts, stamp.NotClassifiedReason);
             Assert.False(string.IsNullOrEmpty(alert.StageVersions["ingest"]));
             Assert.Equal("Broker", alert.WrittenBy?.Name);
         }

@@ -96,6 +96,7 @@ internal static class DemoCommand
             AnsiConsole.Write(bySurvey.Render(Path.Combine(runOptions.OutputDirectory, "alerts.avro")));
             AnsiConsole.Write(bySurvey.RenderCatalogs());
             AnsiConsole.Write(bySurvey.RenderSolarSystem());
+            AnsiConsole.Write(bySurvey.RenderStamps());
             return summary.InFlight == 0 && !(given && bad.Count > 0) ? 0 : 1;
         }));
         return command;
@@ -107,11 +108,13 @@ internal static class DemoCommand
         private readonly SortedDictionary<string, (int Alerts, int Cutouts, int Detections, int UpperLimits, int Forced, int Matched, int InPlane)> _bySurvey = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, (int Alerts, int Entries, double SumArcsec)> _byCatalog = new(StringComparer.Ordinal);
         private readonly SortedDictionary<string, (int Alerts, int Agree, int Disagree, int BrokerOnly, int SurveyOnly, int Movers, double SumArcsec)> _bySurveySso = new(StringComparer.Ordinal);
+        private readonly SortedDictionary<string, (int Alerts, int NotClassified, SortedDictionary<string, int> Top, int Real, int Bogus)> _bySurveyStamp = new(StringComparer.Ordinal);
         private int _alerts;
 
         public void Add(Alert alert)
         {
             _alerts++;
+            AddStamp(alert);
             string key = $"{alert.Survey.ToString().ToUpperInvariant()} {alert.SurveySchemaVersion}";
             var s = _bySurvey.GetValueOrDefault(key);
             _bySurvey[key] = (s.Alerts + 1, s.Cutouts + (alert.Cutouts is null ? 0 : 1), s.Detections + alert.Detections.Count,
@@ -147,6 +150,30 @@ internal static class DemoCommand
             var table = new Table().Title("Crossmatch counterparts by catalogue").AddColumns("catalogue", "alerts matched", "entries", "mean separation of the first (\")");
             foreach (var (k, v) in _byCatalog)
                 table.AddRow(Markup.Escape(k), v.Alerts.ToString(), v.Entries.ToString(), (v.SumArcsec / v.Alerts).ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
+            return table;
+        }
+
+        /// <summary>Counts the stamp stage's classifications of an alert (docs/stamps.md): its top class or that it was not classified, and braai's verdict.</summary>
+        private void AddStamp(Alert alert)
+        {
+            string survey = alert.Survey.ToString().ToUpperInvariant();
+            var t = _bySurveyStamp.GetValueOrDefault(survey);
+            t.Top ??= new SortedDictionary<string, int>(StringComparer.Ordinal);
+            var stamp = alert.Classifications.FirstOrDefault(c => c.Classifier == "stamp");
+            var braai = alert.Classifications.FirstOrDefault(c => c.Classifier == "braai");
+            if (stamp is { IsClassified: true }) t.Top[stamp.TopClass] = t.Top.GetValueOrDefault(stamp.TopClass) + 1;
+            _bySurveyStamp[survey] = (t.Alerts + 1, t.NotClassified + (stamp is { IsClassified: false } ? 1 : 0), t.Top,
+                t.Real + (braai is { IsClassified: true, TopClass: "real" } ? 1 : 0), t.Bogus + (braai is { IsClassified: true, TopClass: "bogus" } ? 1 : 0));
+        }
+
+        /// <summary>The stamp stage's classes by survey: alerts per top class, those not classified, and braai's real and bogus (ZTF).</summary>
+        public Table RenderStamps()
+        {
+            string[] classes = ["AGN", "SN", "VS", "asteroid", "bogus"];
+            var table = new Table().Title("Stamp classifier, top class (docs/stamps.md)")
+                .AddColumns(["survey", "alerts", .. classes, "not classified", "braai real", "braai bogus"]);
+            foreach (var (k, v) in _bySurveyStamp)
+                table.AddRow([Markup.Escape(k), v.Alerts.ToString(), .. classes.Select(c => v.Top.GetValueOrDefault(c).ToString()), v.NotClassified.ToString(), v.Real.ToString(), v.Bogus.ToString()]);
             return table;
         }
 
