@@ -42,6 +42,12 @@ public sealed record OnnxModelOptions
 /// <summary>A model input or output: its name, element type and shape (-1 where the model leaves a dimension free).</summary>
 public sealed record OnnxTensorInfo(string Name, Type ElementType, IReadOnlyList<long> Shape);
 
+/// <summary>One named float32 input of <see cref="OnnxModel.Run(IReadOnlyList{OnnxInput}, Memory{float})"/>: C-order data and its shape.</summary>
+/// <param name="Name">The model's input name.</param>
+/// <param name="Data">The values.</param>
+/// <param name="Shape">The shape; its product is the length of <paramref name="Data"/>.</param>
+public readonly record struct OnnxInput(string Name, ReadOnlyMemory<float> Data, long[] Shape);
+
 /// <summary>A model that cannot be loaded, or a provider that cannot start; the message is one line.</summary>
 public sealed class OnnxModelException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -138,6 +144,49 @@ public sealed class OnnxModel : IDisposable
         values.CopyTo(output.Span);
     });
 
+    /// <summary>
+    /// Runs a model of several float32 inputs: <paramref name="inputs"/> name each input, its C-order data and its
+    /// shape; the first output is written into <paramref name="output"/>, which must hold it exactly. Returns the
+    /// output's shape. Every input of the model must be given.
+    /// </summary>
+    /// <exception cref="ArgumentException">An input is unknown, missing or of the wrong shape, or the output does not fit.</exception>
+    public long[] Run(IReadOnlyList<OnnxInput> inputs, Memory<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != Inputs.Count)
+            throw new ArgumentException($"the model has {Inputs.Count} inputs ({string.Join(", ", Inputs.Select(i => i.Name))}), {inputs.Count} given", nameof(inputs));
+        var names = new string[inputs.Count];
+        var values = new OrtValue[inputs.Count];
+        try
+        {
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var given = inputs[i];
+                var want = Inputs.FirstOrDefault(m => m.Name == given.Name)
+                    ?? throw new ArgumentException($"the model has no input '{given.Name}' ({string.Join(", ", Inputs.Select(m => m.Name))})", nameof(inputs));
+                CheckInput(want, given.Data.Length, given.Shape);
+                names[i] = given.Name;
+                values[i] = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+                    System.Runtime.InteropServices.MemoryMarshal.AsMemory(given.Data), given.Shape);
+            }
+            using var runOptions = new RunOptions();
+            using var outputs = _session.Run(runOptions, names, values, [Outputs[0].Name]);
+            var result = outputs[0];
+            var info = result.GetTensorTypeAndShape();
+            if (info.ElementDataType != TensorElementType.Float)
+                throw new ArgumentException($"output '{Outputs[0].Name}' is {info.ElementDataType}, not float32");
+            var data = result.GetTensorDataAsSpan<float>();
+            if (data.Length != output.Length)
+                throw new ArgumentException($"output '{Outputs[0].Name}' has {data.Length} values, the buffer {output.Length}", nameof(output));
+            data.CopyTo(output.Span);
+            return info.Shape;
+        }
+        finally
+        {
+            foreach (var v in values) v?.Dispose();
+        }
+    }
+
     private delegate void OutputSink(ReadOnlySpan<float> values);
 
     private long[] RunCore(ReadOnlyMemory<float> input, ReadOnlySpan<long> shape, OutputSink sink)
@@ -159,9 +208,10 @@ public sealed class OnnxModel : IDisposable
     /// <inheritdoc/>
     public void Dispose() => _session.Dispose();
 
-    private void CheckInput(int length, ReadOnlySpan<long> shape)
+    private void CheckInput(int length, ReadOnlySpan<long> shape) => CheckInput(Inputs[0], length, shape);
+
+    private static void CheckInput(OnnxTensorInfo want, int length, ReadOnlySpan<long> shape)
     {
-        var want = Inputs[0];
         if (want.ElementType != typeof(float))
             throw new ArgumentException($"input '{want.Name}' wants {want.ElementType.Name}, Run feeds float32");
         if (shape.Length != want.Shape.Count)

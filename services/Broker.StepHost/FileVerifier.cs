@@ -27,9 +27,10 @@ public static class FileVerifier
     /// <param name="sha256">Expected SHA-256, hex (either case).</param>
     /// <param name="bytes">Expected size, or null not to check it apart from the hash.</param>
     /// <param name="what">What the file is, for the message (<c>model file</c>, <c>catalogue file</c>).</param>
+    /// <param name="manifest">The manifest that names the file, for the message; null when none does.</param>
     /// <exception cref="StepHostConfigurationException">The file is missing, unreadable, or differs.</exception>
-    public static VerifiedFile Verify(string path, string sha256, long? bytes = null, string what = "file") =>
-        Check(path, sha256, bytes, what, manifest: null);
+    public static VerifiedFile Verify(string path, string sha256, long? bytes = null, string what = "file", string? manifest = null) =>
+        Check(path, sha256, bytes, what, manifest);
 
     /// <summary>Checks every file a manifest names.</summary>
     /// <param name="manifest">The manifest file.</param>
