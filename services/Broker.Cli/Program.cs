@@ -12,6 +12,9 @@ catch (StepHostConfigurationException e)
     Console.Error.WriteLine($"error: {e.Message}");
     return ExitCodes.Configuration;
 }
+// `broker train ...` runs the training program as a child process with every later argument as written (its own
+// parser and help), before System.CommandLine could claim an option such as --help for the `train` verb.
+if (args.Length > 0 && args[0] == TrainCommand.Name) return TrainCommand.Forward(args[1..]);
 var root = new RootCommand("Broker: a Kafka-based streaming alert broker for time-domain astronomy (ZTF, Rubin/LSST).");
 foreach (var command in BrokerCommands.All()) root.Subcommands.Add(command);
 var parse = root.Parse(args);

@@ -68,7 +68,7 @@ public static class StampCommands
         {
             Seed = o.ULong("seed", defaults.Seed),
             Version = version,
-            Out = o.Get("out") ?? Path.Combine("models", "stamp-classifier", version),
+            Out = o.Get("out") ?? DefaultModelDirectory(version),
             TrainAlerts = o.Int("train-alerts", defaults.TrainAlerts),
             ValidationAlerts = o.Int("validation-alerts", defaults.ValidationAlerts),
             TestAlerts = o.Int("test-alerts", defaults.TestAlerts),
@@ -84,9 +84,16 @@ public static class StampCommands
     private static int Evaluate(Options o, TextWriter output)
     {
         o.Only("model", "shared-data");
-        string dir = o.Get("model") ?? Path.Combine("models", "stamp-classifier", "1.0");
+        string dir = o.Get("model") ?? DefaultModelDirectory("1.0");
         var report = StampEvaluation.Run(dir, o.Get("shared-data") ?? DefaultSharedData(), output);
         return report ? 0 : 1;
+    }
+
+    /// <summary>models/stamp-classifier/&lt;version&gt; of the repository ($BROKER_ROOT, set by ./broker), else of the current directory.</summary>
+    public static string DefaultModelDirectory(string version)
+    {
+        var root = Environment.GetEnvironmentVariable("BROKER_ROOT");
+        return Path.Combine(string.IsNullOrEmpty(root) ? "." : root, "models", "stamp-classifier", version);
     }
 
     /// <summary>../shared/data beside the repository ($BROKER_SHARED_DATA first), when present.</summary>

@@ -1,34 +1,38 @@
-using Microsoft.ML.OnnxRuntime;
+using Broker.Onnx;
 
 namespace Broker.Training;
 
 /// <summary>
-/// Runs an exported stamp model through ONNX Runtime (the runtime the service uses) on its two inputs; for the
-/// evaluation, which scores what ships, not the TorchSharp module. One thread.
+/// Runs an exported stamp model through Broker.Onnx's <see cref="OnnxModel"/> (ONNX Runtime, the path the stamp
+/// step serves it by) on its two inputs: the evaluation scores what ships, not the TorchSharp module. One thread.
 /// </summary>
 public sealed class StampOnnxRunner : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxModel _model;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
-    public StampOnnxRunner(string path)
-    {
-        using var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        _session = new InferenceSession(path, so);
-    }
+    public StampOnnxRunner(string path) => _model = new OnnxModel(path);
 
-    /// <summary>Loads a model from its bytes.</summary>
+    /// <summary>Loads a model from its bytes (through a temporary file: OnnxModel takes paths).</summary>
     public StampOnnxRunner(byte[] model)
     {
-        using var so = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-        _session = new InferenceSession(model, so);
+        string path = Path.Combine(Path.GetTempPath(), $"broker-stamp-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model);
+        try
+        {
+            _model = new OnnxModel(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     /// <summary>The input names in the model's order.</summary>
-    public IReadOnlyList<string> InputNames => _session.InputNames;
+    public IReadOnlyList<string> InputNames => _model.Inputs.Select(i => i.Name).ToList();
 
     /// <summary>The output names in the model's order.</summary>
-    public IReadOnlyList<string> OutputNames => _session.OutputNames;
+    public IReadOnlyList<string> OutputNames => _model.Outputs.Select(o => o.Name).ToList();
 
     /// <summary>Probabilities [n, 5] for <paramref name="n"/> alerts, in batches of <paramref name="batch"/>.</summary>
     public float[] Run(float[] images, float[] features, int n, int side, int channels, int featureCount, int batch = 1024)
@@ -38,15 +42,16 @@ public sealed class StampOnnxRunner : IDisposable
         for (int start = 0; start < n; start += batch)
         {
             int m = Math.Min(batch, n - start);
-            using var img = OrtValue.CreateTensorValueFromMemory(images.AsMemory(start * imageLength, m * imageLength).ToArray(), [m, channels, side, side]);
-            using var feat = OrtValue.CreateTensorValueFromMemory(features.AsMemory(start * featureCount, m * featureCount).ToArray(), [m, featureCount]);
-            using var runOptions = new RunOptions();
-            using var outputs = _session.Run(runOptions, [StampOnnxExport.ImagesInput, StampOnnxExport.FeaturesInput], [img, feat], [StampOnnxExport.ProbabilitiesOutput]);
-            outputs[0].GetTensorDataAsSpan<float>().CopyTo(result.AsSpan(start * StampClasses.Count));
+            _model.Run(
+                [
+                    new OnnxInput(StampOnnxExport.ImagesInput, images.AsMemory(start * imageLength, m * imageLength), [m, channels, side, side]),
+                    new OnnxInput(StampOnnxExport.FeaturesInput, features.AsMemory(start * featureCount, m * featureCount), [m, featureCount]),
+                ],
+                result.AsMemory(start * StampClasses.Count, m * StampClasses.Count));
         }
         return result;
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _session.Dispose();
+    public void Dispose() => _model.Dispose();
 }

@@ -11,7 +11,7 @@ public sealed record StampTrainingOptions
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Most passes over the training set.</summary>
-    public int MaxEpochs { get; init; } = 12;
+    public int MaxEpochs { get; init; } = 15;
 
     /// <summary>Stop after this many epochs without a better validation score.</summary>
     public int Patience { get; init; } = 3;

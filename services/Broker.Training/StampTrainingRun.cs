@@ -175,7 +175,7 @@ public static class StampTrainingRun
                     new StampModelInput
                     {
                         Name = StampOnnxExport.FeaturesInput, Shape = [-1, train.FeatureCount],
-                        Preprocessing = "StampInput.TryWrite: filled and clipped per StampInput.FeatureDefinitions; the graph standardises them with the training set's mean and deviation and clips to +-6",
+                        Preprocessing = "StampInput.TryWrite: filled and clipped per StampInput.FeatureDefinitions; the graph standardises them with the training set's mean and deviation and clips them to [-6, 6]",
                         Features = [.. StampInput.FeatureNames(broker)],
                     },
                 ],
@@ -189,7 +189,7 @@ public static class StampTrainingRun
             details[$"{name}.epochs"] = $"{epochs.Count} run, epoch {best} kept (best validation balanced accuracy)";
         }
         var t = options.Training;
-        details["architecture"] = $"rotation-invariant CNN (Carrasco-Davis et al. 2021): 0/90/180/270-degree copies through shared conv 3x3 {t.Conv1} + ReLU + maxpool 2, conv 3x3 {t.Conv2} + ReLU + maxpool 2, dense {t.Dense} + ReLU; mean over the rotations; concat standardised features; dense {t.Dense} + ReLU; dense 5; softmax";
+        details["architecture"] = $"rotation-invariant CNN (Carrasco-Davis et al. 2021): 0/90/180/270-degree copies through shared conv 3x3 {t.Conv1} filters, ReLU, maxpool 2; conv 3x3 {t.Conv2} filters, ReLU, maxpool 2; dense {t.Dense}, ReLU; mean over the rotations; joined to the standardised features; dense {t.Dense}, ReLU; dense 5; softmax";
         details["optimiser"] = $"Adam, learning rate {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, weight decay {t.WeightDecay.ToString(CultureInfo.InvariantCulture)}, batch {t.BatchSize}, at most {t.MaxEpochs} epochs, patience {t.Patience}";
         details["loss"] = "cross-entropy weighted by inverse class frequency of the training set";
         details["augmentation"] = "random 90-degree turns and mirror images of each training stamp";

@@ -21,5 +21,6 @@ internal static class BrokerCommands
         yield return CatalogCommands.Xmatch();
         yield return EphemCommand.Create();
         yield return OnnxCommand.Create();
+        yield return TrainCommand.Create();
     }
 }
