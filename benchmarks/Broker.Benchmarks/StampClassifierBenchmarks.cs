@@ -23,6 +23,34 @@ internal static class StampBenchmarkInputs
 }
 
 /// <summary>
+/// The process's CPU time per operation over one benchmark case (from the end of its setup to its cleanup: pilot,
+/// warm-up and measured runs), printed as a <c>// cpu</c> line. On a shared machine the wall-clock mean counts the
+/// time other processes hold the core; CPU time per alert is what one core of its own would take (GC threads and
+/// ONNX Runtime's included).
+/// </summary>
+internal sealed class CpuMeter
+{
+    private TimeSpan _start;
+    private long _operations;
+
+    public void Start()
+    {
+        _operations = 0;
+        _start = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+    }
+
+    public void Count(long operations) => _operations += operations;
+
+    public void Report(string what)
+    {
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - _start;
+        if (_operations == 0) return;
+        double us = cpu.TotalMicroseconds / _operations;
+        Console.WriteLine($"// cpu {what}: {us:F1} us CPU per alert over {_operations} alerts = {1e6 / us:F0} alerts per CPU-second");
+    }
+}
+
+/// <summary>
 /// The networks alone through ONNX Runtime on one intra-op thread (issue 13): Broker's ZTF stamp model (images
 /// [N,3,21,21] and 23 features) and braai d6_m7 ([N,3,63,63]), at batch 1 and 256, on inputs made from the real ZTF
 /// alerts. One operation = one alert: alerts/s per core = 1e9 / mean ns; the manifest's flopsPerAlert over the mean
@@ -63,11 +91,15 @@ public class StampModelBenchmarks
         }
         _braai = new OnnxModel(StampBenchmarkInputs.Braai, new OnnxModelOptions { IntraOpThreads = 1 });
         Console.WriteLine($"// {alerts.Count} real ZTF alerts with cutouts; {manifest.Name} {manifest.Version} ztf: {_entry.Entry.FlopsPerAlert} FLOP per alert; 1 intra-op thread");
+        _cpu.Start();
     }
+
+    private readonly CpuMeter _cpu = new();
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _cpu.Report("model case");
         _stamp?.Dispose();
         _braai?.Dispose();
     }
@@ -85,6 +117,7 @@ public class StampModelBenchmarks
                 ], _one);
             sum += _one[0];
         }
+        _cpu.Count(Batch);
         return sum;
     }
 
@@ -92,6 +125,7 @@ public class StampModelBenchmarks
     public float StampBatch256()
     {
         _stamp!.Run([new OnnxInput(_entry!.ImagesInput, _images, [Batch, 3, 21, 21]), new OnnxInput(_entry.FeaturesInput, _features, [Batch, _featureCount])], _probabilities);
+        _cpu.Count(Batch);
         return _probabilities[0];
     }
 
@@ -104,6 +138,7 @@ public class StampModelBenchmarks
             _braai!.Run(_braaiInput.AsMemory(i * BraaiPreprocessor.Length, BraaiPreprocessor.Length), [1, 3, 63, 63], _drb.AsMemory(0, 1));
             sum += _drb[0];
         }
+        _cpu.Count(Batch);
         return sum;
     }
 
@@ -111,6 +146,7 @@ public class StampModelBenchmarks
     public float BraaiBatch256()
     {
         _braai!.Run(_braaiInput, [Batch, 3, 63, 63], _drb);
+        _cpu.Count(Batch);
         return _drb[0];
     }
 }
@@ -137,7 +173,10 @@ public class StampStepBenchmarks
         _withBraai = Started(StampBenchmarkInputs.Braai);
         _withoutBraai = Started("");
         Console.WriteLine($"// {Batch} records of {alerts.Count} real ZTF alerts, {_records.Sum(r => (long)r.Length) / Batch} bytes each on average");
+        _cpu.Start();
     }
+
+    private readonly CpuMeter _cpu = new();
 
     private static StampClassifierStep Started(string braai)
     {
@@ -149,6 +188,7 @@ public class StampStepBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _cpu.Report("step case");
         _withBraai?.Dispose();
         _withoutBraai?.Dispose();
     }
@@ -166,6 +206,7 @@ public class StampStepBenchmarks
         var results = step.ExecuteAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         long bytes = 0;
         foreach (var r in results) bytes += AlertMessageCodec.Instance.Encode(r.Value!).Length;
+        _cpu.Count(batch.Length);
         return bytes;
     }
 }
@@ -174,7 +215,8 @@ public class StampStepBenchmarks
 /// What decoding the three stamps of an alert costs where it is done (the inflate-once decision, docs/stamps.md):
 /// ingest's validation (<see cref="FitsFile.CheckFirstImage"/> of each stamp: gunzip and read the headers, pixels
 /// not converted), the stamp step's decode (<see cref="DecodedStamps.Decode"/>: gunzip, headers, pixels to float),
-/// and gunzip alone. One operation = one alert (three stamps).
+/// and gunzip alone, by .NET's GZipStream (zlib) and by libdeflate (<see cref="FastGunzip"/>, the step's first
+/// choice). One operation = one alert (three stamps).
 /// Run: dotnet run -c Release --project benchmarks/Broker.Benchmarks -- --filter '*StampInflate*' --job short
 /// </summary>
 [MemoryDiagnoser]
@@ -182,8 +224,17 @@ public class StampInflateBenchmarks
 {
     private List<Cutouts> _cutouts = [];
 
+    private readonly CpuMeter _cpu = new();
+
     [GlobalSetup]
-    public void Setup() => _cutouts = [.. StampBenchmarkInputs.ZtfWithCutouts().Take(256).Select(a => a.Cutouts!)];
+    public void Setup()
+    {
+        _cutouts = [.. StampBenchmarkInputs.ZtfWithCutouts().Take(256).Select(a => a.Cutouts!)];
+        _cpu.Start();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _cpu.Report("inflate case");
 
     [Benchmark(Description = "ingest's check of 3 stamps (gunzip + headers)", OperationsPerInvoke = 256)]
     public int IngestCheck()
@@ -195,6 +246,7 @@ public class StampInflateBenchmarks
                 FitsFile.CheckFirstImage(c[k]);
                 n++;
             }
+        _cpu.Count(_cutouts.Count);
         return n;
     }
 
@@ -207,10 +259,26 @@ public class StampInflateBenchmarks
         {
             if (decoded.Decode(c) is null) n++;
         }
+        _cpu.Count(_cutouts.Count);
         return n;
     }
 
-    [Benchmark(Description = "gunzip of 3 stamps alone", OperationsPerInvoke = 256)]
+    [Benchmark(Description = "libdeflate gunzip of 3 stamps alone (FastGunzip)", OperationsPerInvoke = 256)]
+    public int FastGunzipOnly()
+    {
+        int n = 0;
+        foreach (var c in _cutouts)
+            for (int k = 0; k < 3; k++)
+            {
+                byte[] buffer = FastGunzip.TryInflatePooled(c[k], out int length) ?? throw new InvalidOperationException("libdeflate is not installed");
+                n += length;
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        _cpu.Count(_cutouts.Count);
+        return n;
+    }
+
+    [Benchmark(Description = "gunzip of 3 stamps alone (GZipStream)", OperationsPerInvoke = 256)]
     public int GunzipOnly()
     {
         int n = 0;
@@ -221,6 +289,7 @@ public class StampInflateBenchmarks
                 n += length;
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
+        _cpu.Count(_cutouts.Count);
         return n;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Broker.Alerts.Fits;
+using Broker.Alerts.IO;
 using Broker.Alerts.Model;
 using Broker.Sky;
 
@@ -161,6 +162,22 @@ public static class StampInput
         }
         try
         {
+            // The fast inflater first (FastGunzip); whatever it cannot inflate goes to the full reader, which says why.
+            if (Gzip.IsGzip(stamp) && FastGunzip.TryInflatePooled(stamp, out int length) is { } fits)
+            {
+                try
+                {
+                    return FitsFile.ReadFirstImage(fits.AsSpan(0, length));
+                }
+                catch (FitsFormatException)
+                {
+                    // Fall through: the full reader's message names the gzip sizes too.
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(fits);
+                }
+            }
             return FitsFile.ReadFirstImage(stamp);
         }
         catch (FitsFormatException e)

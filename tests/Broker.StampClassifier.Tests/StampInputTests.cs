@@ -263,3 +263,34 @@ public sealed class StampInputTests(ITestOutputHelper output)
         }
     }
 }
+
+public sealed class FastGunzipTests
+{
+    [OracleFact]
+    public void Libdeflate_inflates_every_real_ztf_stamp_to_the_bytes_gzipstream_gives_and_refuses_damage()
+    {
+        Assert.True(FastGunzip.IsAvailable, "libdeflate.so.0 (Debian libdeflate0) is not installed");
+        int stamps = 0;
+        foreach (var (_, alert) in RealAlerts.Ztf)
+        {
+            if (alert.Cutouts is not { } c) continue;
+            for (int k = 0; k < 3; k++)
+            {
+                if (c[k] is not { } gz) continue;
+                var fast = FastGunzip.TryInflatePooled(gz, out int length);
+                Assert.NotNull(fast);
+                Assert.Equal(Broker.Alerts.IO.Gzip.Inflate(gz), fast.AsSpan(0, length).ToArray());
+                System.Buffers.ArrayPool<byte>.Shared.Return(fast);
+                stamps++;
+            }
+        }
+        Assert.Equal(619 * 3, stamps);
+        var damaged = RealAlerts.CleanZtf.Cutouts!.Science!.ToArray();
+        damaged.AsSpan(20, 40).Fill(0xAB);
+        Assert.Null(FastGunzip.TryInflatePooled(damaged, out _));
+        var flipped = RealAlerts.CleanZtf.Cutouts!.Science!.ToArray();
+        flipped[^8] ^= 1; // the CRC-32
+        Assert.Null(FastGunzip.TryInflatePooled(flipped, out _));
+        Assert.Null(FastGunzip.TryInflatePooled(flipped.AsSpan(0, flipped.Length / 2), out _));
+    }
+}
