@@ -8,7 +8,7 @@ namespace Broker.StampClassifier;
 /// <summary>
 /// Gzip inflation of a stamp with libdeflate (Debian's <c>libdeflate0</c>, loaded when present), the stamp stage's
 /// hot path: a whole-buffer decompressor that is allocated once per thread and checks the CRC-32 and the length as
-/// RFC 1952 asks, measured at TODO_GUNZIP against .NET's GZipStream on the real ZTF stamps (docs/stamps.md). Without
+/// RFC 1952 asks, measured at 202 µs against GZipStream's 230-273 µs for the three stamps of a real ZTF alert (docs/stamps.md). Without
 /// the library, or on any result other than success, the caller uses Broker.Alerts' reader, whose messages name
 /// what is wrong, so a stamp is refused or accepted exactly as before.
 /// </summary>
