@@ -20,6 +20,7 @@ internal static partial class TestCommand
         ("python3-healpy", "reference HEALPix (healpy): the oracle for ang2pix, pix2ang, neighbours and the disc query"),
         ("kstars-data", "7,099 real asteroid orbits from JPL for the simulator's moving objects; OpenNGC and the Hipparcos/Tycho stars for the catalogue readers (issue 11)"),
         ("liberfa1", "IAU SOFA routines (ERFA): the Earth's position for ephemerides"),
+        ("libdeflate0", "libdeflate: the stamp stage's fast gunzip of ZTF cutouts (docs/stamps.md); without it the stage falls back to GZipStream"),
         ("postgresql-15", "PostgreSQL server binaries: a private cluster per test hosts the Q3C crossmatch oracle (issue 11)"),
         ("postgresql-15-q3c", "Q3C, whose q3c_join pairs the crossmatch must reproduce and beat (issue 11)"),
     ];
