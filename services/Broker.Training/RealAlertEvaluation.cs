@@ -17,10 +17,11 @@ namespace Broker.Training;
 /// <param name="BraaiBogusOnlyBraai">Bogus by braai only.</param>
 /// <param name="BraaiBogusOnlyBroker">Bogus by Broker only.</param>
 /// <param name="NotClassified">Reasons StampInput gave, over both sets.</param>
+/// <param name="OnlyBrokerBogusBy">The "bogus by Broker only" alerts by sign of the subtraction and source folder, to read the disagreement.</param>
 public sealed record RealAlertReport(
     int AsteroidAlerts, int AsteroidClassified, int AsteroidFound, IReadOnlyDictionary<string, int> AsteroidPredictions,
     int BraaiAlerts, int BraaiClassified, int BraaiAgree, int BraaiBogusBoth, int BraaiBogusOnlyBraai, int BraaiBogusOnlyBroker,
-    IReadOnlyDictionary<string, int> NotClassified)
+    IReadOnlyDictionary<string, int> NotClassified, IReadOnlyDictionary<string, int> OnlyBrokerBogusBy)
 {
     /// <summary>Asteroid recall over the classified alerts with a known ssnamenr.</summary>
     public double AsteroidRecall => AsteroidClassified == 0 ? double.NaN : (double)AsteroidFound / AsteroidClassified;
@@ -34,6 +35,7 @@ public sealed record RealAlertReport(
         $"(top classes: {string.Join(", ", AsteroidPredictions.Select(kv => kv.Key + " " + kv.Value))})\n" +
         $"real d6_m7 alerts: {BraaiAlerts}, classified {BraaiClassified}; agreement with braai (drb < 0.5 = bogus) {BraaiAgree}/{BraaiClassified} = {BraaiAgreement:F3} " +
         $"(bogus by both {BraaiBogusBoth}, braai only {BraaiBogusOnlyBraai}, Broker only {BraaiBogusOnlyBroker})\n" +
+        $"bogus by Broker only, by isdiffpos and folder: {string.Join(", ", OnlyBrokerBogusBy.Select(kv => kv.Key + " " + kv.Value))}\n" +
         $"not classified: {(NotClassified.Count == 0 ? "none" : string.Join("; ", NotClassified.Select(kv => kv.Key + " x" + kv.Value)))}");
 
     /// <summary>Runs the ZTF model <paramref name="onnxPath"/> on every real ZTF alert under <paramref name="sharedData"/>/ztf/alerts.</summary>
@@ -45,6 +47,7 @@ public sealed record RealAlertReport(
         var braaiImages = new List<float>();
         var braaiFeatures = new List<float>();
         var braaiScores = new List<double>();
+        var braaiKeys = new List<string>();
         int asteroids = 0, braai = 0;
         var notClassified = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var images = new float[StampInput.ImageLength];
@@ -74,6 +77,8 @@ public sealed record RealAlertReport(
                 braaiImages.AddRange(images);
                 braaiFeatures.AddRange(features);
                 braaiScores.Add(Convert.ToDouble(alert.SurveyFields["candidate.drb"], CultureInfo.InvariantCulture));
+                string folder = Path.GetRelativePath(Path.Combine(sharedData, "ztf", "alerts"), item.Source).Split('/', '\\')[0];
+                braaiKeys.Add((alert.IsPositive ? "positive" : "negative") + " " + folder);
             }
         }
         using var runner = new StampOnnxRunner(onnxPath);
@@ -83,14 +88,19 @@ public sealed record RealAlertReport(
         var predictions = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var p in pa) predictions[StampClasses.Names[p]] = predictions.GetValueOrDefault(StampClasses.Names[p]) + 1;
         int agree = 0, both = 0, onlyBraai = 0, onlyBroker = 0;
+        var onlyBrokerBy = new SortedDictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < nb; i++)
         {
             bool braaiBogus = braaiScores[i] < 0.5, brokerBogus = pb[i] == StampClasses.Bogus;
             if (braaiBogus == brokerBogus) agree++;
             if (braaiBogus && brokerBogus) both++;
             else if (braaiBogus) onlyBraai++;
-            else if (brokerBogus) onlyBroker++;
+            else if (brokerBogus)
+            {
+                onlyBroker++;
+                onlyBrokerBy[braaiKeys[i]] = onlyBrokerBy.GetValueOrDefault(braaiKeys[i]) + 1;
+            }
         }
-        return new RealAlertReport(asteroids, na, pa.Count(p => p == StampClasses.Asteroid), predictions, braai, nb, agree, both, onlyBraai, onlyBroker, notClassified);
+        return new RealAlertReport(asteroids, na, pa.Count(p => p == StampClasses.Asteroid), predictions, braai, nb, agree, both, onlyBraai, onlyBroker, notClassified, onlyBrokerBy);
     }
 }
