@@ -30,7 +30,7 @@ public sealed class FeatureBands
 /// source and where it differs from lc_classifier and the light-curve package are in docs/lightcurve-features.md.
 /// </summary>
 /// <remarks>
-/// An instance is a workspace: it owns the scratch buffers and the periodogram's arrays, so <see cref="Compute"/>
+/// An instance is a workspace: it owns the scratch buffers and the periodogram's arrays, so <see cref="Compute(LightCurve, Span{double})"/>
 /// allocates nothing once they have grown to the longest light curve seen. Not thread-safe: one per worker.
 /// Undefined features (too few points, no band, a fit that failed) are NaN, never an exception.
 /// </remarks>

@@ -14,7 +14,7 @@ namespace Broker.LightCurves;
 /// Units: t in days from the band's first detection, F and A in mJy (ALeRCE's mag_to_flux scale: nJy × 10⁻⁶). Bounds
 /// (the ranges ALeRCE's published SPM values fill): A ∈ [0, 100 F_max], t0 ∈ [-50, 50], γ ∈ [1, 100], β ∈ [0, 1],
 /// τ_rise ∈ [1, 100], τ_fall ∈ [1, 100]. SPM_chi is χ²/N of the best fit (ALeRCE: χ² of curve_fit's result per point).
-/// Two starts (a short and a long plateau), 40 Levenberg-Marquardt iterations each, analytic Jacobian; the better fit
+/// Three starts (a short, a medium and a long plateau), 40 Levenberg-Marquardt iterations each, analytic Jacobian; the better fit
 /// is kept. Needs 4 points and a positive maximum flux.
 /// </remarks>
 internal static class SupernovaModel
@@ -26,6 +26,7 @@ internal static class SupernovaModel
     public const int MinPoints = 4;
 
     private const int Iterations = 40;
+    private const int Starts = 3;
     private const double SigmoidScale = 3.0;
 
     /// <summary>The model at <paramref name="t"/> for parameters <paramref name="p"/> (A, t0, γ, β, τ_rise, τ_fall).</summary>
@@ -85,15 +86,15 @@ internal static class SupernovaModel
         upper[0] = 100 * fMax; upper[1] = 50; upper[2] = 100; upper[3] = 1; upper[4] = 100; upper[5] = 100;
         Span<double> p = stackalloc double[ParameterCount];
         double bestChi2 = double.PositiveInfinity;
-        for (int start = 0; start < 2; start++)
+        for (int start = 0; start < Starts; start++)
         {
-            // Start: amplitude at the brightest point, half-rise a few days before it, a short or a long plateau.
+            // Starts: amplitude at the brightest point, half-rise a few days before it; a short, a medium and a long plateau.
             p[0] = fMax * 1.2;
             p[4] = 3;
             p[1] = Math.Clamp(tPeak - 2 * p[4], lower[1], upper[1]);
-            p[2] = start == 0 ? 5 : 30;
-            p[3] = start == 0 ? 0.3 : 0.5;
-            p[5] = start == 0 ? 30 : 15;
+            p[2] = start switch { 0 => 5, 1 => 20, _ => 50 };
+            p[3] = start switch { 0 => 0.3, 1 => 0.3, _ => 0.5 };
+            p[5] = start switch { 0 => 30, 1 => 20, _ => 15 };
             double chi2 = LevenbergMarquardt(t, f, fe, p, lower, upper);
             if (chi2 < bestChi2)
             {
