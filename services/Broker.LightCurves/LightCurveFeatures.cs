@@ -247,8 +247,8 @@ public sealed class LightCurveFeatures
     }
 
     /// <summary>
-    /// Psi_CS and Psi_eta (Sánchez-Sáez et al. 2021, table 2; Kim et al. 2014, A&amp;A 566, A43): Rcs and Eta_e of the light
-    /// curve folded at the multiband period, points ordered by phase and the phase standing for time.
+    /// Psi_CS and Psi_eta (Sánchez-Sáez et al. 2021, table 2; Kim et al. 2014, A&amp;A 566, A43, ψ^CS and ψ^η): Rcs and the
+    /// von Neumann η of the light curve folded at the multiband period, points ordered by phase.
     /// </summary>
     private void Folded(ReadOnlySpan<double> t, ReadOnlySpan<double> m, double frequency, Span<double> output)
     {
@@ -277,22 +277,12 @@ public sealed class LightCurveFeatures
             sMax = Math.Max(sMax, s);
         }
         output[0] = sMax - sMin;
-        double s1 = 0, s2 = 0;
-        int pairs = 0;
-        for (int i = 1; i < n; i++)
-        {
-            double dt = phase[i] - phase[i - 1];
-            if (!(dt > 0)) continue;
-            double w = 1 / (dt * dt), dm = mag[i] - mag[i - 1];
-            s1 += w * dm * dm;
-            s2 += w;
-            pairs++;
-        }
-        if (pairs > 0)
-        {
-            double span = phase[n - 1] - phase[0];
-            output[1] = (s2 / pairs) * span * span * s1 / (v * s2 * (double)n * n);
-        }
+        // η = Σ (m_i+1 - m_i)² / ((N-1) σ²) over the phase-ordered magnitudes (von Neumann 1941 ratio; Kim et al. 2014's ψ^η
+        // uses η, not the time-weighted Eta_e): ~2 for noise, small for a smooth folded curve.
+        double sq = 0;
+        for (int i = 1; i < n; i++) sq += (mag[i] - mag[i - 1]) * (mag[i] - mag[i - 1]);
+        double sampleVar = v * n / (n - 1);
+        output[1] = sq / ((n - 1) * sampleVar);
     }
 
     /// <summary>
