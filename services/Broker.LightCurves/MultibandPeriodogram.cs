@@ -274,7 +274,7 @@ internal sealed class MultibandPeriodogram
         double a = _f0 + (k - 1) * _df, b = _f0 + (k + 1) * _df;
         double x1 = b - InvPhi * (b - a), x2 = a + InvPhi * (b - a);
         double p1 = PowerAt(x1, band), p2 = PowerAt(x2, band);
-        for (int it = 0; it < 24; it++)
+        for (int it = 0; it < 16; it++)
         {
             if (p1 > p2)
             {

@@ -32,8 +32,14 @@ internal static class SupernovaModel
     /// <summary>The model at <paramref name="t"/> for parameters <paramref name="p"/> (A, t0, γ, β, τ_rise, τ_fall).</summary>
     public static double Evaluate(double t, ReadOnlySpan<double> p)
     {
-        Span<double> unused = stackalloc double[ParameterCount];
-        return EvaluateWithGradient(t, p, unused);
+        double a = p[0], t0 = p[1], gamma = p[2], beta = p[3], tauRise = p[4], tauFall = p[5];
+        double u = t - t0;
+        double v = u - gamma;
+        double r = 1 / (1 + Math.Exp(Math.Min(-u / tauRise, 300)));
+        double sg = 1 / (1 + Math.Exp(Math.Min(-v / SigmoidScale, 300)));
+        double fall = (1 - beta) * Math.Exp(Math.Min(-v / tauFall, 300));
+        double plateau = 1 - beta * u / gamma;
+        return a * r * (sg * fall + (1 - sg) * plateau);
     }
 
     /// <summary>The model and its gradient with respect to the parameters (written to <paramref name="grad"/>).</summary>
@@ -165,12 +171,12 @@ internal static class SupernovaModel
                 chi2 = trialChi2;
                 lambda = Math.Max(lambda * 0.3, 1e-9);
                 recompute = true;
-                if (gain < 1e-10 * chi2) break;
+                if (gain < 1e-7 * chi2) break; // converged: a relative χ² gain below 1e-7
             }
             else
             {
                 lambda *= 4;
-                if (lambda > 1e10) break;
+                if (lambda > 1e8) break; // no downhill step left
             }
         }
         return chi2;
