@@ -13,6 +13,8 @@ namespace Broker.Benchmarks;
 /// <list type="bullet">
 /// <item><c>Ztf30Day</c>: 200 alerts from Broker's ZTF simulator (30-day histories of detections and upper limits,
 /// survey cadence and noise; point counts printed at setup).</item>
+/// <item><c>Ztf30DayDense</c>: 200 synthetic ZTF 30-day histories at the densest public-survey cadence (g and r on
+/// ~80% of nights, ~25 points per band), the upper end of the 10-30 points per band, of the same four kinds.</item>
 /// <item><c>Rubin12Month</c>: 200 synthetic Rubin histories, 12 months of a deep-drilling-like cadence in u g r i z y
 /// (one visit every night the field is up, ~8 months a year, the band drawn with WFD's band fractions), ~300 detections
 /// each, of periodic, damped-random-walk, supernova and constant sources.</item>
@@ -31,7 +33,7 @@ public class LightCurveFeatureBenchmarks
     private LightCurve[] _loaded = [];
 
     /// <summary>Which histories.</summary>
-    [Params("Ztf30Day", "Rubin12Month")]
+    [Params("Ztf30Day", "Ztf30DayDense", "Rubin12Month")]
     public string History { get; set; } = "Ztf30Day";
 
     [GlobalSetup]
@@ -46,11 +48,17 @@ public class LightCurveFeatureBenchmarks
                 .Take(Batch)];
             _features = new LightCurveFeatures(FeatureBands.Ztf);
         }
+        else if (History == "Ztf30DayDense")
+        {
+            _alerts = [.. ZtfDenseHistories(Batch, new Random(15))];
+            _features = new LightCurveFeatures(FeatureBands.Ztf);
+        }
         else
         {
             _alerts = [.. RubinHistories(Batch, new Random(14))];
             _features = new LightCurveFeatures(FeatureBands.Rubin);
         }
+        if (_alerts.Length != Batch) throw new InvalidOperationException($"{History}: {_alerts.Length} alerts, not {Batch}");
         _output = new double[_features.FeatureNames.Count];
         _loaded = [.. _alerts.Select(LightCurve.FromAlert)];
         var g = _loaded.Select(l => l.Detections(LightCurveBands.G).Count).Order().ToArray();
@@ -186,6 +194,50 @@ public class LightCurveFeatureBenchmarks
                 IsPositive = true,
                 Detections = [.. dets.Take(dets.Count - 1)],
                 UpperLimits = limits,
+            };
+        }
+    }
+
+    /// <summary>Synthetic dense ZTF 30-day histories (see the class summary).</summary>
+    private static IEnumerable<Alert> ZtfDenseHistories(int count, Random rng)
+    {
+        for (int k = 0; k < count; k++)
+        {
+            int kind = k % 4;
+            double start = 60000, baseMag = 17 + 3 * rng.NextDouble(), period = Math.Exp(Math.Log(0.1) + rng.NextDouble() * Math.Log(100));
+            double peak = start + 10 + 10 * rng.NextDouble(), drw = 0, last = start;
+            var dets = new List<Detection>();
+            var limits = new List<UpperLimit>();
+            for (int night = 0; night < 30; night++)
+            {
+                if (rng.NextDouble() > 0.8) continue;
+                double t0 = start + night + 0.1 + 0.3 * rng.NextDouble();
+                for (int b = 0; b < 2; b++)
+                {
+                    double t = t0 + b * 0.03;
+                    double a = Math.Exp(-(t - last) / 100);
+                    drw = a * drw + Math.Sqrt(0.04 * (1 - a * a)) * Gaussian(rng);
+                    last = t;
+                    double mag = kind switch
+                    {
+                        0 => baseMag + 0.3 * Math.Sin(2 * Math.PI * t / period + b),
+                        1 => baseMag + drw,
+                        2 => baseMag - 2.5 * Math.Log10(Math.Max(1e-3, Math.Exp(-(t - peak) / 25) / (1 + Math.Exp(-(t - peak + 8) / 3)))),
+                        _ => baseMag,
+                    };
+                    string band = b == 0 ? "g" : "r";
+                    if (mag > 20.5) { limits.Add(new UpperLimit(t, band, 20.5)); continue; }
+                    double err = 0.015 + 0.1 * Math.Pow(10, 0.4 * (mag - 20.5));
+                    dets.Add(new Detection { MjdTai = t, Band = band, Mag = mag + err * Gaussian(rng), MagErr = err, IsPositive = true });
+                }
+            }
+            if (dets.Count == 0) continue;
+            var own = dets[^1];
+            yield return new Alert
+            {
+                Survey = Survey.Ztf, AlertId = k, ObjectId = "ZTFdense" + k.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                MjdTai = own.MjdTai, Band = own.Band, Mag = own.Mag, MagErr = own.MagErr, Flux = double.NaN, FluxErr = double.NaN, IsPositive = true,
+                Detections = [.. dets.Take(dets.Count - 1)], UpperLimits = limits,
             };
         }
     }
