@@ -14,6 +14,7 @@ internal static class BrokerCommands
         yield return SimulateCommand.Create();
         yield return RunCommand.Create();
         yield return DevKafkaCommand.Create();
+        yield return UpCommand.Create();
         yield return ServeCommand.Create();
         yield return ReplayCommand.Create();
         yield return SubscribeCommand.Create();

@@ -25,29 +25,12 @@ internal static class DevKafkaCommand
             using var cluster = new MockCluster(b);
             cluster.CreateTopology(n);
             foreach (var t in parse.GetValue(topics) ?? []) cluster.CreateTopic(t, n);
-            // The file names this process, so readers can tell a stale file (a process killed with SIGKILL) from a
-            // live cluster; it is removed on SIGTERM, SIGINT and normal exit.
-            string file = KafkaCliOptions.DevBootstrapFile;
-            string content = KafkaCliOptions.DevBootstrapContent(Environment.ProcessId, cluster.Bootstrap);
-            File.WriteAllText(file, content);
-            void RemoveFile()
-            {
-                try
-                {
-                    if (File.Exists(file) && File.ReadAllText(file) == content) File.Delete(file);
-                }
-                catch (IOException)
-                {
-                    // Another dev-kafka replaced it, or the folder is gone: nothing of ours to remove.
-                }
-            }
-            using var signals = ShutdownSignals.Listen(ct, RemoveFile);
-            EventHandler onExit = (_, _) => RemoveFile();
-            AppDomain.CurrentDomain.ProcessExit += onExit;
+            using var file = DevClusterFile.Publish(cluster.Bootstrap);
+            using var signals = ShutdownSignals.Listen(ct, file.Remove);
             Console.Out.WriteLine(cluster.Bootstrap);
             Console.Out.Flush();
             Console.Error.WriteLine($"Mock Kafka cluster at {cluster.Bootstrap} ({b} broker{(b > 1 ? "s" : "")}); topics, {n} partitions each: {string.Join(", ", BrokerStages.All.Topics.Concat(parse.GetValue(topics) ?? []))}.");
-            Console.Error.WriteLine($"Other broker verbs find it through {file}; or export BROKER_KAFKA_BOOTSTRAP_SERVERS={cluster.Bootstrap}");
+            Console.Error.WriteLine($"Other broker verbs find it through {file.Path}; or export BROKER_KAFKA_BOOTSTRAP_SERVERS={cluster.Bootstrap}");
             Console.Error.WriteLine("Limits: memory only (gone when this process stops); each partition keeps only its newest 5 MB or 100,000 messages. Ctrl+C to stop.");
             try
             {
@@ -56,11 +39,6 @@ internal static class DevKafkaCommand
             catch (OperationCanceledException)
             {
                 // Stopped by the user: the normal end.
-            }
-            finally
-            {
-                RemoveFile();
-                AppDomain.CurrentDomain.ProcessExit -= onExit;
             }
             return 0;
         }));
