@@ -45,7 +45,7 @@ internal static partial class UpCommand
             foreach (string key in settings.Keys)
             {
                 string section = key.Split(':')[0];
-                if (!StepHostApp.CommonSections.Contains(section, StringComparer.OrdinalIgnoreCase) && !BrokerStages.All.Stages.Any(s => s.Sections.Contains(section, StringComparer.OrdinalIgnoreCase)))
+                if (!IsHostSection(key) && !BrokerStages.All.Stages.Any(s => s.Sections.Contains(section, StringComparer.OrdinalIgnoreCase)))
                     throw new CliUsageException($"--set {key}: no stage reads section {section}; known: {string.Join(", ", StepHostApp.CommonSections.Concat(BrokerStages.All.Stages.SelectMany(s => s.Sections)))}");
                 if (key.Equals("Kafka:bootstrap.servers", StringComparison.OrdinalIgnoreCase) || key.Equals(StepHostOptions.Section + ":HttpUrl", StringComparison.OrdinalIgnoreCase))
                     throw new CliUsageException($"--set {key}: broker up sets it for each instance");
@@ -53,7 +53,10 @@ internal static partial class UpCommand
             string folder = CliRun.OutputFolder("--logs", parse.GetValue(logs) ?? Directory.CreateTempSubdirectory("broker-up-").FullName);
             // As `broker run` does: without --set Crossmatch:Catalogs:... the crossmatch gets the catalogues this
             // machine has, and the solar-system stage kstars-data's orbits (ChainCatalogs); built once, here.
-            settings = ChainCatalogs.WithCatalogs(settings, [], Console.Error.WriteLine, ct);
+            // The host's sections (StepHost, Kafka, ...) mean something to a service, not to the in-process check there.
+            var host = settings.Where(kv => IsHostSection(kv.Key)).ToList();
+            settings = ChainCatalogs.WithCatalogs(settings.Where(kv => !IsHostSection(kv.Key)).ToDictionary(StringComparer.OrdinalIgnoreCase), [], Console.Error.WriteLine, ct);
+            foreach (var (key, value) in host) settings[key] = value;
             // The mock cluster keeps a member that died (or left) in its group until its session times out, and only
             // then gives its partitions to the instance started in its place (docs/kafka.md): a short session, unless
             // given, so a restarted instance is back in seconds rather than librdkafka's default 45 s.
@@ -63,6 +66,8 @@ internal static partial class UpCommand
         }));
         return command;
     }
+
+    private static bool IsHostSection(string key) => StepHostApp.CommonSections.Contains(key.Split(':')[0], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Parses <c>--instances STAGE=N</c>; every registered stage not named gets 1.</summary>
     private static Dictionary<string, int> InstanceCounts(string[]? values, int partitions)
