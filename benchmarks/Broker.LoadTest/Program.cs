@@ -5,6 +5,7 @@
 //          [--stage NAME] [--set Section:Key=VALUE]... [--in-process-cluster] [--batch N]
 //          [--consumer NAME=VALUE]... [--producer NAME=VALUE]...
 //        ... --probe [size=N,count=N,SETTING=VALUE,...]...
+//        ... --chain --bootstrap HOST:PORT --up-logs DIR [--rate 300] [--seconds 30]   (a running broker up: ChainLoad)
 using System.Diagnostics;
 using System.Globalization;
 using Broker.Alerts.Avro;
@@ -18,6 +19,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 // librdkafka.redist's library, before any Kafka call and in every mode (KafkaNative says why).
 Console.Error.WriteLine($"librdkafka {KafkaNative.Load()} ({KafkaNative.Path ?? "runtime probing"})");
+if (args.Length > 0 && args[0] == "--chain") return Broker.LoadTest.ChainLoad.Run(args);
 if (args.Length > 0 && args[0] == "--mock-cluster")
 {
     // Child mode: a mock cluster with the topology and the harness's topics (the arguments after the partition
