@@ -30,6 +30,7 @@ public sealed class StepMetrics : IDisposable
     private readonly KeyValuePair<string, object?> _stepTag;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _hopLatency;
+    private readonly Histogram<double> _chainLatency;
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
     private readonly ConcurrentDictionary<string, string> _upstreamStages = new(StringComparer.Ordinal);
     private readonly string _ownTimeHeader;
@@ -64,6 +65,9 @@ public sealed class StepMetrics : IDisposable
         _hopLatency = Meter.CreateHistogram("broker.hop.latency", "s",
             "Per output: from the time stamp of the stage upstream (its broker.time.<stage> header) to this stage's produce.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HopBuckets });
+        _chainLatency = Meter.CreateHistogram("broker.chain.latency", "s",
+            "Per output: from the first broker.time.<stage> header (replay, or ingest for a survey's own stream) to this stage's produce; at the chain's last stage, end to end.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HopBuckets });
     }
 
     /// <summary>This host's meter (an exporter selects its instruments by it).</summary>
@@ -79,14 +83,21 @@ public sealed class StepMetrics : IDisposable
     /// </summary>
     public void RecordHop(Headers? input, long nowMicros)
     {
-        if (input is null || !_hopLatency.Enabled) return;
-        for (int i = input.Count - 1; i >= 0; i--)
+        if (input is null) return;
+        if (_hopLatency.Enabled) Record(_hopLatency, input, nowMicros, last: true);
+        // The first stamp is where the alert entered Broker: the whole chain so far (issue 16, item 3).
+        if (_chainLatency.Enabled) Record(_chainLatency, input, nowMicros, last: false);
+    }
+
+    private void Record(Histogram<double> histogram, Headers input, long nowMicros, bool last)
+    {
+        for (int k = 0; k < input.Count; k++)
         {
-            var h = input[i];
+            var h = input[last ? input.Count - 1 - k : k];
             if (!h.Key.StartsWith(BrokerHeaders.TimePrefix, StringComparison.Ordinal) || h.Key == _ownTimeHeader) continue;
             if (BrokerHeaders.ParseNumber(h.GetValueBytes()) is not { } stamp) return;
-            string from = _upstreamStages.GetOrAdd(h.Key, static k => k[BrokerHeaders.TimePrefix.Length..]);
-            _hopLatency.Record(Math.Max(0, nowMicros - stamp) / 1e6, _stepTag, new("from", from));
+            string from = _upstreamStages.GetOrAdd(h.Key, static key => key[BrokerHeaders.TimePrefix.Length..]);
+            histogram.Record(Math.Max(0, nowMicros - stamp) / 1e6, _stepTag, new("from", from));
             return;
         }
     }

@@ -98,6 +98,8 @@ public class OperatorEndpointsTests
         Assert.Equal(last["broker_batches_total"], last["broker_batch_duration_seconds_count"]);
         Assert.True(last["broker_batches_total"] >= messages.Count / 10.0);
         Assert.Equal(summary["out"], last["broker_hop_latency_seconds_count{from=\"replay\"}"]);
+        // At the first stage the chain so far is the one hop.
+        Assert.Equal(summary["out"], last["broker_chain_latency_seconds_count{from=\"replay\"}"]);
     }
 
     /// <summary>The address the service logs for its endpoints (it asked for port 0).</summary>
