@@ -92,15 +92,23 @@ public sealed class RunSummary
         return sorted[Math.Clamp(rank, 0, sorted.Count - 1)];
     }
 
-    /// <summary>The summary as text for a terminal (dead-letter reasons grouped, at most 20 listed).</summary>
+    /// <summary>A stage's own time per alert it took in (its batches' step time over its inputs), ms; 0 before any input.</summary>
+    public static double StepMsPerAlert(StepCountersSnapshot s) => s.In == 0 ? 0 : s.MeanBatchMs * s.Batches / s.In;
+
+    /// <summary>The summary as text for a terminal: counts and step time per stage, latency, dead letters (at most 20 listed).</summary>
     public string Render()
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.AppendLine(c, $"Read {Read} messages in {Elapsed.TotalSeconds:F2} s ({AlertsPerSecond:F0} alerts/s){(Stopped ? ", stopped early" : "")}; wrote {Written}; in flight {InFlight}.");
-        sb.AppendLine(c, $"{"stage",-16}{"in",8}{"out",8}{"dead",8}{"dups",8}{"filtered",10}");
+        sb.AppendLine(c, $"{"stage",-16}{"in",8}{"out",8}{"dead",8}{"dups",8}{"filtered",10}{"ms/alert",10}");
         foreach (var s in Stages)
-            sb.AppendLine(c, $"{s.Step,-16}{s.In,8}{s.Out,8}{s.DeadLettered,8}{s.Duplicates,8}{s.Filtered,10}");
+            sb.AppendLine(c, $"{s.Step,-16}{s.In,8}{s.Out,8}{s.DeadLettered,8}{s.Duplicates,8}{s.Filtered,10}{StepMsPerAlert(s),10:F3}");
+        if (Stages.Count > 1 && Stages.Any(s => s.In > 0))
+        {
+            var slowest = Stages.MaxBy(StepMsPerAlert)!;
+            sb.AppendLine(c, $"Step time: {Stages.Sum(StepMsPerAlert):F3} ms per alert over the chain; the most in {slowest.Step} ({StepMsPerAlert(slowest):F3} ms): scale it first.");
+        }
         if (Destinations.Count > 1)
             sb.AppendLine(c, $"Records by destination: {string.Join(", ", Destinations.Select(d => $"{d.Key} {d.Value}"))}; {Finished} messages came out of the chain.");
         sb.AppendLine(c, $"Latency per alert: p50 {LatencyP50Ms:F2} ms, p90 {LatencyP90Ms:F2} ms, p99 {LatencyP99Ms:F2} ms, max {LatencyMaxMs:F2} ms.");
@@ -128,7 +136,7 @@ public sealed class RunSummary
         elapsedSeconds = Elapsed.TotalSeconds,
         alertsPerSecond = AlertsPerSecond,
         latencyMs = new { p50 = LatencyP50Ms, p90 = LatencyP90Ms, p99 = LatencyP99Ms, max = LatencyMaxMs },
-        stages = Stages.Select(s => new { step = s.Step, @in = s.In, @out = s.Out, deadLettered = s.DeadLettered, duplicates = s.Duplicates, filtered = s.Filtered }),
+        stages = Stages.Select(s => new { step = s.Step, @in = s.In, @out = s.Out, deadLettered = s.DeadLettered, duplicates = s.Duplicates, filtered = s.Filtered, stepMsPerAlert = StepMsPerAlert(s) }),
         deadLetters = DeadLetters.Select(d => new { stage = d.Stage, source = d.Source, index = d.Index, key = d.Key, reason = d.Reason }),
     }, new JsonSerializerOptions { WriteIndented = true });
 }
