@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
@@ -57,7 +56,7 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
             for (int k = 0; k < 4 && !replay.HasExited; k++)
             {
                 await Task.Delay(TimeSpan.FromSeconds(2 + random.Next(3)));
-                var instances = Instances(logs);
+                var instances = UpInstance.Read(logs);
                 var victim = instances[random.Next(instances.Count)];
                 try
                 {
@@ -77,7 +76,7 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
             Assert.True(replay.ExitCode == 0, await replayErr);
             Assert.NotEmpty(killed);
 
-            var restarts = Instances(logs).Sum(i => i.Restarts);
+            var restarts = UpInstance.Read(logs).Sum(i => i.Restarts);
             Assert.True(restarts >= killed.Count, $"{restarts} restarts for {killed.Count} kills");
             // Every hop: each alert id in the stage's output or its dead letters; duplicates counted and bounded by
             // what a killed instance can have had in flight (a batch delivered but not committed, per kill).
@@ -136,14 +135,5 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
         }
         Assert.True(left == 0, $"{topic}: {left} messages not read back");
         return (ids, messages);
-    }
-
-    private sealed record Instance(string Stage, int Number, int Pid, int Restarts);
-
-    private static List<Instance> Instances(string logs)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(logs, "instances.json")));
-        return doc.RootElement.EnumerateArray().Select(e => new Instance(e.GetProperty("stage").GetString()!, e.GetProperty("instance").GetInt32(),
-            e.GetProperty("pid").GetInt32(), e.GetProperty("restarts").GetInt32())).ToList();
     }
 }

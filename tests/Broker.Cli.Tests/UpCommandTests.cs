@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Broker.Cli.Tests;
 
@@ -36,23 +35,23 @@ public sealed class UpCommandTests : IDisposable
             Assert.Equal(stages.Length, listed.Count(s => stages.Contains(s)));
             Assert.Equal(2, listed.Count(s => s == "crossmatch"));
 
-            var before = Instances(logs);
+            var before = UpInstance.Read(logs);
             var victim = before.First(i => i.Stage == "crossmatch" && i.Number == 2);
             using (var p = Process.GetProcessById(victim.Pid)) p.Kill();
             // The supervisor starts it again, under a new process id, and it answers on its port once more.
-            Instance? again = null;
+            UpInstance? again = null;
             var until = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             while (DateTime.UtcNow < until)
             {
-                again = Instances(logs).FirstOrDefault(i => i.Stage == "crossmatch" && i.Number == 2 && i.Restarts == 1);
+                again = UpInstance.Read(logs).FirstOrDefault(i => i.Stage == "crossmatch" && i.Number == 2 && i.Restarts == 1);
                 if (again is not null && await Ready(http, again.Url)) break;
                 await Task.Delay(250);
             }
             Assert.NotNull(again);
             Assert.NotEqual(victim.Pid, again.Pid);
             Assert.True(await Ready(http, again.Url), $"the restarted instance does not answer on {again.Url}");
-            Assert.All(Instances(logs).Where(i => i != again), i => Assert.Equal(0, i.Restarts));
+            Assert.All(UpInstance.Read(logs).Where(i => i != again), i => Assert.Equal(0, i.Restarts));
 
             using (var term = Process.Start("kill", ["-TERM", up.Id.ToString(CultureInfo.InvariantCulture)])) term.WaitForExit();
             Assert.True(up.WaitForExit(TimeSpan.FromMinutes(3)), "broker up did not stop on SIGTERM");
@@ -60,7 +59,7 @@ public sealed class UpCommandTests : IDisposable
             string err = await stderr;
             Assert.True(up.ExitCode == 0, err);
             Assert.Contains("crossmatch 2: stopped, exit 0, restarts 1", err, StringComparison.Ordinal);
-            foreach (var i in Instances(logs)) Assert.Throws<ArgumentException>(() => Process.GetProcessById(i.Pid).Dispose());
+            foreach (var i in UpInstance.Read(logs)) Assert.Throws<ArgumentException>(() => Process.GetProcessById(i.Pid).Dispose());
         }
         finally
         {
@@ -90,26 +89,6 @@ public sealed class UpCommandTests : IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             return false;
-        }
-    }
-
-    private sealed record Instance(string Stage, int Number, int Pid, string Url, int Restarts);
-
-    private static List<Instance> Instances(string logs)
-    {
-        // Rewritten by broker up on every (re)start; a read can meet a half-written file.
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(logs, "instances.json")));
-                return doc.RootElement.EnumerateArray().Select(e => new Instance(e.GetProperty("stage").GetString()!, e.GetProperty("instance").GetInt32(),
-                    e.GetProperty("pid").GetInt32(), e.GetProperty("url").GetString()!, e.GetProperty("restarts").GetInt32())).ToList();
-            }
-            catch (Exception e) when (attempt < 20 && e is JsonException or IOException)
-            {
-                Thread.Sleep(50);
-            }
         }
     }
 }
