@@ -57,12 +57,12 @@ public static class ForestTrainer
         ? $"ML.NET 5.0.1 LightGbm multiclass (softmax): {Rounds} rounds, 31 leaves, learning rate 0.1, at least 10 rows per leaf, 1 thread, class-balancing weights"
         : $"ML.NET 5.0.1 FastForest one-versus-all (normalised Platt probabilities): {Rounds} trees per class, 31 leaves, at least 5 rows per leaf, 0.7 of features per split, 1 thread, class-balancing weights";
 
-    private const string LabelKey = "LabelKey";
+    private const string LabelKey = "Label";
 
     private sealed class TrainRow
     {
         public float[] Features { get; set; } = [];
-        public float Label { get; set; }
+        public float ClassIndex { get; set; }
         public float Weight { get; set; }
     }
 
@@ -81,14 +81,15 @@ public static class ForestTrainer
             rows[i] = new TrainRow
             {
                 Features = table.Rows.AsSpan(i * table.FeatureCount, table.FeatureCount).ToArray(),
-                Label = l,
+                ClassIndex = l,
                 Weight = (float)((double)table.Count / (classes * counts[l])),
             };
         }
         // The class index becomes a key in value order, so score slot k is class k; the mapping is fitted apart and
+        // (as Label, the column one-versus-all and its binary learner both expect; the raw index is ClassIndex)
         // not kept, so that the saved model's only input is the feature vector.
         var raw = ml.Data.LoadFromEnumerable(rows, schema);
-        var data = ml.Transforms.Conversion.MapValueToKey(LabelKey, nameof(TrainRow.Label), keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+        var data = ml.Transforms.Conversion.MapValueToKey(LabelKey, nameof(TrainRow.ClassIndex), keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
             .Fit(raw).Transform(raw);
         IEstimator<ITransformer> trainer = kind == ForestKind.LightGbm
             ? ml.MulticlassClassification.Trainers.LightGbm(new LightGbmMulticlassTrainer.Options

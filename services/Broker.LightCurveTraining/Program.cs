@@ -42,7 +42,7 @@ public sealed record TrainOptions
     public string Version { get; init; } = "1.0";
 
     /// <summary>Which files the service runs by default (docs/lightcurve-classifier.md, "Serving").</summary>
-    public ForestRuntime Serving { get; init; } = ForestRuntime.MlNet;
+    public ForestRuntime Serving { get; init; } = ForestRuntime.Onnx;
 
     /// <summary>ALeRCE's labelled supernovae folder; null to look beside the repository; empty to skip.</summary>
     public string? AlerceFolder { get; init; }
@@ -317,7 +317,8 @@ public static class LightCurveTrainer
         return new JsonObject { ["rows"] = a.Count, ["sameTopClass"] = same, ["maxProbabilityDifference"] = Math.Round(maxDiff, 7) };
     }
 
-    private static (JsonObject, string) EvaluateSupernovae(LightCurveHierarchy h, IReadOnlyList<AlerceSupernovae.SupernovaObject> objects)
+    /// <summary>ALeRCE's supernovae classified: the figures (JSON) and the model card's table.</summary>
+    public static (JsonObject Figures, string Table) EvaluateSupernovae(LightCurveHierarchy h, IReadOnlyList<AlerceSupernovae.SupernovaObject> objects)
     {
         var lc = new LightCurve();
         var features = new LightCurveFeatures(FeatureBands.Ztf);
