@@ -1,5 +1,6 @@
 using Broker.Crossmatch;
 using Broker.Ingest;
+using Broker.LightCurveClassifier;
 using Broker.Sso;
 using Broker.StampClassifier;
 using Broker.StepHost;
@@ -31,6 +32,7 @@ public static class BrokerStages
         CrossmatchStep.Stage,
         SsoStep.Stage,
         StampClassifierStep.Stage,
+        LightCurveClassifierStep.Stage,
     ]);
 }
 

@@ -49,9 +49,9 @@ public sealed class RealAlertsRunTests : IDisposable
         // Repeated alert ids (one ZTF sample written with four schema versions, ...) are duplicates, not losses.
         Assert.Equal(messages - expected.Count, ingest.GetProperty("duplicates").GetInt32());
         Assert.Equal("", File.ReadAllText(Path.Combine(output, "dead-letters.jsonl")).Trim());
-        // Every stage of the chain, the stamp classifier last, passes every alert on.
+        // Every stage of the chain, the light-curve classifier last, passes every alert on.
         var stages = summary.RootElement.GetProperty("stages").EnumerateArray().ToList();
-        Assert.Equal(["ingest", "crossmatch", "sso", "stamp"], stages.Select(s => s.GetProperty("step").GetString()));
+        Assert.Equal(["ingest", "crossmatch", "sso", "stamp", "lightcurve"], stages.Select(s => s.GetProperty("step").GetString()));
         Assert.All(stages, s => Assert.Equal(0, s.GetProperty("deadLettered").GetInt32()));
 
         var written = new Dictionary<long, Alert>();
@@ -68,6 +68,13 @@ public sealed class RealAlertsRunTests : IDisposable
             var stamp = Assert.Single(alert.Classifications, c => c.Classifier == "stamp");
             Assert.Equal(alert.HasAllCutouts, stamp.IsClassified);
             if (!stamp.IsClassified) Assert.Equal(Classification.NoCutouts, stamp.NotClassifiedReason);
+            // Both light-curve classifications on every alert: classified, or not with the reason.
+            Assert.True(alert.StageTimes.ContainsKey("lightcurve"), $"alert {alert.AlertId} has no lightcurve time");
+            foreach (string classifier in (string[])["lightcurve_top", "lightcurve"])
+            {
+                var lc = Assert.Single(alert.Classifications, c => c.Classifier == classifier);
+                Assert.True(lc.IsClassified || !string.IsNullOrEmpty(lc.NotClassifiedReason), $"alert {alert.AlertId}: {classifier} neither classified nor explained");
+            }
             Assert.False(string.IsNullOrEmpty(alert.StageVersions["ingest"]));
             Assert.Equal("Broker", alert.WrittenBy?.Name);
         }

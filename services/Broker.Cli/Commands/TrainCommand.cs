@@ -18,17 +18,24 @@ internal static class TrainCommand
     {
         // Listed in `broker --help`; Program.cs hands `broker train ...` to Forward before parsing, so every option
         // after `train` reaches the training program as written (it parses and documents them: broker train --help).
-        var rest = new Argument<string[]>("arguments") { Description = "stamps [--seed S] [--out DIR] ... or stamps-eval [--model DIR]; see broker train --help", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command(Name, "Trains Broker's stamp classifier (TorchSharp, in a child process) or evaluates a model directory.");
+        var rest = new Argument<string[]>("arguments") { Description = "stamps [--seed S] [--out DIR] ..., stamps-eval [--model DIR], periodic [--seed S] [--out DIR] ... or lightcurves [--seed S] [--out DIR] ...; see broker train --help", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command(Name, "Trains Broker's stamp classifier or periodic-variable CNN (TorchSharp, in a child process), or the light-curve forests (ML.NET, in-process), or evaluates a model directory.");
         command.Arguments.Add(rest);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, ct) => Task.FromResult(Forward(parse.GetValue(rest) ?? [])));
         return command;
     }
 
-    /// <summary>Builds the training program if stale and runs it with <paramref name="arguments"/>; returns its exit code.</summary>
+    /// <summary>The training that runs inside the CLI: the light-curve forests (ML.NET; services/Broker.LightCurveTraining).</summary>
+    public const string LightCurves = "lightcurves";
+
+    /// <summary>
+    /// <c>broker train lightcurves ...</c> runs in this process (ML.NET needs no libtorch); everything else builds the
+    /// TorchSharp training program if stale and runs it with <paramref name="arguments"/>. Returns the exit code.
+    /// </summary>
     public static int Forward(string[] arguments)
     {
+        if (arguments.Length > 0 && arguments[0] == LightCurves) return Broker.LightCurveTraining.Program.Run(arguments[1..]);
         if (RepositoryPaths.Root is not { } root) return CliRun.Usage("broker train needs the repository (services/Broker.Training): no Broker.sln found");
         string project = Path.Combine(root, "services", "Broker.Training", "Broker.Training.csproj");
         string dll = Path.Combine(root, "services", "Broker.Training", "bin", "Release", "net10.0", "linux-x64", "broker-train.dll");
