@@ -37,7 +37,7 @@ namespace Broker.Cli.Pipeline;
 /// reasons) is HTML-escaped (<see cref="WebUtility.HtmlEncode(string)"/>), in attributes too.
 /// </para>
 /// </remarks>
-internal sealed class DemoReport
+public sealed class DemoReport
 {
     /// <summary>Candidates shown per section, the best by score.</summary>
     public const int MaxCandidatesPerSection = 12;
@@ -65,6 +65,8 @@ internal sealed class DemoReport
     private readonly Dictionary<string, Section> _sections = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, ClassifierCounts> _classes = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _stageVersions = new(StringComparer.Ordinal);
+    // Classifiers in the order they were first seen in an alert's list (the chain's order: stamp before braai).
+    private readonly Dictionary<string, int> _classifierOrder = new(StringComparer.Ordinal);
     private long _alerts, _withoutFilter, _inUnshownSections;
 
     /// <summary>Alerts added.</summary>
@@ -74,7 +76,7 @@ internal sealed class DemoReport
     public long WithoutFilter => _withoutFilter;
 
     /// <summary>Per classifier (and model version), alerts per top class and those not classified, by reason.</summary>
-    public IReadOnlyCollection<ClassifierCounts> Classifiers => _classes.Values;
+    public IEnumerable<ClassifierCounts> Classifiers => _classes.Values.OrderBy(c => _classifierOrder.GetValueOrDefault(c.Classifier));
 
     /// <summary>Per filter, how many alerts passed it (filters seen beyond <see cref="MaxSections"/> are not listed).</summary>
     public IEnumerable<(string Filter, long Alerts)> FilterCounts =>
@@ -106,6 +108,7 @@ internal sealed class DemoReport
                 _classes[key] = counts = new ClassifierCounts(c.Classifier, c.Model, c.ModelVersion);
             }
             counts.Count(c);
+            _classifierOrder.TryAdd(c.Classifier, _classifierOrder.Count);
             if (c.IsClassified) best = Math.Max(best, Probability(c, c.TopClass));
         }
         if (alert.Filters.Count > 0)
@@ -120,7 +123,7 @@ internal sealed class DemoReport
         {
             if (!c.IsClassified) continue;
             classified = true;
-            Offer($"{c.Classifier}: {c.TopClass}", isFilter: false, alert, Probability(c, c.TopClass));
+            Offer($"{c.Classifier}: {c.TopClass}", isFilter: false, alert, Probability(c, c.TopClass), c.Classifier);
         }
         if (!classified) Offer(NotClassifiedSection, isFilter: false, alert, alert.RealBogus is { } rb && double.IsFinite(rb) ? rb : -1);
     }
@@ -128,13 +131,13 @@ internal sealed class DemoReport
     private static double Probability(Classification c, string cls) =>
         c.Probabilities.TryGetValue(cls, out double p) && double.IsFinite(p) ? p : -1;
 
-    private void Offer(string name, bool isFilter, Alert alert, double score)
+    private void Offer(string name, bool isFilter, Alert alert, double score, string classifier = "")
     {
         string key = (isFilter ? "f\u0000" : "c\u0000") + name;
         if (!_sections.TryGetValue(key, out var section))
         {
             if (_sections.Count >= MaxSections) { _inUnshownSections++; return; }
-            _sections[key] = section = new Section(name, isFilter);
+            _sections[key] = section = new Section(name, isFilter, classifier);
         }
         section.Offer(alert, score);
     }
@@ -150,6 +153,7 @@ internal sealed class DemoReport
         ArgumentNullException.ThrowIfNull(summary);
         var sections = _sections.Values
             .OrderBy(s => s.IsFilter ? 0 : s.Name == NotClassifiedSection ? 2 : 1)
+            .ThenBy(s => _classifierOrder.GetValueOrDefault(s.Classifier))
             .ThenBy(s => s.Name, StringComparer.Ordinal).ToList();
         var h = new StringBuilder(1 << 20);
         h.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
@@ -208,7 +212,7 @@ internal sealed class DemoReport
     {
         h.Append("<section id=\"classes\" data-section=\"classes\"><h2>Classes per classifier</h2>");
         if (_classes.Count == 0) h.Append("<p>No classifications.</p>");
-        foreach (var c in _classes.Values)
+        foreach (var c in _classes.Values.OrderBy(c => _classifierOrder.GetValueOrDefault(c.Classifier)))
         {
             h.Append("<h3>").Append(E(c.Classifier)).Append(" <small>").Append(E(c.Model)).Append(' ').Append(E(c.ModelVersion)).Append("</small></h3>");
             h.Append("<table><tr><th>top class</th><th>alerts</th><th></th></tr>");
@@ -326,7 +330,7 @@ internal sealed class DemoReport
     /// their magnitude errors and upper limits as open down-pointing triangles, magnitude against days from the alert
     /// (brighter up). Forced photometry is not drawn (it is flux, often below detection).
     /// </summary>
-    internal static string LightCurveSvg(Alert alert)
+    public static string LightCurveSvg(Alert alert)
     {
         var lc = LightCurve.FromAlert(alert);
         var points = new List<(int Band, double T, double Mag, double Err, bool Limit)>();
@@ -393,7 +397,7 @@ internal sealed class DemoReport
     /// The run's per-alert latencies as an inline SVG histogram, logarithmic bins (five a decade), so that the
     /// milliseconds of most alerts and the seconds of a slow tail (start-up, a catalogue built on first use) share one plot.
     /// </summary>
-    internal static string LatencyHistogramSvg(IReadOnlyList<double> latenciesMs)
+    public static string LatencyHistogramSvg(IReadOnlyList<double> latenciesMs)
     {
         var positive = latenciesMs.Where(v => v > 0 && double.IsFinite(v)).ToList();
         const int W = 640, H = 220, L = 50, R = 10, T = 10, B = 36, PerDecade = 5;
@@ -417,9 +421,11 @@ internal sealed class DemoReport
             double lower = Math.Pow(10, (double)(lo + i) / PerDecade), upper = Math.Pow(10, (double)(lo + i + 1) / PerDecade);
             s.Append(C, $"<rect x=\"{L + i * bw + 1:F1}\" y=\"{H - B - bh:F1}\" width=\"{bw - 2:F1}\" height=\"{bh:F1}\" fill=\"#4878a8\"><title>{lower:G3}-{upper:G3} ms: {counts[i]}</title></rect>");
         }
+        // Every bin edge labelled when the bins span at most two decades, else the decades only.
+        bool everyEdge = counts.Length <= 2 * PerDecade;
         for (int i = 0; i <= counts.Length; i++)
         {
-            if ((lo + i) % PerDecade != 0) continue;
+            if (!everyEdge && (lo + i) % PerDecade != 0) continue;
             double ms = Math.Pow(10, (double)(lo + i) / PerDecade);
             string label = ms >= 1000 ? string.Create(C, $"{ms / 1000:G3} s") : string.Create(C, $"{ms:G3} ms");
             s.Append(C, $"<line x1=\"{L + i * bw:F1}\" y1=\"{H - B}\" x2=\"{L + i * bw:F1}\" y2=\"{H - B + 4}\" stroke=\"#666\"/><text x=\"{L + i * bw:F1}\" y=\"{H - B + 16}\" text-anchor=\"middle\" class=\"ax\">{label}</text>");
@@ -451,9 +457,10 @@ internal sealed class DemoReport
         "svg .ax{font:10px system-ui,sans-serif;fill:#444}footer{margin-top:32px;color:#777;font-size:12px}";
 
     /// <summary>One section: its name, how many alerts it has, and the best of them.</summary>
-    private sealed class Section(string name, bool isFilter)
+    private sealed class Section(string name, bool isFilter, string classifier)
     {
         public string Name { get; } = name;
+        public string Classifier { get; } = classifier;
         public bool IsFilter { get; } = isFilter;
         public string Title => IsFilter ? "filter " + Name : Name;
         public long Matches { get; private set; }
@@ -491,7 +498,7 @@ internal sealed class DemoReport
 /// <param name="Classifier">The classifier (<see cref="Classification.Classifier"/>).</param>
 /// <param name="Model">Its model.</param>
 /// <param name="ModelVersion">The model's version.</param>
-internal sealed record ClassifierCounts(string Classifier, string Model, string ModelVersion)
+public sealed record ClassifierCounts(string Classifier, string Model, string ModelVersion)
 {
     /// <summary>Alerts per top class.</summary>
     public SortedDictionary<string, long> TopClasses { get; } = new(StringComparer.Ordinal);
