@@ -186,7 +186,7 @@ public sealed partial class DemoReportTests : IDisposable
     /// <summary>
     /// Opens <paramref name="path"/> in Debian's Chromium, headless, with a fresh profile (../shared/ENVIRONMENT.md,
     /// "Browsers"); Playwright never downloads a browser here: it is given the executable. Optionally writes a
-    /// screenshot of the page's top (1100x1400 CSS pixels).
+    /// screenshot of the page's top (1100x1800 CSS pixels).
     /// </summary>
     private async Task<OpenedPage> OpenAsync(string path, string? screenshot)
     {
@@ -199,7 +199,7 @@ public sealed partial class DemoReportTests : IDisposable
                 ExecutablePath = ChromiumFactAttribute.Executable,
                 Headless = true,
                 Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-                ViewportSize = new ViewportSize { Width = 1100, Height = 1400 },
+                ViewportSize = new ViewportSize { Width = 1100, Height = 1800 },
             });
             var page = await context.NewPageAsync();
             var requests = new List<string>();
@@ -216,7 +216,7 @@ public sealed partial class DemoReportTests : IDisposable
                   text: document.body.innerText })
                 """);
             if (screenshot is not null)
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, Clip = new Clip { X = 0, Y = 0, Width = 1100, Height = 1400 } });
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, Clip = new Clip { X = 0, Y = 0, Width = 1100, Height = 1800 } });
             using var doc = JsonDocument.Parse(json);
             var root = doc.RootElement;
             return new OpenedPage(

@@ -167,9 +167,12 @@ public sealed class DemoReport
             h.Append(C, $"<li><a href=\"#s{i}\">").Append(E(sections[i].Title)).Append(C, $"</a> ({sections[i].Matches})</li>");
         h.Append("</ul></nav>\n");
 
+        // The overview side by side, so that the first candidates show on a first screen.
+        h.Append("<div class=\"overview\">");
         RenderStages(h, summary);
         RenderLatency(h, summary);
         RenderClasses(h);
+        h.Append("</div>\n");
 
         h.Append("<section id=\"candidates\" data-section=\"candidates\"><h2>Candidates</h2>");
         if (_alerts - _withoutFilter == 0)
@@ -184,7 +187,7 @@ public sealed class DemoReport
 
     private void RenderStages(StringBuilder h, RunSummary summary)
     {
-        h.Append("<section id=\"stages\" data-section=\"stages\"><h2>Stages</h2><table><tr><th>stage</th><th>version</th><th>in</th><th>out</th><th>dead letters</th><th>duplicates</th><th>filtered</th></tr>");
+        h.Append("<section id=\"stages\" data-section=\"stages\"><h2>Stages</h2><table class=\"small\"><tr><th>stage</th><th>version</th><th>in</th><th>out</th><th>dead letters</th><th>duplicates</th><th>filtered</th></tr>");
         foreach (var s in summary.Stages)
         {
             h.Append("<tr><td>").Append(E(s.Step)).Append("</td><td>").Append(E(ShortVersion(_stageVersions.GetValueOrDefault(s.Step, "")))).Append("</td>")
@@ -212,18 +215,19 @@ public sealed class DemoReport
     {
         h.Append("<section id=\"classes\" data-section=\"classes\"><h2>Classes per classifier</h2>");
         if (_classes.Count == 0) h.Append("<p>No classifications.</p>");
+        h.Append("<div class=\"row\">");
         foreach (var c in _classes.Values.OrderBy(c => _classifierOrder.GetValueOrDefault(c.Classifier)))
         {
-            h.Append("<h3>").Append(E(c.Classifier)).Append(" <small>").Append(E(c.Model)).Append(' ').Append(E(c.ModelVersion)).Append("</small></h3>");
+            h.Append("<div><h3>").Append(E(c.Classifier)).Append(" <small>").Append(E(c.Model)).Append(' ').Append(E(c.ModelVersion)).Append("</small></h3>");
             h.Append("<table><tr><th>top class</th><th>alerts</th><th></th></tr>");
             long max = Math.Max(1, c.TopClasses.Values.DefaultIfEmpty(0).Max());
             foreach (var (cls, n) in c.TopClasses)
-                h.Append("<tr><td>").Append(E(cls)).Append(C, $"</td><td class=\"n\">{n}</td><td><span class=\"bar\" style=\"width:{200.0 * n / max:F0}px\"></span></td></tr>");
+                h.Append("<tr><td>").Append(E(cls)).Append(C, $"</td><td class=\"n\">{n}</td><td><span class=\"bar\" style=\"width:{120.0 * n / max:F0}px\"></span></td></tr>");
             foreach (var (reason, n) in c.NotClassified)
                 h.Append("<tr><td><i>not classified: ").Append(E(reason)).Append(C, $"</i></td><td class=\"n\">{n}</td><td></td></tr>");
-            h.Append("</table>");
+            h.Append("</table></div>");
         }
-        h.Append("</section>\n");
+        h.Append("</div></section>\n");
     }
 
     private static void RenderSection(StringBuilder h, Section section, int index)
@@ -400,7 +404,7 @@ public sealed class DemoReport
     public static string LatencyHistogramSvg(IReadOnlyList<double> latenciesMs)
     {
         var positive = latenciesMs.Where(v => v > 0 && double.IsFinite(v)).ToList();
-        const int W = 640, H = 220, L = 50, R = 10, T = 10, B = 36, PerDecade = 5;
+        const int W = 420, H = 200, L = 40, R = 24, T = 10, B = 36, PerDecade = 5;
         var s = new StringBuilder();
         s.Append(C, $"<svg class=\"hist\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"latency histogram\">");
         s.Append(C, $"<rect x=\"{L}\" y=\"{T}\" width=\"{W - L - R}\" height=\"{H - T - B}\" fill=\"#fff\" stroke=\"#999\"/>");
@@ -447,7 +451,7 @@ public sealed class DemoReport
 
     private const string Css =
         "body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#222;background:#f6f6f4}" +
-        "h1{margin:0 0 4px}h2{border-bottom:1px solid #ccc;margin-top:28px}h3{margin:4px 0}small{color:#666;font-weight:normal}" +
+        "h1{margin:0 0 4px}h2{border-bottom:1px solid #ccc;margin-top:20px}.overview{display:flex;flex-wrap:wrap;gap:0 32px}.overview p{max-width:420px}h3{margin:4px 0}small{color:#666;font-weight:normal}" +
         ".lead{color:#444}nav ul{columns:3;margin:6px 0}table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}" +
         "td.n{text-align:right}table.small{font-size:12px}.bar{display:inline-block;height:10px;background:#4878a8}" +
         ".cand{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px;margin:10px 0}.meta{color:#444;margin:2px 0 6px;font-size:13px}" +
