@@ -131,6 +131,40 @@ public sealed partial class DemoReportTests : IDisposable
         Assert.Equal(new SortedDictionary<string, long>(StringComparer.Ordinal) { [Classification.NoCutouts] = 1 }, stamp.NotClassified);
     }
 
+    [Fact]
+    public void The_latency_histogram_counts_every_alert_once_in_logarithmic_bins()
+    {
+        double[] latencies = [0.8, 0.9, 1.2, 3.0, 40, 41, 900, 1500, 0, double.NaN];
+        string svg = DemoReport.LatencyHistogramSvg(latencies);
+        var bins = Regex.Matches(svg, "<title>([^ ]+) ms: (\\d+)</title>").Select(m => (Range: m.Groups[1].Value, Count: int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        // 0.8 ms to 1.5 s: bins of a fifth of a decade from 10^(-1/5) ms (0.631) to 10^(16/5) ms (1585); zero and NaN are not latencies.
+        Assert.Equal(17, bins.Count);
+        Assert.Equal(8, bins.Sum(b => b.Count));
+        Assert.Equal(("0.631-1", 2), bins[0]);
+        Assert.Equal(("1-1.58", 1), bins[1]);
+        Assert.Equal(("2.51-3.98", 1), bins[3]);
+        Assert.Equal(("1000-1585", 1), bins[^1]);
+        Assert.Contains("no latencies", DemoReport.LatencyHistogramSvg([]));
+    }
+
+    [Fact]
+    public void The_light_curve_plots_each_detection_and_upper_limit_of_a_known_band_once()
+    {
+        var alert = new Alert
+        {
+            AlertId = 1, Band = "r", MjdTai = 60000, Mag = 19.0, MagErr = 0.1, Flux = 1, FluxErr = 0.1, IsPositive = true,
+            Detections = [new Detection { MjdTai = 59990, Band = "g", Mag = 19.5, MagErr = 0.2 }, new Detection { MjdTai = 59995, Band = "zz", Mag = 19.5, MagErr = 0.2 }],
+            UpperLimits = [new UpperLimit(59980, "g", 20.5), new UpperLimit(59985, "r", 20.1), new UpperLimit(59986, "r", null)],
+        };
+        string svg = DemoReport.LightCurveSvg(alert);
+        // Two detections (the alert's r, the earlier g; band zz is unknown) plus two legend dots; two limits (one has no magnitude).
+        Assert.Equal(2 + 2, Regex.Matches(svg, "<circle ").Count);
+        Assert.Equal(2, Regex.Matches(svg, "<path d=\"M").Count);
+        Assert.Contains(">g</text>", svg);
+        Assert.Contains(">r</text>", svg);
+        Assert.Contains("no usable light-curve points", DemoReport.LightCurveSvg(new Alert { MjdTai = 60000, Flux = double.NaN }));
+    }
+
     [ChromiumFact]
     public async Task The_report_of_filtered_alerts_renders_in_headless_chromium_with_every_stamp()
     {

@@ -121,7 +121,7 @@ internal static class DemoCommand
     /// <summary>The run's stages (counts from the summary, versions from the alerts).</summary>
     private static Table RenderStages(RunSummary summary, DemoReport report)
     {
-        var table = new Table().Title("Stages").AddColumns("stage", "version", "in", "out", "dead letters", "duplicates", "filtered");
+        var table = new Table().Title("Stages").AddColumns("stage", "version", "in", "out", "dead", "dups", "filtered");
         foreach (var s in summary.Stages)
             table.AddRow(Markup.Escape(s.Step), Markup.Escape(DemoReport.ShortVersion(report.StageVersions.GetValueOrDefault(s.Step, ""))), s.In.ToString(), s.Out.ToString(),
                 s.DeadLettered.ToString(), s.Duplicates.ToString(), s.Filtered.ToString());

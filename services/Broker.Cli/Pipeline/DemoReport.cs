@@ -423,7 +423,7 @@ public sealed class DemoReport
         {
             double bh = (double)counts[i] / max * (H - T - B - 8);
             double lower = Math.Pow(10, (double)(lo + i) / PerDecade), upper = Math.Pow(10, (double)(lo + i + 1) / PerDecade);
-            s.Append(C, $"<rect x=\"{L + i * bw + 1:F1}\" y=\"{H - B - bh:F1}\" width=\"{bw - 2:F1}\" height=\"{bh:F1}\" fill=\"#4878a8\"><title>{lower:G3}-{upper:G3} ms: {counts[i]}</title></rect>");
+            s.Append(C, $"<rect x=\"{L + i * bw + 1:F1}\" y=\"{H - B - bh:F1}\" width=\"{bw - 2:F1}\" height=\"{bh:F1}\" fill=\"#4878a8\"><title>{Round(lower)}-{Round(upper)} ms: {counts[i]}</title></rect>");
         }
         // Every bin edge labelled when the bins span at most two decades, else the decades only.
         bool everyEdge = counts.Length <= 2 * PerDecade;
@@ -438,6 +438,9 @@ public sealed class DemoReport
         s.Append(C, $"<text x=\"{(L + W - R) / 2}\" y=\"{H - 4}\" text-anchor=\"middle\" class=\"ax\">latency per alert (log scale, five bins a decade)</text></svg>");
         return s.ToString();
     }
+
+    /// <summary>A bin edge for a tooltip: three significant digits, whole numbers from 100 on.</summary>
+    private static string Round(double v) => v >= 100 ? v.ToString("F0", C) : v.ToString("G3", C);
 
     /// <summary>About <paramref name="n"/> round tick values (1, 2, 5 times a power of ten) inside [a, b].</summary>
     private static IEnumerable<double> Ticks(double a, double b, int n)
