@@ -4,6 +4,7 @@ using Broker.Alerts.Model;
 using Broker.Cli.Pipeline;
 using Broker.Ingest;
 using Broker.Simulation;
+using Broker.StepHost;
 using Spectre.Console;
 
 namespace Broker.Cli.Commands;
@@ -41,6 +42,7 @@ internal static class DemoCommand
             string outDir = CliRun.OutputFolder("--out", parse.GetValue(output) ?? Path.Combine(Path.GetTempPath(), "broker-demo"));
             var paths = parse.GetValue(inputs.Paths) ?? [];
             ISchemaRegistry? registry;
+            string title;
             // The simulations the run reads, whose skies the crossmatch catalogues (none for real alerts).
             IReadOnlyList<SimulationOptions> simulations = [];
             if (paths.Length == 0 && !parse.GetValue(samples))
@@ -61,6 +63,7 @@ internal static class DemoCommand
                 }
                 AnsiConsole.MarkupLine($"[grey]Simulated {string.Join(" and ", made)} alerts (asked for about {perSurvey} each)[/]");
                 paths = [simulated];
+                title = $"Simulated {string.Join(" and ", made)} alerts (seed {parse.GetValue(seed)})";
                 registry = null;
             }
             else if (paths.Length == 0)
@@ -70,13 +73,16 @@ internal static class DemoCommand
                 paths = [Path.Combine(data, "ztf", "alerts"), Path.Combine(data, "lsst", "alerts")];
                 registry = new FolderSchemaRegistry(Path.Combine(data, "lsst", "schema"));
                 AnsiConsole.MarkupLine($"[grey]Running on the real sample alerts in {Markup.Escape(data)}[/]");
+                title = $"The real ZTF and Rubin sample alerts in {data}";
             }
             else
             {
                 registry = inputs.CreateRegistry(parse);
                 inputs.ExistingPaths(parse);
+                title = "Alerts from " + string.Join(", ", paths);
             }
             var bySurvey = new SurveyTable();
+            var report = new DemoReport();
             var bad = new BadInputReport();
             var runOptions = new BrokerRunOptions
             {
@@ -85,7 +91,11 @@ internal static class DemoCommand
                 Registry = registry,
                 OutputDirectory = Path.Combine(outDir, "run"),
                 Settings = ChainCatalogs.WithCatalogs(new Dictionary<string, string?>(), simulations, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), ct),
-                OnAlert = bySurvey.Add,
+                OnAlert = alert =>
+                {
+                    bySurvey.Add(alert);
+                    report.Add(alert);
+                },
             };
             var summary = await RunCommand.RunWithProgressAsync(paths, runOptions, ct);
             Console.Out.Write(summary.Render());
@@ -97,9 +107,47 @@ internal static class DemoCommand
             AnsiConsole.Write(bySurvey.RenderCatalogs());
             AnsiConsole.Write(bySurvey.RenderSolarSystem());
             AnsiConsole.Write(bySurvey.RenderStamps());
+            AnsiConsole.Write(RenderStages(summary, report));
+            AnsiConsole.Write(RenderClasses(report));
+            AnsiConsole.Write(RenderFilters(report));
+            string reportPath = Path.Combine(outDir, "report.html");
+            report.Write(reportPath, summary, title);
+            AnsiConsole.MarkupLine($"Report: [bold]{Markup.Escape(reportPath)}[/] ({new FileInfo(reportPath).Length / 1024} kB; docs/report.md)");
             return summary.InFlight == 0 && !(given && bad.Count > 0) ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary>The run's stages (counts from the summary, versions from the alerts).</summary>
+    private static Table RenderStages(RunSummary summary, DemoReport report)
+    {
+        var table = new Table().Title("Stages").AddColumns("stage", "version", "in", "out", "dead", "dups", "filtered");
+        foreach (var s in summary.Stages)
+            table.AddRow(Markup.Escape(s.Step), Markup.Escape(DemoReport.ShortVersion(report.StageVersions.GetValueOrDefault(s.Step, ""))), s.In.ToString(), s.Out.ToString(),
+                s.DeadLettered.ToString(), s.Duplicates.ToString(), s.Filtered.ToString());
+        return table;
+    }
+
+    /// <summary>Every classifier's top classes over the output alerts, and the alerts it could not classify with the reason.</summary>
+    private static Table RenderClasses(DemoReport report)
+    {
+        var table = new Table().Title("Classes per classifier").AddColumns("classifier", "model", "class", "alerts");
+        foreach (var c in report.Classifiers)
+        {
+            string model = Markup.Escape($"{c.Model} {c.ModelVersion}");
+            foreach (var (cls, n) in c.TopClasses) table.AddRow(Markup.Escape(c.Classifier), model, Markup.Escape(cls), n.ToString());
+            foreach (var (reason, n) in c.NotClassified) table.AddRow(Markup.Escape(c.Classifier), model, Markup.Escape($"not classified: {reason}"), n.ToString());
+        }
+        return table;
+    }
+
+    /// <summary>Alerts per filter passed, and those that passed none.</summary>
+    private static Table RenderFilters(DemoReport report)
+    {
+        var table = new Table().Title("Filters").AddColumns("filter", "alerts");
+        foreach (var (filter, n) in report.FilterCounts) table.AddRow(Markup.Escape(filter), n.ToString());
+        table.AddRow("[grey](passed no filter)[/]", report.WithoutFilter.ToString());
+        return table;
     }
 
     /// <summary>The output alerts tabulated by survey and schema version, and their counterparts by catalogue, counted as they are written.</summary>

@@ -23,6 +23,7 @@ internal static partial class TestCommand
         ("libdeflate0", "libdeflate: the stamp stage's fast gunzip of ZTF cutouts (docs/stamps.md); without it the stage falls back to GZipStream"),
         ("postgresql-15", "PostgreSQL server binaries: a private cluster per test hosts the Q3C crossmatch oracle (issue 11)"),
         ("postgresql-15-q3c", "Q3C, whose q3c_join pairs the crossmatch must reproduce and beat (issue 11)"),
+        ("chromium", "headless Chromium (/usr/bin/chromium), driven by Playwright: broker demo's report.html must render with every image (issue 16)"),
     ];
 
     public static Command Create()
