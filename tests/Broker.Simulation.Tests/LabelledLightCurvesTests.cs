@@ -47,10 +47,14 @@ public sealed class LabelledLightCurvesTests
     /// were added: the same runs through `broker simulate` (seeds 1, 3, 13 and 2026, ZTF and Rubin) hash the same built from
     /// main before the change and after it.
     /// </summary>
+    /// <remarks>
+    /// The stream holds known asteroids only when Debian's kstars-data is installed (AsteroidCatalog), so each survey
+    /// has two hashes: without the catalogue and with it (kstars-data 2022, asteroids.dat of 2022-11-30).
+    /// </remarks>
     [Theory]
-    [InlineData(SurveyKind.Ztf, "b7e30261175bc5b2b08ae0db7c1b5351a80bcdc3ea60f350305871b043984e1b")]
-    [InlineData(SurveyKind.Lsst, "39274c30286e4c22ff1fa8ba13b445f3f3d756dbad7ff55cd52d7363a96e5df7")]
-    public void The_alert_stream_of_a_seed_is_unchanged(SurveyKind survey, string expected)
+    [InlineData(SurveyKind.Ztf, "b7e30261175bc5b2b08ae0db7c1b5351a80bcdc3ea60f350305871b043984e1b", "aa4528138afa8adf14caab80d2b73b579fb02245742f84e472b38a248b1f1635")]
+    [InlineData(SurveyKind.Lsst, "39274c30286e4c22ff1fa8ba13b445f3f3d756dbad7ff55cd52d7363a96e5df7", "e7c624ac744dca39471fb0ff180db2adadb86a21bf9c6d551ebd31b25f96e8a8")]
+    public void The_alert_stream_of_a_seed_is_unchanged(SurveyKind survey, string withoutAsteroids, string withAsteroids)
     {
         var options = new SimulationOptions { Survey = survey, Seed = 3, Nights = 1, AlertsPerNight = 120, Workers = 2 };
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -59,7 +63,7 @@ public sealed class LabelledLightCurvesTests
             sha.AppendData(a.Datum);
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(a.Truth.ToCsv(AlertSimulator.EphemerisName)));
         }
-        Assert.Equal(expected, Convert.ToHexStringLower(sha.GetHashAndReset()));
+        Assert.Equal(AsteroidCatalog.Installed.Length == 0 ? withoutAsteroids : withAsteroids, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 
     [Fact]
