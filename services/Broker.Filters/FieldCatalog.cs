@@ -63,7 +63,9 @@ public sealed class FieldCatalog
     };
 
     /// <summary>The catalogue with Broker's fields, the two surveys' and <see cref="DefaultClassifiers"/>.</summary>
-    public static FieldCatalog Default { get; } = Create(DefaultClassifiers);
+    public static FieldCatalog Default => LazyDefault.Value;
+
+    private static readonly Lazy<FieldCatalog> LazyDefault = new(() => Create(DefaultClassifiers));
 
     /// <summary>Every field, by path.</summary>
     public IReadOnlyCollection<FieldDefinition> Fields => _fields.Values;
@@ -158,7 +160,7 @@ public sealed class FieldCatalog
         Add(f, "raErr", FilterType.Real, "uncertainty of ra, degrees (Rubin only)", FieldReader.Real(a => a.RaErr));
         Add(f, "decErr", FilterType.Real, "uncertainty of dec, degrees (Rubin only)", FieldReader.Real(a => a.DecErr));
         Add(f, "mjdTai", FilterType.Real, "detection time, MJD TAI", FieldReader.Real(a => a.MjdTai));
-        Add(f, "band", FilterType.String, "band: g, r, i (ZTF); u, g, r, i, z, y (Rubin)", FieldReader.String(a => a.Band));
+        Add(f, "band", FilterType.String, "band: g, r, i (ZTF); u, g, r, i, z, y (Rubin)", FieldReader.String(a => a.Band.Length == 0 ? null : a.Band));
         Add(f, "flux", FilterType.Real, "difference-image PSF flux, nJy (negative when fading)", FieldReader.Real(a => a.Flux));
         Add(f, "fluxErr", FilterType.Real, "uncertainty of flux, nJy", FieldReader.Real(a => a.FluxErr));
         Add(f, "mag", FilterType.Real, "AB magnitude of |flux|", FieldReader.Real(a => a.Mag));

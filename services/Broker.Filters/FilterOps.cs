@@ -179,20 +179,24 @@ public static class FilterOps
     public static double Floor(double a) => Math.Floor(a);
     /// <summary>Smallest integer-valued decimal not below a.</summary>
     public static double Ceil(double a) => Math.Ceiling(a);
-    /// <summary>Rounds half away from zero to an integer-valued decimal.</summary>
-    public static double Round(double a) => Math.Round(a, MidpointRounding.AwayFromZero);
+    /// <summary>Rounds half away from zero to an integer-valued decimal (as <see cref="RoundTo"/> with 0 digits).</summary>
+    public static double Round(double a) => RoundTo(a, 0);
 
     /// <summary>
     /// Rounds half away from zero to <paramref name="digits"/> decimal places (negative: tens, hundreds...); digits
-    /// outside -15..15 give null. Scaled by a power of ten, so a decimal that is not exactly representable (2.675)
-    /// rounds as its binary value times the power does.
+    /// outside -15..15 give null. The value is first taken to 15 significant digits, as a decimal literal of it
+    /// reads (so round(1.45, 1) is 1.5, although the double nearest 1.45 lies just below it); from 1e15 up a
+    /// decimal is already an integer and is returned as it is.
     /// </summary>
     public static double RoundTo(double a, long? digits)
     {
         if (digits is not { } d || d < -15 || d > 15 || double.IsNaN(a)) return double.NaN;
-        if (d >= 0) return Math.Round(a, (int)d, MidpointRounding.AwayFromZero);
-        double scale = Math.Pow(10, -d);
-        return Math.Round(a / scale, MidpointRounding.AwayFromZero) * scale;
+        if (Math.Abs(a) >= 1e15) return a;
+        decimal x = (decimal)a; // System.Decimal's conversion keeps 15 significant digits
+        if (d >= 0) return (double)Math.Round(x, (int)d, MidpointRounding.AwayFromZero);
+        decimal scale = 1;
+        for (long k = 0; k < -d; k++) scale *= 10;
+        return (double)(Math.Round(x / scale, MidpointRounding.AwayFromZero) * scale);
     }
 
     /// <summary>min over decimals: null if any is null.</summary>
@@ -246,9 +250,9 @@ public static class FilterOps
         return Math.Atan2(Math.Sqrt(num1 * num1 + num2 * num2), den) / DegToRad * 3600.0;
     }
 
-    // The third row of the ICRS -> Galactic rotation (Hipparcos catalogue, ESA 1997, vol. 1, §1.5.3, eq. 1.5.11;
+    // The third row of the ICRS -> Galactic rotation (the North Galactic Pole as an ICRS unit vector) (Hipparcos catalogue, ESA 1997, vol. 1, §1.5.3, eq. 1.5.11;
     // the IAU 1958 frame with the North Galactic Pole at ICRS RA 192.85948, Dec 27.12825 degrees).
-    private const double Gz0 = -0.4838350155, Gz1 = 0.7469822445, Gz2 = 0.4559837762;
+    private const double Gz0 = -0.8676661490190047, Gz1 = -0.1980763734312015, Gz2 = 0.4559837761750669;
 
     /// <summary>Galactic latitude b of an ICRS position (degrees in and out); null when dec is outside [-90, 90].</summary>
     public static double GalacticLat(double ra, double dec)
@@ -325,25 +329,34 @@ public static class FilterOps
     }
 
     /// <summary>
-    /// The latest and the second-latest detection with a magnitude in a band (this alert counts as a detection and,
-    /// at equal times, as the later one): times and magnitudes, NaN where missing.
+    /// The latest and the second-latest detection with a magnitude in a band: times and magnitudes, NaN where
+    /// missing. Detections are ordered by time, then by alert id (some re-serialised histories, Fink's Spark files,
+    /// give every previous detection the same time); this alert counts as a detection and, at equal times, as the
+    /// latest.
     /// </summary>
     private static void LatestTwo(Alert a, string band, out double t1, out double m1, out double t2, out double m2)
     {
         t1 = m1 = t2 = m2 = double.NaN;
+        long id1 = long.MinValue, id2 = long.MinValue;
         var d = a.Detections;
         for (int i = 0; i < d.Count; i++)
         {
             if (d[i].Band != band || d[i].Mag is not { } m) continue;
-            double t = d[i].MjdTai;
-            if (double.IsNaN(t1) || t >= t1) { t2 = t1; m2 = m1; t1 = t; m1 = m; }
-            else if (double.IsNaN(t2) || t >= t2) { t2 = t; m2 = m; }
+            Offer(d[i].MjdTai, d[i].AlertId ?? long.MinValue, m, ref t1, ref id1, ref m1, ref t2, ref id2, ref m2);
         }
-        if (a.Band == band && a.Mag is { } cm)
+        if (a.Band == band && a.Mag is { } cm) Offer(a.MjdTai, long.MaxValue, cm, ref t1, ref id1, ref m1, ref t2, ref id2, ref m2);
+    }
+
+    private static void Offer(double t, long id, double m, ref double t1, ref long id1, ref double m1, ref double t2, ref long id2, ref double m2)
+    {
+        if (double.IsNaN(t1) || t > t1 || (t == t1 && id >= id1))
         {
-            double t = a.MjdTai;
-            if (double.IsNaN(t1) || t >= t1) { t2 = t1; m2 = m1; t1 = t; m1 = cm; }
-            else if (double.IsNaN(t2) || t >= t2) { t2 = t; m2 = cm; }
+            (t2, id2, m2) = (t1, id1, m1);
+            (t1, id1, m1) = (t, id, m);
+        }
+        else if (double.IsNaN(t2) || t > t2 || (t == t2 && id >= id2))
+        {
+            (t2, id2, m2) = (t, id, m);
         }
     }
 
