@@ -10,6 +10,9 @@ ecliptic latitudes come from astropy when it is installed; `like` is translated 
 usage: filter_oracle.py REPO_ROOT DATA_ROOT EXPRESSIONS PATH...   (Rubin schemas: DATA_ROOT/lsst/schema)
 prints one JSON object: {"records": [[key, alertId], ...], "results": [[key, ...] per expression]}
 with key = "<file relative to DATA_ROOT>[::member]#<record index>".
+EXPRESSIONS is a text file (one expression per line, # comments) or a folder of filter definitions (*.yaml,
+read with python3-yaml), whose `where` expressions are evaluated in file-name order; with --golden OUT, the
+matching alert ids of each definition (sorted, unique) are written to OUT/<name>.txt instead.
 """
 import datetime, io, json, math, os, re, sys, tarfile
 from decimal import Decimal, ROUND_HALF_UP
@@ -584,7 +587,13 @@ def ev(e, a):
 
 
 def main():
-    repo, data_root, expr_file, paths = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    args = sys.argv[1:]
+    golden = None
+    if '--golden' in args:
+        k = args.index('--golden')
+        golden = args[k + 1]
+        del args[k:k + 2]
+    repo, data_root, expr_file, paths = args[0], args[1], args[2], args[3:]
     lsst_schemas = os.path.join(data_root, 'lsst', 'schema')
     types = survey_types(repo)
     records = []
@@ -599,12 +608,25 @@ def main():
         key = os.path.relpath(os.path.abspath(source.split('::')[0]), base) + ('::' + source.split('::', 1)[1] if '::' in source else '') + '#' + str(index)
         views.append((key, AlertView(rec, types)))
     precompute([(v.f['ra'], v.f['dec']) for _, v in views])
-    exprs = [l.rstrip('\n') for l in open(expr_file, encoding='utf-8')]
-    exprs = [l for l in exprs if l.strip() and not l.lstrip().startswith('#')]
+    names = None
+    if os.path.isdir(expr_file):
+        import yaml
+        defs = [yaml.safe_load(open(os.path.join(expr_file, f), encoding='utf-8')) for f in sorted(os.listdir(expr_file)) if f.endswith('.yaml')]
+        names = [d['name'] for d in defs]
+        exprs = [d['where'] for d in defs]
+    else:
+        exprs = [l.rstrip('\n') for l in open(expr_file, encoding='utf-8')]
+        exprs = [l for l in exprs if l.strip() and not l.lstrip().startswith('#')]
     results = []
     for x in exprs:
         tree = Parser(x).parse()
         results.append([key for key, v in views if ev(tree, v) is True])
+    if golden is not None:
+        ids = {key: v.f['alertId'] for key, v in views}
+        for name, keys in zip(names, results):
+            with open(os.path.join(golden, name + '.txt'), 'w') as out:
+                out.write(''.join('%d\n' % i for i in sorted({ids[k] for k in keys})))
+        return
     print(json.dumps({'records': [[key, v.f['alertId']] for key, v in views], 'results': results}))
 
 
