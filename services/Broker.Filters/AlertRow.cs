@@ -19,7 +19,33 @@ public sealed class AlertRow
     }
 
     /// <summary>The alert loaded (the light-curve functions read its history).</summary>
-    public Alert Alert { get; internal set; } = EmptyAlert;
+    public Alert Alert
+    {
+        get => _alert;
+        internal set
+        {
+            _alert = value;
+            _summarised = null;
+        }
+    }
+
+    private Alert _alert = EmptyAlert;
+    private Alert? _summarised;
+    private readonly LightCurveSummary _summary = new();
+
+    /// <summary>The loaded alert's light-curve summary, built on first use after each load.</summary>
+    public LightCurveSummary LightCurve
+    {
+        get
+        {
+            if (!ReferenceEquals(_summarised, _alert))
+            {
+                _summary.Build(_alert);
+                _summarised = _alert;
+            }
+            return _summary;
+        }
+    }
 
     /// <summary>Decimal fields; NaN is null.</summary>
     public readonly double[] Reals;

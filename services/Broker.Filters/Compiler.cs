@@ -312,10 +312,66 @@ internal sealed class Compiler
 
     private Expression AlertOf => Expression.Property(_row, nameof(AlertRow.Alert));
 
+    private Expression LightCurveOf => Expression.Property(_row, nameof(AlertRow.LightCurve));
+
     private Typed Call(CallNode c)
     {
         string name = c.Name.ToLowerInvariant();
         var args = c.Args.Select(Visit).ToArray();
+        var typed = CallUncached(c, name, args);
+        return Memoized(c, name, typed) ?? typed;
+    }
+
+    private static readonly HashSet<string> PerAlertFunctions = new(StringComparer.Ordinal)
+    {
+        "ndet", "nnondet", "first_mjd", "days_since_first", "peak_mag", "last_mag", "rise_rate", "colour", "color",
+        "xmatch_count", "xmatch_distance", "galactic_lat", "ecliptic_lat", "angdist",
+    };
+
+    /// <summary>
+    /// A call whose value depends on the alert alone (a light-curve or sky function whose arguments are literals or
+    /// the fields <c>ra</c> and <c>dec</c>) becomes a derived field: computed once per alert when the set loads its
+    /// fields, and shared by every filter that makes the same call, rather than run again in each filter.
+    /// </summary>
+    private Typed? Memoized(CallNode c, string name, Typed typed)
+    {
+        if (!PerAlertFunctions.Contains(name) || typed.Type is not (FilterType.Real or FilterType.Int)) return null;
+        var parts = new List<string>(c.Args.Count);
+        foreach (var arg in c.Args)
+        {
+            switch (arg)
+            {
+                case LiteralNode { Type: FilterType.String } l: parts.Add("'" + ((string)l.Value!).Replace("'", "''", StringComparison.Ordinal) + "'"); break;
+                case LiteralNode { Type: FilterType.Int } l: parts.Add(((long)l.Value!).ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
+                case LiteralNode { Type: FilterType.Real } l: parts.Add(((double)l.Value!).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "d"); break;
+                case LiteralNode { Type: FilterType.Null }: parts.Add("null"); break;
+                case FieldNode { Path: "ra" or "dec" } f: parts.Add(f.Path); break;
+                default: return null;
+            }
+        }
+        string path = name + "(" + string.Join(",", parts) + ")";
+        // The call's expression over the row: a derived field is loaded after the fields it reads (ra, dec), which
+        // the call's arguments registered first.
+        FieldReader reader;
+        if (typed.Type == FilterType.Real)
+        {
+            var f = Expression.Lambda<Func<AlertRow, double>>(typed.Expr, _row).Compile();
+            reader = FieldReader.FromRow(f);
+        }
+        else
+        {
+            var f = Expression.Lambda<Func<AlertRow, long?>>(typed.Expr, _row).Compile();
+            reader = FieldReader.FromRow(f);
+        }
+        var def = new FieldDefinition(path, typed.Type, FieldSource.Broker, "derived: " + path, reader);
+        int slot = _layout.SlotOf(def);
+        _used.TryAdd(path, (def, slot));
+        string array = typed.Type == FilterType.Real ? nameof(AlertRow.Reals) : nameof(AlertRow.Ints);
+        return new(Expression.ArrayIndex(Expression.Field(_row, array), Expression.Constant(slot)), typed.Type, c.Pos);
+    }
+
+    private Typed CallUncached(CallNode c, string name, Typed[] args)
+    {
         void Arity(int min, int max)
         {
             if (args.Length < min || args.Length > max)
@@ -398,18 +454,18 @@ internal sealed class Compiler
                 var any = Expression.Constant(args.Length == 0);
                 return name switch
                 {
-                    "ndet" => Int(Call(nameof(FilterOps.NDet), AlertOf, band, any)),
-                    "nnondet" => Int(Call(nameof(FilterOps.NNonDet), AlertOf, band, any)),
-                    "first_mjd" => Real(Call(nameof(FilterOps.FirstMjd), AlertOf, band, any)),
-                    "days_since_first" => Real(Call(nameof(FilterOps.DaysSinceFirst), AlertOf, band, any)),
-                    _ => Real(Call(nameof(FilterOps.PeakMag), AlertOf, band, any)),
+                    "ndet" => Int(Call(nameof(FilterOps.NDet), LightCurveOf, band, any)),
+                    "nnondet" => Int(Call(nameof(FilterOps.NNonDet), LightCurveOf, band, any)),
+                    "first_mjd" => Real(Call(nameof(FilterOps.FirstMjd), LightCurveOf, band, any)),
+                    "days_since_first" => Real(Call(nameof(FilterOps.DaysSinceFirst), LightCurveOf, band, any)),
+                    _ => Real(Call(nameof(FilterOps.PeakMag), LightCurveOf, band, any)),
                 };
             }
-            case "last_mag": Arity(1, 1); return Real(Call(nameof(FilterOps.LastMag), AlertOf, Str(0)));
-            case "rise_rate": Arity(1, 1); return Real(Call(nameof(FilterOps.RiseRate), AlertOf, Str(0)));
+            case "last_mag": Arity(1, 1); return Real(Call(nameof(FilterOps.LastMag), LightCurveOf, Str(0)));
+            case "rise_rate": Arity(1, 1); return Real(Call(nameof(FilterOps.RiseRate), LightCurveOf, Str(0)));
             case "colour" or "color":
                 Arity(2, 3);
-                return Real(Call(nameof(FilterOps.Colour), AlertOf, Str(0), Str(1), args.Length == 3 ? Num(2) : Expression.Constant(1.0)));
+                return Real(Call(nameof(FilterOps.Colour), LightCurveOf, Str(0), Str(1), args.Length == 3 ? Num(2) : Expression.Constant(1.0)));
             case "xmatch_count": Arity(1, 1); return Int(Call(nameof(FilterOps.XmatchCount), AlertOf, Str(0)));
             case "xmatch_distance": Arity(1, 1); return Real(Call(nameof(FilterOps.XmatchDistance), AlertOf, Str(0)));
             default:

@@ -229,6 +229,20 @@ internal abstract class FieldReader
     public static FieldReader String(Func<Alert, string?> read) => new StringReader(read);
     public static FieldReader Bool(Func<Alert, bool?> read) => new BoolReader(read);
     public static FieldReader Survey(string key, FilterType type) => new SurveyReader(key, type);
+    public static FieldReader FromRow(Func<AlertRow, double> read) => new RowRealReader(read);
+    public static FieldReader FromRow(Func<AlertRow, long?> read) => new RowIntReader(read);
+
+    /// <summary>A derived field computed from the row (the fields loaded before it and the alert's light curve).</summary>
+    private sealed class RowRealReader(Func<AlertRow, double> read) : FieldReader
+    {
+        public override void Load(Alert alert, AlertRow row, int slot) => row.Reals[slot] = read(row);
+    }
+
+    /// <summary>A derived integer field computed from the row.</summary>
+    private sealed class RowIntReader(Func<AlertRow, long?> read) : FieldReader
+    {
+        public override void Load(Alert alert, AlertRow row, int slot) => row.Ints[slot] = read(row);
+    }
 
     private sealed class RealReader(Func<Alert, double?> read) : FieldReader
     {

@@ -282,115 +282,50 @@ public static class FilterOps
 
     // ---- light-curve functions over the alert's detections: its previous detections and itself ----
 
-    /// <summary><c>ndet([band])</c>: detections, this one included, in the band (null band: all).</summary>
-    public static long? NDet(Alert a, string? band, bool anyBand)
-    {
-        if (!anyBand && band is null) return null;
-        long n = anyBand || a.Band == band ? 1 : 0;
-        var d = a.Detections;
-        for (int i = 0; i < d.Count; i++) if (anyBand || d[i].Band == band) n++;
-        return n;
-    }
+    private static LightCurveSummary.Band? BandOf(LightCurveSummary s, string? band, bool anyBand) => anyBand ? s.All : s.Find(band);
+
+    /// <summary><c>ndet([band])</c>: detections, this one included, in the band (no band: all).</summary>
+    public static long? NDet(LightCurveSummary s, string? band, bool anyBand) =>
+        !anyBand && band is null ? null : BandOf(s, band, anyBand)?.Detections ?? 0;
 
     /// <summary><c>nnondet([band])</c>: previous non-detections (upper limits) in the band.</summary>
-    public static long? NNonDet(Alert a, string? band, bool anyBand)
-    {
-        if (!anyBand && band is null) return null;
-        long n = 0;
-        var u = a.UpperLimits;
-        for (int i = 0; i < u.Count; i++) if (anyBand || u[i].Band == band) n++;
-        return n;
-    }
+    public static long? NNonDet(LightCurveSummary s, string? band, bool anyBand) =>
+        !anyBand && band is null ? null : BandOf(s, band, anyBand)?.NonDetections ?? 0;
 
     /// <summary><c>first_mjd([band])</c>: time of the first detection in the band, MJD TAI.</summary>
-    public static double FirstMjd(Alert a, string? band, bool anyBand)
-    {
-        if (!anyBand && band is null) return double.NaN;
-        double t = anyBand || a.Band == band ? a.MjdTai : double.PositiveInfinity;
-        var d = a.Detections;
-        for (int i = 0; i < d.Count; i++) if ((anyBand || d[i].Band == band) && d[i].MjdTai < t) t = d[i].MjdTai;
-        return double.IsPositiveInfinity(t) ? double.NaN : t;
-    }
+    public static double FirstMjd(LightCurveSummary s, string? band, bool anyBand) =>
+        BandOf(s, band, anyBand) is { Detections: > 0 } b ? b.FirstMjd : double.NaN;
 
     /// <summary><c>days_since_first([band])</c>: this alert's time minus the first detection's in the band, days.</summary>
-    public static double DaysSinceFirst(Alert a, string? band, bool anyBand) => a.MjdTai - FirstMjd(a, band, anyBand);
+    public static double DaysSinceFirst(LightCurveSummary s, string? band, bool anyBand) => s.Now - FirstMjd(s, band, anyBand);
 
     /// <summary><c>peak_mag([band])</c>: the brightest (smallest) magnitude among the detections in the band.</summary>
-    public static double PeakMag(Alert a, string? band, bool anyBand)
-    {
-        if (!anyBand && band is null) return double.NaN;
-        double m = (anyBand || a.Band == band) && a.Mag is { } cm ? cm : double.PositiveInfinity;
-        var d = a.Detections;
-        for (int i = 0; i < d.Count; i++)
-        {
-            if ((anyBand || d[i].Band == band) && d[i].Mag is { } dm && dm < m) m = dm;
-        }
-        return double.IsPositiveInfinity(m) ? double.NaN : m;
-    }
-
-    /// <summary>
-    /// The latest and the second-latest detection with a magnitude in a band: times and magnitudes, NaN where
-    /// missing. Detections are ordered by time, then by alert id (some re-serialised histories, Fink's Spark files,
-    /// give every previous detection the same time); this alert counts as a detection and, at equal times, as the
-    /// latest.
-    /// </summary>
-    private static void LatestTwo(Alert a, string band, out double t1, out double m1, out double t2, out double m2)
-    {
-        t1 = m1 = t2 = m2 = double.NaN;
-        long id1 = long.MinValue, id2 = long.MinValue;
-        var d = a.Detections;
-        for (int i = 0; i < d.Count; i++)
-        {
-            if (d[i].Band != band || d[i].Mag is not { } m) continue;
-            Offer(d[i].MjdTai, d[i].AlertId ?? long.MinValue, m, ref t1, ref id1, ref m1, ref t2, ref id2, ref m2);
-        }
-        if (a.Band == band && a.Mag is { } cm) Offer(a.MjdTai, long.MaxValue, cm, ref t1, ref id1, ref m1, ref t2, ref id2, ref m2);
-    }
-
-    private static void Offer(double t, long id, double m, ref double t1, ref long id1, ref double m1, ref double t2, ref long id2, ref double m2)
-    {
-        if (double.IsNaN(t1) || t > t1 || (t == t1 && id >= id1))
-        {
-            (t2, id2, m2) = (t1, id1, m1);
-            (t1, id1, m1) = (t, id, m);
-        }
-        else if (double.IsNaN(t2) || t > t2 || (t == t2 && id >= id2))
-        {
-            (t2, id2, m2) = (t, id, m);
-        }
-    }
+    public static double PeakMag(LightCurveSummary s, string? band, bool anyBand) =>
+        BandOf(s, band, anyBand) is { } b && !double.IsPositiveInfinity(b.PeakMag) ? b.PeakMag : double.NaN;
 
     /// <summary><c>last_mag(band)</c>: the magnitude of the latest detection in the band.</summary>
-    public static double LastMag(Alert a, string? band)
-    {
-        if (band is null) return double.NaN;
-        LatestTwo(a, band, out _, out double m1, out _, out _);
-        return m1;
-    }
+    public static double LastMag(LightCurveSummary s, string? band) => s.Find(band)?.M1 ?? double.NaN;
 
     /// <summary>
     /// <c>rise_rate(band)</c>: brightening between the two latest detections in the band, magnitudes per day,
     /// (m_previous − m_latest) / (t_latest − t_previous); positive when brightening. Null with fewer than two
     /// detections with magnitudes or when they share one time.
     /// </summary>
-    public static double RiseRate(Alert a, string? band)
+    public static double RiseRate(LightCurveSummary s, string? band)
     {
-        if (band is null) return double.NaN;
-        LatestTwo(a, band, out double t1, out double m1, out double t2, out double m2);
-        double dt = t1 - t2;
-        return dt > 0 ? (m2 - m1) / dt : double.NaN;
+        if (s.Find(band) is not { } b) return double.NaN;
+        double dt = b.T1 - b.T2;
+        return dt > 0 ? (b.M2 - b.M1) / dt : double.NaN;
     }
 
     /// <summary>
     /// <c>colour(b1, b2[, max_days])</c>: the latest magnitude in b1 minus the latest in b2 (for example g − r), when
     /// the two detections are at most <paramref name="maxDays"/> apart (default 1 day); otherwise null.
     /// </summary>
-    public static double Colour(Alert a, string? band1, string? band2, double maxDays)
+    public static double Colour(LightCurveSummary s, string? band1, string? band2, double maxDays)
     {
-        if (band1 is null || band2 is null || double.IsNaN(maxDays)) return double.NaN;
-        LatestTwo(a, band1, out double ta, out double ma, out _, out _);
-        LatestTwo(a, band2, out double tb, out double mb, out _, out _);
-        return Math.Abs(ta - tb) <= maxDays ? ma - mb : double.NaN;
+        if (s.Find(band1) is not { } a || s.Find(band2) is not { } b || double.IsNaN(maxDays)) return double.NaN;
+        return Math.Abs(a.T1 - b.T1) <= maxDays ? a.M1 - b.M1 : double.NaN;
     }
 
     /// <summary><c>xmatch_count(catalog)</c>: counterparts in one catalogue.</summary>
