@@ -23,5 +23,6 @@ internal static class BrokerCommands
         yield return EphemCommand.Create();
         yield return OnnxCommand.Create();
         yield return TrainCommand.Create();
+        yield return FilterCommands.Create();
     }
 }

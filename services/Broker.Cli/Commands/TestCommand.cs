@@ -13,6 +13,7 @@ internal static partial class TestCommand
     internal static readonly (string Package, string Why)[] DebianPackages =
     [
         ("python3-avro", "reference Avro implementation: the oracle for decoding every sample alert"),
+        ("python3-yaml", "PyYAML: the filter oracle reads the example filter definitions (issue 15)"),
         ("avro-bin", "avro-c's avrocat, a second reference decoder and the speed yardstick"),
         ("python3-astropy", "reference FITS reader: the oracle for every cutout"),
         ("python3-numpy", "reads and writes .npy arrays for the cutout comparison"),
