@@ -106,6 +106,33 @@ internal sealed class SkyObject
                 double dm = DrwAt(mjd) * (band <= 1 ? 1 : band == 2 ? 0.8 : 0.65);
                 return SimulationEngine.FluxOfMag(p[0] + c + dm);
             }
+            case ObjectClass.Blazar:
+            {
+                // A fast, large damped random walk (blazars vary more and on shorter timescales than radio-quiet quasars:
+                // Ruan et al. 2012, ApJ 760, 51, SF_inf about twice, tau of days to weeks) plus flares, each a fast
+                // exponential rise and slower exponential decay (Abdo et al. 2010, ApJ 722, 520, eq. 7: f ∝ 1/(e^{-Δt/τr} + e^{Δt/τd})).
+                // Synchrotron variability is nearly achromatic in the optical: r varies 0.9 as much as g.
+                double scale = band <= 1 ? 1 : band == 2 ? 0.9 : 0.85;
+                double dm = DrwAt(mjd) * scale - FlareMag(mjd, p[3], p[4], p[5], p[6], p[7]) * scale;
+                return SimulationEngine.FluxOfMag(p[0] + c + dm);
+            }
+            case ObjectClass.PeriodicOther:
+            {
+                // Periodic-Other (ALeRCE, Sánchez-Sáez et al. 2021 §2: rotational variables, ellipsoidal binaries,
+                // semi-regular and other periodic stars not in the named classes). p[4] picks the kind: 0 rotational
+                // (spotted star: a sinusoid with a weak second harmonic, Strassmeier 2009, A&ARv 17, 251), 1 ellipsoidal
+                // (cos 2φ with unequal minima, Morris 1985, ApJ 295, 143), 2 semi-regular (a sinusoid whose amplitude
+                // wanders on p[7] periods, as SR giants do, Kiss et al. 1999, A&A 346, 542).
+                double period = p[1], epoch = p[2], amp = p[3] * (band <= 1 ? 1 : band == 2 ? 0.85 : 0.75);
+                double phase = 2 * Math.PI * Frac((mjd - epoch) / period);
+                double s = p[4] switch
+                {
+                    0 => Math.Sin(phase) + p[5] * Math.Sin(2 * phase + p[6]),
+                    1 => Math.Cos(2 * phase) + p[5] * Math.Cos(phase),
+                    _ => Math.Sin(phase) * (1 + 0.5 * Math.Sin(2 * Math.PI * (mjd - epoch) / (p[7] * period) + p[6])),
+                };
+                return SimulationEngine.FluxOfMag(p[0] + c - amp / 2 * s);
+            }
             case ObjectClass.CV:
             {
                 // Dwarf-nova outbursts: recurrence p[1] days with 30% jitter, duration p[3], amplitude p[2] mag
@@ -135,6 +162,32 @@ internal sealed class SkyObject
             default:
                 return 0;
         }
+    }
+
+    /// <summary>
+    /// Flare brightening in magnitudes at <paramref name="mjd"/>: flares recur every <paramref name="recurrence"/> days
+    /// with 50% jitter, each present with probability 0.7 and of amplitude up to <paramref name="amp"/> mag, shape
+    /// 1/(e^{-Δt/τr} + e^{Δt/τd}) normalised to 1 at its peak (Abdo et al. 2010, ApJ 722, 520, eq. 7).
+    /// </summary>
+    private double FlareMag(double mjd, double recurrence, double amp, double rise, double decay, double epoch)
+    {
+        long k = (long)Math.Floor((mjd - epoch) / recurrence);
+        double dm = 0;
+        // The peak of 1/(e^{-x/τr} + e^{x/τd}) is at x* = τr τd/(τr+τd) ln(τd/τr).
+        double xPeak = rise * decay / (rise + decay) * Math.Log(decay / rise);
+        double norm = 1 / (Math.Exp(-xPeak / rise) + Math.Exp(xPeak / decay));
+        for (long j = k - 3; j <= k; j++)
+        {
+            ulong id = (ulong)(j + 2_000_000);
+            if (Unit((ulong)Key, id) >= 0.7) continue;
+            double peak = epoch + j * recurrence + recurrence * 0.5 * (Unit((ulong)Key, id + 5_000_000) - 0.5);
+            double a = amp * (0.3 + 0.7 * Unit((ulong)Key, id + 9_000_000));
+            double x = mjd - peak + xPeak;
+            if (x < -8 * rise || x > 12 * decay) continue;
+            double f = 1 / (Math.Exp(-x / rise) + Math.Exp(x / decay)) / norm;
+            dm = Math.Max(dm, a * f);
+        }
+        return dm;
     }
 
     private static double PeakOfBazin(double rise, double fall)
@@ -299,6 +352,31 @@ internal static class ObjectFactory
                     pa = rng.Uniform(0, 180);
                 }
                 text = describe ? string.Create(InvariantCulture, $"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3}") : "";
+                break;
+            }
+            case ObjectClass.Blazar:
+            {
+                // Ruan et al. 2012 (ApJ 760, 51): blazars' DRW SF_inf ≈ 0.3-1 mag with τ from days to months;
+                // flares every 20-200 days, of 0.5-2 mag, rising in 1-5 days and decaying in 3-20.
+                double tau = rng.LogUniform(5, 80), sf = rng.Uniform(0.35, 1.0);
+                double mean = Euclid(15.5, depth + 0.5, 0.6);
+                int points = (int)((tMax - tMin + 10) / 0.5) + 4;
+                drw = SkyObject.DampedRandomWalk(ref rng, points, tau, sf);
+                double rec = rng.LogUniform(20, 200), famp = rng.Uniform(0.5, 2.0), frise = rng.Uniform(1, 5), fdecay = rng.Uniform(3, 20);
+                p = [mean, tau, sf, rec, famp, frise, fdecay, rng.Uniform(tMin - rec, tMin)];
+                SetColors(color, survey, rng.Uniform(0.2, 0.6));
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={mean:F2};drw_tau_d={tau:F1};sf_inf={sf:F3};flare_recurrence_d={rec:F1};flare_amp={famp:F2}") : "";
+                break;
+            }
+            case ObjectClass.PeriodicOther:
+            {
+                // Periods 0.5-50 days, amplitudes 0.05-0.6 mag (rotational and ellipsoidal variables are small, semi-regulars larger).
+                double kind = rng.Next(3), period = rng.LogUniform(0.5, 50);
+                double amp = kind == 2 ? rng.Uniform(0.2, 0.8) : rng.Uniform(0.08, 0.5);
+                double mean = Euclid(13, depth, 0.35);
+                p = [mean, period, rng.Uniform(0, period), amp, kind, rng.Uniform(0, 0.4), rng.Uniform(0, 2 * Math.PI), rng.Uniform(3, 10)];
+                SetColors(color, survey, rng.Uniform(0.3, 1.2));
+                text = describe ? string.Create(InvariantCulture, $"mean_mag={mean:F2};period_d={period:F4};amplitude={amp:F2};kind={(kind == 0 ? "rotational" : kind == 1 ? "ellipsoidal" : "semiregular")}") : "";
                 break;
             }
             case ObjectClass.CV:

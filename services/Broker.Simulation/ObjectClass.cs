@@ -43,13 +43,20 @@ public enum ObjectClass
     BogusHotPixel,
     /// <summary>Bogus: optical ghost / reflection.</summary>
     BogusGhost,
+    // The two below come after the artefacts so that every earlier value keeps its number (streams, truth files and
+    // the stamp model's training data are unchanged); they are not in the stream's mix (SimulationEngine.AlertMix)
+    // and appear only in labelled training sets (LabelledLightCurves).
+    /// <summary>Blazar (BL Lac or flat-spectrum radio quasar): point-like, a fast large-amplitude damped random walk with flares.</summary>
+    Blazar,
+    /// <summary>Other periodic variable (rotational, ellipsoidal, semi-regular): ALeRCE's Periodic-Other class.</summary>
+    PeriodicOther,
 }
 
 /// <summary>Helpers on <see cref="ObjectClass"/>.</summary>
 public static class ObjectClassExtensions
 {
     /// <summary>True for the artefact classes.</summary>
-    public static bool IsBogus(this ObjectClass c) => c >= ObjectClass.BogusCosmicRay;
+    public static bool IsBogus(this ObjectClass c) => c is >= ObjectClass.BogusCosmicRay and <= ObjectClass.BogusGhost;
 
     /// <summary>True for classes in a galaxy that shows in the stamps.</summary>
     public static bool HasHost(this ObjectClass c) => c is ObjectClass.SNIa or ObjectClass.SNIbc or ObjectClass.SNII or ObjectClass.SLSN or ObjectClass.AGN;
@@ -57,5 +64,8 @@ public static class ObjectClassExtensions
     /// <summary>True for stars of the Galaxy (variable classes).</summary>
     public static bool IsStellar(this ObjectClass c) =>
         c is ObjectClass.RRLyrae or ObjectClass.Cepheid or ObjectClass.DeltaScuti or ObjectClass.EclipsingBinary or ObjectClass.LPV
-            or ObjectClass.CV or ObjectClass.Nova or ObjectClass.YSO;
+            or ObjectClass.CV or ObjectClass.Nova or ObjectClass.YSO or ObjectClass.PeriodicOther;
+
+    /// <summary>True for the supernova classes (no template flux, a host galaxy).</summary>
+    public static bool IsSupernova(this ObjectClass c) => c is ObjectClass.SNIa or ObjectClass.SNIbc or ObjectClass.SNII or ObjectClass.SLSN;
 }

@@ -109,7 +109,7 @@ public static class SimulatedSkyCatalog
             return new CatalogRow(id, o.RaDeg, o.DecDeg, null, null, null, ["star", mag, double.NaN, 0.0, cls, o.Key]);
         }
         if ((sources & SimulatedSources.Galaxies) == 0) return null;
-        if (o.Class == ObjectClass.QSO)
+        if (o.Class is ObjectClass.QSO or ObjectClass.Blazar)
             return new CatalogRow(id, o.RaDeg, o.DecDeg, null, null, null, ["qso", o.Parameters[0], double.NaN, 0.0, cls, o.Key]);
         // Supernovae (Parameters[4] is z) and AGN (no redshift; zero host offset). The cutouts place the host at
         // (HostEastArcsec, HostNorthArcsec) from the object, east toward increasing RA.

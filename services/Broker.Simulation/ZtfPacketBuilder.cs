@@ -367,7 +367,7 @@ internal sealed class ZtfPacketBuilder(SimulationEngine engine)
             sg1 = rng.Beta(25, 1.2);
             m1 = o.Parameters[0];
         }
-        else if (o is not null && o.Class == ObjectClass.QSO)
+        else if (o is not null && o.Class is ObjectClass.QSO or ObjectClass.Blazar)
         {
             d1 = Math.Abs(rng.Normal(0, 0.15));
             sg1 = rng.Beta(3, 1.5);

@@ -23,14 +23,14 @@ public static class StampClasses
     /// <summary>
     /// The stamp class of a simulated object: AGN and QSO are AGN (ALeRCE's stamp AGN class holds both); the four
     /// supernova types are SN; the eight kinds of Galactic variable (CVs and novae included, as ALeRCE's VS class
-    /// holds them) are VS; known asteroids are asteroid; every artefact kind is bogus.
+    /// holds them) are VS; blazars (point-like, AGN-like) are AGN and other periodic variables VS (neither is in the stream's mix); known asteroids are asteroid; every artefact kind is bogus.
     /// </summary>
     public static int Of(ObjectClass c) => c switch
     {
-        ObjectClass.AGN or ObjectClass.QSO => 0,
+        ObjectClass.AGN or ObjectClass.QSO or ObjectClass.Blazar => 0,
         ObjectClass.SNIa or ObjectClass.SNIbc or ObjectClass.SNII or ObjectClass.SLSN => 1,
         ObjectClass.RRLyrae or ObjectClass.Cepheid or ObjectClass.DeltaScuti or ObjectClass.EclipsingBinary or ObjectClass.LPV
-            or ObjectClass.CV or ObjectClass.Nova or ObjectClass.YSO => 2,
+            or ObjectClass.CV or ObjectClass.Nova or ObjectClass.YSO or ObjectClass.PeriodicOther => 2,
         ObjectClass.Asteroid => Asteroid,
         _ when c.IsBogus() => Bogus,
         _ => throw new ArgumentOutOfRangeException(nameof(c), c, "no stamp class for this simulated class"),
