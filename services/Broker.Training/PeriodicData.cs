@@ -1,0 +1,112 @@
+using Broker.LightCurves;
+using Broker.Simulation;
+
+namespace Broker.Training;
+
+/// <summary>ALeRCE's six periodic classes in the CNN's output order (<see cref="PeriodicCnnManifest.ExpectedClasses"/>).</summary>
+public static class PeriodicClasses
+{
+    /// <summary>The classes in output order: LPV, E, DSCT, RRL, CEP, Periodic-Other.</summary>
+    public static IReadOnlyList<string> Names => PeriodicCnnManifest.ExpectedClasses;
+
+    /// <summary>How many.</summary>
+    public const int Count = 6;
+
+    /// <summary>The index of an ALeRCE class name, or -1 when it is not periodic.</summary>
+    public static int IndexOf(string label)
+    {
+        for (int i = 0; i < Names.Count; i++) if (Names[i] == label) return i;
+        return -1;
+    }
+}
+
+/// <summary>
+/// One set of periodic-CNN examples: the inputs as <see cref="PhaseFoldedImage.TryWrite"/> writes them (the serving
+/// code), the labelled alerts they come from (so another classifier can be scored on the same objects), and the
+/// period each was folded at.
+/// </summary>
+public sealed class PeriodicSet
+{
+    /// <summary>The examples (labels index <see cref="PeriodicClasses.Names"/>).</summary>
+    public StampDataset Data { get; } = new(PhaseFoldedImage.DefaultSide, PhaseFoldedImage.Channels, PhaseFoldedImage.ScalarCount, PeriodicClasses.Count);
+
+    /// <summary>The labelled alert behind each example, in example order.</summary>
+    public List<LabelledAlert> Alerts { get; } = [];
+
+    /// <summary>The period (days) each example was folded at.</summary>
+    public List<double> Periods { get; } = [];
+
+    /// <summary>Examples.</summary>
+    public int Count => Data.Count;
+}
+
+/// <summary>
+/// Labelled periodic-variable examples from the simulator's labelled light curves (<see cref="LabelledLightCurves"/>:
+/// objects of the six periodic classes observed with the survey's cadence and noise and delivered as the alert a
+/// broker receives, with the history the survey ships). Each alert goes through the serving path: LightCurve.Load,
+/// the multiband period search of <see cref="LightCurveFeatures"/> (<c>Multiband_period</c>, the value the light-curve
+/// step has), then <see cref="PhaseFoldedImage.TryWrite"/>. Alerts it refuses are counted by reason.
+/// </summary>
+public static class PeriodicData
+{
+    /// <summary>The generator options of one set.</summary>
+    public static LabelledLightCurveOptions Options(SurveyKind survey, ulong seed, int perClass) => new()
+    {
+        Survey = survey,
+        Seed = seed,
+        Counts = PeriodicClasses.Names.ToDictionary(n => n, _ => perClass, StringComparer.Ordinal),
+        Workers = Math.Max(1, Math.Min(2, Environment.ProcessorCount)),
+    };
+
+    /// <summary>Simulates <paramref name="perClass"/> objects of each periodic class with <paramref name="seed"/> and prepares them.</summary>
+    public static PeriodicSet Simulate(SurveyKind survey, ulong seed, int perClass, CancellationToken cancellationToken = default) =>
+        Prepare(new LabelledLightCurves(Options(survey, seed, perClass)).Generate(cancellationToken));
+
+    /// <summary>Prepares labelled alerts of the periodic classes (others are skipped and counted).</summary>
+    public static PeriodicSet Prepare(IEnumerable<LabelledAlert> alerts)
+    {
+        var set = new PeriodicSet();
+        var features = new LightCurveFeatures();
+        int periodAt = IndexOfPeriod(features);
+        var values = new double[features.FeatureNames.Count];
+        var lc = new LightCurve();
+        var image = new float[set.Data.ImageLength];
+        var scalars = new float[set.Data.FeatureCount];
+        foreach (var labelled in alerts)
+        {
+            int label = PeriodicClasses.IndexOf(labelled.Label);
+            if (label < 0)
+            {
+                set.Data.Skip("not a periodic class");
+                continue;
+            }
+            lc.Load(labelled.Alert);
+            features.Compute(lc, values, LightCurveFeatures.FeatureGroups.Period);
+            double period = values[periodAt];
+            string? why = PhaseFoldedImage.TryWrite(lc, period, image, scalars);
+            if (why is not null)
+            {
+                set.Data.Skip(why);
+                continue;
+            }
+            set.Data.Add(image, scalars, label);
+            set.Alerts.Add(labelled);
+            set.Periods.Add(period);
+        }
+        return set;
+    }
+
+    /// <summary>The column of <c>Multiband_period</c> in <paramref name="features"/>' output.</summary>
+    public static int IndexOfPeriod(LightCurveFeatures features)
+    {
+        for (int i = 0; i < features.FeatureNames.Count; i++) if (features.FeatureNames[i] == "Multiband_period") return i;
+        throw new InvalidOperationException("LightCurveFeatures has no Multiband_period");
+    }
+
+    /// <summary>Examples per class, e.g. "6000 (LPV 1000, E 1000, ...)".</summary>
+    public static string Counts(PeriodicSet set)
+    {
+        var c = set.Data.ClassCounts();
+        return $"{set.Count} ({string.Join(", ", PeriodicClasses.Names.Select((n, i) => $"{n} {c[i]}"))})";
+    }
+}
