@@ -50,17 +50,22 @@ public sealed class PeriodicSet
 public static class PeriodicData
 {
     /// <summary>The generator options of one set.</summary>
-    public static LabelledLightCurveOptions Options(SurveyKind survey, ulong seed, int perClass) => new()
+    /// <param name="survey">The survey.</param>
+    /// <param name="seed">The seed.</param>
+    /// <param name="perClass">Objects per periodic class.</param>
+    /// <param name="historyDays">Days of history each alert carries; null for the survey's own (ZTF 30, Rubin 365).</param>
+    public static LabelledLightCurveOptions Options(SurveyKind survey, ulong seed, int perClass, int? historyDays = null) => new()
     {
         Survey = survey,
         Seed = seed,
+        HistoryDays = historyDays,
         Counts = PeriodicClasses.Names.ToDictionary(n => n, _ => perClass, StringComparer.Ordinal),
         Workers = Math.Max(1, Math.Min(2, Environment.ProcessorCount)),
     };
 
     /// <summary>Simulates <paramref name="perClass"/> objects of each periodic class with <paramref name="seed"/> and prepares them.</summary>
-    public static PeriodicSet Simulate(SurveyKind survey, ulong seed, int perClass, CancellationToken cancellationToken = default) =>
-        Prepare(new LabelledLightCurves(Options(survey, seed, perClass)).Generate(cancellationToken));
+    public static PeriodicSet Simulate(SurveyKind survey, ulong seed, int perClass, int? historyDays = null, CancellationToken cancellationToken = default) =>
+        Prepare(new LabelledLightCurves(Options(survey, seed, perClass, historyDays)).Generate(cancellationToken));
 
     /// <summary>Prepares labelled alerts of the periodic classes (others are skipped and counted).</summary>
     public static PeriodicSet Prepare(IEnumerable<LabelledAlert> alerts)
@@ -101,6 +106,45 @@ public static class PeriodicData
     {
         for (int i = 0; i < features.FeatureNames.Count; i++) if (features.FeatureNames[i] == "Multiband_period") return i;
         throw new InvalidOperationException("LightCurveFeatures has no Multiband_period");
+    }
+
+    /// <summary>The simulated true period of a labelled object (its <c>period_d=</c> parameter), days, or NaN.</summary>
+    public static double TruePeriod(string parameters)
+    {
+        foreach (var part in parameters.Split(';'))
+        {
+            if (part.StartsWith("period_d=", StringComparison.Ordinal)
+                && double.TryParse(part.AsSpan("period_d=".Length), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p))
+                return p;
+        }
+        return double.NaN;
+    }
+
+    /// <summary>
+    /// How well the period search found the simulated period, per class: the fraction of objects whose folding
+    /// period is within 1% of the true one, and the fraction within 1% of half or twice it (an eclipsing binary with
+    /// two similar eclipses folds at half its period; a sinusoid's harmonics at twice).
+    /// </summary>
+    public static (double[] Exact, double[] HalfOrDouble) PeriodRecovery(PeriodicSet set)
+    {
+        var exact = new double[PeriodicClasses.Count];
+        var alias = new double[PeriodicClasses.Count];
+        var n = new int[PeriodicClasses.Count];
+        for (int i = 0; i < set.Count; i++)
+        {
+            int c = set.Data.Labels[i];
+            double truth = TruePeriod(set.Alerts[i].Parameters), found = set.Periods[i];
+            n[c]++;
+            if (!double.IsFinite(truth)) continue;
+            if (Math.Abs(found / truth - 1) < 0.01) exact[c]++;
+            else if (Math.Abs(2 * found / truth - 1) < 0.01 || Math.Abs(found / (2 * truth) - 1) < 0.01) alias[c]++;
+        }
+        for (int c = 0; c < n.Length; c++)
+        {
+            exact[c] = n[c] == 0 ? double.NaN : exact[c] / n[c];
+            alias[c] = n[c] == 0 ? double.NaN : alias[c] / n[c];
+        }
+        return (exact, alias);
     }
 
     /// <summary>Examples per class, e.g. "6000 (LPV 1000, E 1000, ...)".</summary>

@@ -31,6 +31,9 @@ public sealed record PeriodicRunOptions
     /// <summary>The survey whose alerts are simulated (ZTF: g and r, 30 days of history).</summary>
     public SurveyKind Survey { get; init; } = SurveyKind.Ztf;
 
+    /// <summary>Days of history each simulated alert carries; null for the survey's own (ZTF: 30 days of prv_candidates), what the light-curve step sees.</summary>
+    public int? HistoryDays { get; init; }
+
     /// <summary>Training options (epochs, sizes); its seed is replaced by <see cref="Seed"/>.</summary>
     public StampTrainingOptions Training { get; init; } = new() { MaxEpochs = 30, Patience = 4, LearningRate = 1e-3 };
 
@@ -58,9 +61,9 @@ public static class PeriodicTrainingRun
         ulong validationSeed = options.Seed + StampRunOptions.ValidationSeedOffset, testSeed = options.Seed + StampRunOptions.TestSeedOffset;
         var clock = Stopwatch.StartNew();
         log.WriteLine($"simulating: train seed {options.Seed} ({options.TrainPerClass} per class), validation seed {validationSeed} ({options.ValidationPerClass}), test seed {testSeed} ({options.TestPerClass})");
-        var train = PeriodicData.Simulate(options.Survey, options.Seed, options.TrainPerClass);
-        var validation = PeriodicData.Simulate(options.Survey, validationSeed, options.ValidationPerClass);
-        var test = PeriodicData.Simulate(options.Survey, testSeed, options.TestPerClass);
+        var train = PeriodicData.Simulate(options.Survey, options.Seed, options.TrainPerClass, options.HistoryDays);
+        var validation = PeriodicData.Simulate(options.Survey, validationSeed, options.ValidationPerClass, options.HistoryDays);
+        var test = PeriodicData.Simulate(options.Survey, testSeed, options.TestPerClass, options.HistoryDays);
         log.WriteLine($"examples: train {PeriodicData.Counts(train)}; validation {PeriodicData.Counts(validation)}; test {PeriodicData.Counts(test)} ({clock.Elapsed.TotalSeconds:F0} s)");
         if (train.Data.Skipped.Count > 0) log.WriteLine($"skipped (train): {string.Join("; ", train.Data.Skipped.Select(kv => kv.Key + " x" + kv.Value))}");
 
@@ -106,6 +109,7 @@ public static class PeriodicTrainingRun
             ["augmentation"] = "none",
             ["period"] = "Multiband_period of LightCurveFeatures (the multiband generalised Lomb-Scargle search the light-curve step runs), not the true period",
             ["seeds"] = $"train {options.Seed}, validation {validationSeed}, test {testSeed}",
+            ["history"] = options.HistoryDays is { } days ? $"{days} days of history per alert" : "the survey's own alert history (ZTF: 30 days of prv_candidates)",
             ["objects"] = $"simulated per class: train {options.TrainPerClass}, validation {options.ValidationPerClass}, test {options.TestPerClass}",
             ["trainExamples"] = PeriodicData.Counts(train),
             ["validationExamples"] = PeriodicData.Counts(validation),
@@ -155,6 +159,15 @@ public static class PeriodicTrainingRun
         evaluation.AppendLine(CultureInfo.InvariantCulture, $"Accuracy {cm.Accuracy:F4}, balanced accuracy (macro recall) {cm.BalancedAccuracy:F4}, macro precision {cm.MacroPrecision:F4}. Validation balanced accuracy {epochs[best - 1].ValidationBalancedAccuracy:F4} (epoch {best} of {epochs.Count}).");
         evaluation.AppendLine();
         evaluation.Append(cm.ToMarkdown(withPrecision: true));
+        var (exact, alias) = PeriodicData.PeriodRecovery(test);
+        evaluation.AppendLine();
+        evaluation.AppendLine("The period each test object was folded at (Multiband_period of LightCurveFeatures, from the alert's own history) against the simulated one:");
+        evaluation.AppendLine();
+        evaluation.AppendLine("| class | within 1% of the true period | within 1% of half or twice it |");
+        evaluation.AppendLine("|---|---:|---:|");
+        for (int c = 0; c < PeriodicClasses.Count; c++)
+            evaluation.AppendLine(CultureInfo.InvariantCulture, $"| {PeriodicClasses.Names[c]} | {exact[c]:F3} | {alias[c]:F3} |");
+        log.WriteLine("period recovery (within 1% / half or twice): " + string.Join(", ", PeriodicClasses.Names.Select((n, c) => string.Create(CultureInfo.InvariantCulture, $"{n} {exact[c]:F2}/{alias[c]:F2}"))));
         File.WriteAllText(Path.Combine(options.Out, "evaluation.md"), evaluation.ToString());
         // The directory as the light-curve step will load it: verified against its manifest, same probabilities.
         using (var served = PeriodicCnnModel.Load(options.Out))

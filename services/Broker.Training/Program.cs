@@ -8,7 +8,7 @@ using Broker.Training;
 //                       [--test-alerts N] [--epochs E] [--surveys ztf,lsst] [--shared-data DIR]
 //   broker-train stamps-eval [--model DIR] [--shared-data DIR]
 //   broker-train periodic [--seed S] [--out DIR] [--version V] [--train-per-class N] [--validation-per-class N]
-//                         [--test-per-class N] [--epochs E]
+//                         [--test-per-class N] [--epochs E] [--history-days D]
 return StampCommands.Execute(args, Console.Out, Console.Error);
 
 /// <summary>The verbs of broker-train.</summary>
@@ -58,12 +58,13 @@ public static class StampCommands
             Re-simulates the test sets of a model directory's manifest and scores its ONNX files; with the shared data,
             also the held-out real ZTF alerts (asteroid recall on known ssnamenr; agreement with braai on bogus).
         broker train periodic [--seed S] [--out models/periodic-cnn/<version>] [--version V] [--train-per-class N]
-                              [--validation-per-class N] [--test-per-class N] [--epochs E]
+                              [--validation-per-class N] [--test-per-class N] [--epochs E] [--history-days D]
             Simulates labelled ZTF alerts of the six periodic classes (LPV, E, DSCT, RRL, CEP, Periodic-Other; train
             seed S, validation S+1000, test S+2000), folds each at its multiband period into g and r images, trains
             the periodic-variable CNN with TorchSharp, writes periodic-cnn.onnx, manifest.json and evaluation.md to
             --out, checks ONNX Runtime against TorchSharp and prints the confusion matrix. Same arguments give
-            byte-identical files.
+            byte-identical files. --history-days D gives every alert D days of history instead of the survey's own
+            (ZTF 30): an experiment, not what the light-curve step sees.
         """;
 
     private static int Train(Options o, string[] args, TextWriter output)
@@ -93,7 +94,7 @@ public static class StampCommands
 
     private static int TrainPeriodic(Options o, string[] args, TextWriter output)
     {
-        o.Only("seed", "out", "version", "train-per-class", "validation-per-class", "test-per-class", "epochs");
+        o.Only("seed", "out", "version", "train-per-class", "validation-per-class", "test-per-class", "epochs", "history-days");
         var defaults = new PeriodicRunOptions();
         string version = o.Get("version") ?? "1.0";
         var run = new PeriodicRunOptions
@@ -104,6 +105,7 @@ public static class StampCommands
             TrainPerClass = o.Int("train-per-class", defaults.TrainPerClass),
             ValidationPerClass = o.Int("validation-per-class", defaults.ValidationPerClass),
             TestPerClass = o.Int("test-per-class", defaults.TestPerClass),
+            HistoryDays = o.Has("history-days") ? o.Int("history-days", 30) : null,
             Training = defaults.Training with { MaxEpochs = o.Int("epochs", defaults.Training.MaxEpochs) },
             Command = "./broker train " + string.Join(' ', args.Where(a => !a.StartsWith("--out=", StringComparison.Ordinal)).Select(Quote)),
         };
