@@ -9,7 +9,8 @@ namespace Broker.LightCurves;
 /// amplitudes. <see cref="Load"/> verifies a model directory against its manifest (file size and SHA-256, classes,
 /// image layout, scalar names, the ONNX graph's input and output names and shapes) and refuses a mismatch with one
 /// line; <see cref="Classify"/> runs a batch. Thread-safe for concurrent <see cref="Classify"/> calls (ONNX Runtime
-/// allows concurrent runs); each caller owns its buffers (<see cref="PeriodicCnnBatch"/> holds a worker's).
+/// allows concurrent runs); each caller owns its buffers and its <see cref="PhaseFoldedInputs"/> workspace
+/// (<see cref="PeriodicCnnBatch"/> holds a worker's).
 /// </summary>
 /// <remarks>Trained by <c>broker train periodic</c> (services/Broker.Training, TorchSharp); no libtorch here.</remarks>
 public sealed class PeriodicCnnModel : IDisposable
@@ -114,13 +115,9 @@ public sealed class PeriodicCnnModel : IDisposable
         }
     }
 
-    /// <summary>Writes one alert's inputs (<see cref="PhaseFoldedImage.TryWrite"/> at this model's side); null when written, else the reason.</summary>
-    public string? Prepare(LightCurve lc, double periodDays, Span<float> image, Span<float> features) =>
-        PhaseFoldedImage.TryWrite(lc, periodDays, image, features, Side);
-
     /// <summary>
     /// Classifies <paramref name="count"/> alerts: <paramref name="images"/> holds count × <see cref="ImageLength"/>
-    /// floats, <paramref name="features"/> count × <see cref="FeatureCount"/>, as <see cref="Prepare"/> wrote them;
+    /// floats, <paramref name="features"/> count × <see cref="FeatureCount"/>, as <see cref="PhaseFoldedInputs.TryWrite"/> (at <see cref="Side"/>) wrote them;
     /// <paramref name="probabilities"/> receives count × <see cref="Classes"/>.Count, rows summing to 1.
     /// </summary>
     /// <exception cref="ArgumentException">A buffer of the wrong length.</exception>
@@ -144,16 +141,18 @@ public sealed class PeriodicCnnModel : IDisposable
 }
 
 /// <summary>
-/// A worker's batch for a <see cref="PeriodicCnnModel"/>: <see cref="TryAdd"/> each alert's light curve and period,
-/// <see cref="Classify"/> once, then read <see cref="TopClass"/> and <see cref="Probabilities"/> per row. The
-/// buffers grow to the largest batch and are kept (<see cref="Clear"/>), so a worker allocates nothing per alert
-/// once warm. Not thread-safe: one per worker.
+/// A worker's batch for a <see cref="PeriodicCnnModel"/>: <see cref="TryAdd"/> each alert's light curve (the period
+/// is searched here, <see cref="PhaseFoldedInputs"/>), <see cref="Classify"/> once, then read <see cref="TopClass"/>,
+/// <see cref="Probabilities"/> and <see cref="PeriodOf"/> per row. The buffers grow to the largest batch and are kept
+/// (<see cref="Clear"/>), so a worker allocates nothing per alert once warm. Not thread-safe: one per worker.
 /// </summary>
 public sealed class PeriodicCnnBatch(PeriodicCnnModel model)
 {
+    private readonly PhaseFoldedInputs _inputs = new(model.Side);
     private float[] _images = new float[16 * model.ImageLength];
     private float[] _features = new float[16 * model.FeatureCount];
     private float[] _probabilities = new float[16 * model.Classes.Count];
+    private double[] _periods = new double[16];
 
     /// <summary>The model.</summary>
     public PeriodicCnnModel Model { get; } = model;
@@ -165,21 +164,23 @@ public sealed class PeriodicCnnBatch(PeriodicCnnModel model)
     public void Clear() => Count = 0;
 
     /// <summary>
-    /// Adds one alert: its row index, or -1 with <paramref name="reason"/> (<see cref="PhaseFoldedImage.NoPeriod"/>,
-    /// <see cref="PhaseFoldedImage.TooFewPoints"/>) when it cannot be classified.
+    /// Adds one alert's light curve: its row index, or -1 with <paramref name="reason"/>
+    /// (<see cref="PhaseFoldedImage.TooFewPoints"/>, <see cref="PhaseFoldedImage.NoPeriod"/>) when it cannot be classified.
     /// </summary>
-    public int TryAdd(LightCurve lc, double periodDays, out string? reason)
+    public int TryAdd(LightCurve lc, out string? reason)
     {
         int il = Model.ImageLength, fl = Model.FeatureCount;
-        if ((Count + 1) * il > _images.Length)
+        if (Count == _periods.Length)
         {
-            int rows = Math.Max(Count + 1, 2 * _images.Length / il);
+            int rows = 2 * _periods.Length;
             Array.Resize(ref _images, rows * il);
             Array.Resize(ref _features, rows * fl);
             Array.Resize(ref _probabilities, rows * Model.Classes.Count);
+            Array.Resize(ref _periods, rows);
         }
-        reason = Model.Prepare(lc, periodDays, _images.AsSpan(Count * il, il), _features.AsSpan(Count * fl, fl));
+        reason = _inputs.TryWrite(lc, _images.AsSpan(Count * il, il), _features.AsSpan(Count * fl, fl));
         if (reason is not null) return -1;
+        _periods[Count] = _inputs.LastPeriod;
         return Count++;
     }
 
@@ -188,6 +189,13 @@ public sealed class PeriodicCnnBatch(PeriodicCnnModel model)
     {
         int k = Model.Classes.Count;
         Model.Classify(_images.AsMemory(0, Count * Model.ImageLength), _features.AsMemory(0, Count * Model.FeatureCount), Count, _probabilities.AsMemory(0, Count * k));
+    }
+
+    /// <summary>The period row <paramref name="row"/> was folded at, days.</summary>
+    public double PeriodOf(int row)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)row, (uint)Count, nameof(row));
+        return _periods[row];
     }
 
     /// <summary>Row <paramref name="row"/>'s probabilities, in <see cref="PeriodicCnnModel.Classes"/> order (after <see cref="Classify"/>).</summary>

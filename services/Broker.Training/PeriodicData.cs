@@ -44,8 +44,8 @@ public sealed class PeriodicSet
 /// Labelled periodic-variable examples from the simulator's labelled light curves (<see cref="LabelledLightCurves"/>:
 /// objects of the six periodic classes observed with the survey's cadence and noise and delivered as the alert a
 /// broker receives, with the history the survey ships). Each alert goes through the serving path: LightCurve.Load,
-/// the multiband period search of <see cref="LightCurveFeatures"/> (<c>Multiband_period</c>, the value the light-curve
-/// step has), then <see cref="PhaseFoldedImage.TryWrite"/>. Alerts it refuses are counted by reason.
+/// then <see cref="PhaseFoldedInputs.TryWrite"/> (the period search on the g and r fluxes and the drawing), as
+/// <see cref="PeriodicCnnBatch"/> does in the step. Alerts it refuses are counted by reason.
 /// </summary>
 public static class PeriodicData
 {
@@ -71,9 +71,7 @@ public static class PeriodicData
     public static PeriodicSet Prepare(IEnumerable<LabelledAlert> alerts)
     {
         var set = new PeriodicSet();
-        var features = new LightCurveFeatures();
-        int periodAt = IndexOfPeriod(features);
-        var values = new double[features.FeatureNames.Count];
+        var inputs = new PhaseFoldedInputs();
         var lc = new LightCurve();
         var image = new float[set.Data.ImageLength];
         var scalars = new float[set.Data.FeatureCount];
@@ -86,9 +84,7 @@ public static class PeriodicData
                 continue;
             }
             lc.Load(labelled.Alert);
-            features.Compute(lc, values, LightCurveFeatures.FeatureGroups.Period);
-            double period = values[periodAt];
-            string? why = PhaseFoldedImage.TryWrite(lc, period, image, scalars);
+            string? why = inputs.TryWrite(lc, image, scalars);
             if (why is not null)
             {
                 set.Data.Skip(why);
@@ -96,16 +92,9 @@ public static class PeriodicData
             }
             set.Data.Add(image, scalars, label);
             set.Alerts.Add(labelled);
-            set.Periods.Add(period);
+            set.Periods.Add(inputs.LastPeriod);
         }
         return set;
-    }
-
-    /// <summary>The column of <c>Multiband_period</c> in <paramref name="features"/>' output.</summary>
-    public static int IndexOfPeriod(LightCurveFeatures features)
-    {
-        for (int i = 0; i < features.FeatureNames.Count; i++) if (features.FeatureNames[i] == "Multiband_period") return i;
-        throw new InvalidOperationException("LightCurveFeatures has no Multiband_period");
     }
 
     /// <summary>The simulated true period of a labelled object (its <c>period_d=</c> parameter), days, or NaN.</summary>

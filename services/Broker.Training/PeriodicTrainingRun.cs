@@ -107,7 +107,7 @@ public static class PeriodicTrainingRun
             ["optimiser"] = $"Adam, learning rate {t.LearningRate.ToString(CultureInfo.InvariantCulture)}, weight decay {t.WeightDecay.ToString(CultureInfo.InvariantCulture)}, batch {t.BatchSize}, at most {t.MaxEpochs} epochs, patience {t.Patience}",
             ["loss"] = "cross-entropy weighted by inverse class frequency of the training set",
             ["augmentation"] = "none",
-            ["period"] = "Multiband_period of LightCurveFeatures (the multiband generalised Lomb-Scargle search the light-curve step runs), not the true period",
+            ["period"] = "PhaseFoldedInputs.FindPeriod: the multiband generalised Lomb-Scargle search of LightCurveFeatures on the signed g and r difference fluxes of the detections and forced photometry (not the true period)",
             ["seeds"] = $"train {options.Seed}, validation {validationSeed}, test {testSeed}",
             ["history"] = options.HistoryDays is { } days ? $"{days} days of history per alert" : "the survey's own alert history (ZTF: 30 days of prv_candidates)",
             ["objects"] = $"simulated per class: train {options.TrainPerClass}, validation {options.ValidationPerClass}, test {options.TestPerClass}",
@@ -129,7 +129,7 @@ public static class PeriodicTrainingRun
                 new PeriodicCnnInput
                 {
                     Name = StampOnnxExport.ImagesInput, Shape = [-1, PhaseFoldedImage.Channels, PhaseFoldedImage.DefaultSide, PhaseFoldedImage.DefaultSide],
-                    Preprocessing = "PhaseFoldedImage.TryWrite at the alert's Multiband_period (LightCurveFeatures): g and r detections folded, two cycles, per-band normalised magnitude, occupied pixels 1",
+                    Preprocessing = "PhaseFoldedInputs.TryWrite: the period of the g and r difference fluxes (detections and forced photometry), each band folded at it over two cycles, flux normalised per band, occupied pixels 1",
                 },
                 new PeriodicCnnInput
                 {
@@ -161,7 +161,7 @@ public static class PeriodicTrainingRun
         evaluation.Append(cm.ToMarkdown(withPrecision: true));
         var (exact, alias) = PeriodicData.PeriodRecovery(test);
         evaluation.AppendLine();
-        evaluation.AppendLine("The period each test object was folded at (Multiband_period of LightCurveFeatures, from the alert's own history) against the simulated one:");
+        evaluation.AppendLine("The period each test object was folded at (PhaseFoldedInputs.FindPeriod on the alert's own history) against the simulated one:");
         evaluation.AppendLine();
         evaluation.AppendLine("| class | within 1% of the true period | within 1% of half or twice it |");
         evaluation.AppendLine("|---|---:|---:|");

@@ -119,11 +119,10 @@ public sealed class PeriodicCnnModelTests : IDisposable
 
         var batch = new PeriodicCnnBatch(model);
         var curves = new[] { Variable(0.55, 0.4, 1), Variable(4.2, 0.2, 2), new LightCurve(), Variable(120, 2.0, 3) };
-        var periods = new[] { 0.55, 4.2, 1.0, 120 };
         var rows = new List<int>();
         for (int i = 0; i < curves.Length; i++)
         {
-            int row = batch.TryAdd(curves[i], periods[i], out string? reason);
+            int row = batch.TryAdd(curves[i], out string? reason);
             if (i == 2)
             {
                 Assert.Equal(-1, row);
@@ -141,10 +140,12 @@ public sealed class PeriodicCnnModelTests : IDisposable
         var w = Weights();
         var image = new float[ImageLength];
         var scalars = new float[PhaseFoldedImage.ScalarCount];
+        var inputs = new PhaseFoldedInputs();
         int r = 0;
         foreach (int i in new[] { 0, 1, 3 })
         {
-            Assert.Null(PhaseFoldedImage.TryWrite(curves[i], periods[i], image, scalars));
+            Assert.Null(inputs.TryWrite(curves[i], image, scalars));
+            Assert.Equal(inputs.LastPeriod, batch.PeriodOf(r));
             var x = image.Concat(scalars).ToArray();
             var logits = new double[Classes];
             for (int c = 0; c < Classes; c++)
@@ -166,10 +167,10 @@ public sealed class PeriodicCnnModelTests : IDisposable
     {
         { "classes out of order", "classes are [E, LPV" },
         { "a class missing", "expected exactly [LPV, E, DSCT, RRL, CEP, Periodic-Other]" },
-        { "another image layout", "image layout is 'phase-folded-v0'" },
+        { "another image layout", "image layout is 'phase-folded-v1'" },
         { "an odd side", "image side 31" },
         { "other scalar names", "PhaseFoldedImage.ScalarNames is" },
-        { "a scalar count that disagrees", "features need [-1, 6]" },
+        { "a scalar count that disagrees", "features need [-1, 7]" },
         { "an image shape that disagrees", "PhaseFoldedImage writes [-1, 2, 32, 32]" },
         { "a wrong output width", "6 classes need [-1, 6]" },
         { "a sha256 that differs", "does not match its manifest" },
@@ -194,10 +195,10 @@ public sealed class PeriodicCnnModelTests : IDisposable
         {
             case "classes out of order": m = m with { Classes = ["E", "LPV", "DSCT", "RRL", "CEP", "Periodic-Other"] }; break;
             case "a class missing": m = m with { Classes = ["LPV", "E", "DSCT", "RRL", "CEP"] }; break;
-            case "another image layout": m = m with { Image = m.Image with { Layout = "phase-folded-v0" } }; break;
+            case "another image layout": m = m with { Image = m.Image with { Layout = "phase-folded-v1" } }; break;
             case "an odd side": m = m with { Image = m.Image with { Side = 31 } }; break;
-            case "other scalar names": m = m with { Inputs = [m.Inputs[0], m.Inputs[1] with { Features = ["period", "g-r_mean", "half_range_g", "half_range_r", "log10_1p_ndet_g", "log10_1p_ndet_r"] }] }; break;
-            case "a scalar count that disagrees": m = m with { Inputs = [m.Inputs[0], m.Inputs[1] with { Shape = [-1, 5] }] }; break;
+            case "other scalar names": m = m with { Inputs = [m.Inputs[0], m.Inputs[1] with { Features = ["period", .. PhaseFoldedImage.ScalarNames.Skip(1)] }] }; break;
+            case "a scalar count that disagrees": m = m with { Inputs = [m.Inputs[0], m.Inputs[1] with { Shape = [-1, 6] }] }; break;
             case "an image shape that disagrees": m = m with { Inputs = [m.Inputs[0] with { Shape = [-1, 3, 32, 32] }, m.Inputs[1]] }; break;
             case "a wrong output width": m = m with { Output = m.Output with { Shape = [-1, 5] } }; break;
             case "a sha256 that differs": m = m with { Sha256 = new string('0', 64) }; break;
