@@ -293,29 +293,9 @@ public sealed class StampClassifierStep : IStep<Alert, Alert>, IStepStartup, IDi
         return null;
     }
 
-    /// <summary>A classification from a model's output row; not classified when the network gives a value that is not a probability.</summary>
-    private static Classification Classified(string classifier, string model, string version, string taxonomy, IReadOnlyList<string> classes, ReadOnlySpan<float> row)
-    {
-        var probabilities = new Dictionary<string, double>(classes.Count, StringComparer.Ordinal);
-        int top = 0;
-        for (int c = 0; c < row.Length; c++)
-        {
-            float p = row[c];
-            if (!(p >= 0 && p <= 1)) return Classification.NotClassified(classifier, model, version, taxonomy, $"the model gave {classes[c]} {p}, not a probability");
-            probabilities[classes[c]] = p;
-            if (p > row[top]) top = c;
-        }
-        return new Classification
-        {
-            Classifier = classifier,
-            Model = model,
-            ModelVersion = version,
-            Taxonomy = taxonomy,
-            Classes = classes,
-            Probabilities = probabilities,
-            TopClass = classes[top],
-        };
-    }
+    /// <summary>A classification from a model's output row (<see cref="Classification.FromProbabilities"/>).</summary>
+    private static Classification Classified(string classifier, string model, string version, string taxonomy, IReadOnlyList<string> classes, ReadOnlySpan<float> row) =>
+        Classification.FromProbabilities(classifier, model, version, taxonomy, classes, row);
 
     private Classification NotClassified(string why)
     {

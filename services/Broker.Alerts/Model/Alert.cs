@@ -400,6 +400,36 @@ public sealed record Classification
         Taxonomy = taxonomy,
         NotClassifiedReason = reason,
     };
+
+    /// <summary>
+    /// The entry a classifier adds from a model's output row (one probability per class, in <paramref name="classes"/>'
+    /// order): the probabilities by class and the most probable as the top class (the first on ties). A value that is
+    /// not a probability (NaN, below 0, above 1) gives a <see cref="NotClassified"/> entry saying which, not an exception.
+    /// </summary>
+    public static Classification FromProbabilities(string classifier, string model, string modelVersion, string taxonomy, IReadOnlyList<string> classes, ReadOnlySpan<float> row)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (row.Length != classes.Count) throw new ArgumentException($"{row.Length} probabilities for {classes.Count} classes", nameof(row));
+        var probabilities = new Dictionary<string, double>(classes.Count, StringComparer.Ordinal);
+        int top = 0;
+        for (int c = 0; c < row.Length; c++)
+        {
+            float p = row[c];
+            if (!(p >= 0 && p <= 1)) return NotClassified(classifier, model, modelVersion, taxonomy, $"the model gave {classes[c]} {p.ToString(System.Globalization.CultureInfo.InvariantCulture)}, not a probability");
+            probabilities[classes[c]] = p;
+            if (p > row[top]) top = c;
+        }
+        return new Classification
+        {
+            Classifier = classifier,
+            Model = model,
+            ModelVersion = modelVersion,
+            Taxonomy = taxonomy,
+            Classes = classes,
+            Probabilities = probabilities,
+            TopClass = classes[top],
+        };
+    }
 }
 
 /// <summary>A user filter the alert passed.</summary>
