@@ -77,7 +77,9 @@ public sealed class TrainerTests
         var objects = AlerceSupernovae.Load(folder);
         Assert.Equal(30, objects.Count);
         Assert.Equal(19, objects.Count(o => o.Label == "SNIa"));
-        Assert.All(objects, o => Assert.All(o.Alerts, a => Assert.All(a.Detections, d => Assert.InRange(a.MjdTai - d.MjdTai, 1e-6, 30))));
+        // A history holds the 30 days before its alert (ALeRCE's files list a few exposures twice, under two candids,
+        // so a history may hold the alert's own time once more; the light curve keeps one).
+        Assert.All(objects, o => Assert.All(o.Alerts, a => Assert.All(a.Detections, d => Assert.InRange(a.MjdTai - d.MjdTai, 0, 30))));
         var m = LightCurveModelManifest.Read(Path.Combine(CommittedModel.Directory, LightCurveModelManifest.FileName));
         var reported = m.Metrics!.Value.GetProperty("alerceSupernovae");
         using var h = m.Verify(CommittedModel.Directory, ForestRuntime.MlNet);
