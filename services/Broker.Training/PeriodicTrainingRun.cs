@@ -20,7 +20,7 @@ public sealed record PeriodicRunOptions
     public string Version { get; init; } = "1.0";
 
     /// <summary>Simulated objects per class of the training set.</summary>
-    public int TrainPerClass { get; init; } = 2500;
+    public int TrainPerClass { get; init; } = 4000;
 
     /// <summary>Simulated objects per class of the validation set (early stopping and model selection).</summary>
     public int ValidationPerClass { get; init; } = 500;

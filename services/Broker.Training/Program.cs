@@ -9,6 +9,7 @@ using Broker.Training;
 //   broker-train stamps-eval [--model DIR] [--shared-data DIR]
 //   broker-train periodic [--seed S] [--out DIR] [--version V] [--train-per-class N] [--validation-per-class N]
 //                         [--test-per-class N] [--epochs E] [--history-days D]
+//   broker-train periodic-compare [--model DIR] [--forest DIR] [--test-per-class N] [--markdown FILE]
 return StampCommands.Execute(args, Console.Out, Console.Error);
 
 /// <summary>The verbs of broker-train.</summary>
@@ -38,6 +39,7 @@ public static class StampCommands
                 "stamps" => Train(opts, args, output),
                 "stamps-eval" => Evaluate(opts, output),
                 "periodic" => TrainPeriodic(opts, args, output),
+                "periodic-compare" => ComparePeriodic(opts, output),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };
         }
@@ -65,6 +67,10 @@ public static class StampCommands
             --out, checks ONNX Runtime against TorchSharp and prints the confusion matrix. Same arguments give
             byte-identical files. --history-days D gives every alert D days of history instead of the survey's own
             (ZTF 30): an experiment, not what the light-curve step sees.
+        broker train periodic-compare [--model models/periodic-cnn/1.0] [--forest models/lc-classifier/1.0]
+                                      [--test-per-class N] [--markdown FILE]
+            Re-simulates the CNN's test seed (its manifest's seed + 2000) and scores the CNN and the light-curve forest
+            on the same periodic alerts: recall and precision per class, which is higher, both confusion matrices.
         """;
 
     private static int Train(Options o, string[] args, TextWriter output)
@@ -110,6 +116,18 @@ public static class StampCommands
             Command = "./broker train " + string.Join(' ', args.Where(a => !a.StartsWith("--out=", StringComparison.Ordinal)).Select(Quote)),
         };
         PeriodicTrainingRun.Run(run, output);
+        return 0;
+    }
+
+    private static int ComparePeriodic(Options o, TextWriter output)
+    {
+        o.Only("model", "forest", "test-per-class", "markdown");
+        PeriodicEvaluation.Compare(
+            o.Get("model") ?? DefaultModelDirectory("1.0", "periodic-cnn"),
+            o.Get("forest") ?? DefaultModelDirectory("1.0", "lc-classifier"),
+            o.Int("test-per-class", new PeriodicRunOptions().TestPerClass),
+            o.Get("markdown"),
+            output);
         return 0;
     }
 
