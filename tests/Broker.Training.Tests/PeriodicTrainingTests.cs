@@ -98,12 +98,14 @@ public sealed class PeriodicTrainingTests(ITestOutputHelper output)
         var lc = new LightCurve();
         var image = new float[set.Data.ImageLength];
         var scalars = new float[set.Data.FeatureCount];
+        var inputs = new PhaseFoldedInputs();
         for (int i = 0; i < set.Count; i += 17)
         {
             Assert.Equal(PeriodicClasses.IndexOf(set.Alerts[i].Label), set.Data.Labels[i]);
             Assert.Equal("Periodic", set.Alerts[i].TopLabel);
             lc.Load(set.Alerts[i].Alert);
-            Assert.Null(PhaseFoldedImage.TryWrite(lc, set.Periods[i], image, scalars));
+            Assert.Null(inputs.TryWrite(lc, image, scalars));
+            Assert.Equal(set.Periods[i], inputs.LastPeriod);
             Assert.Equal(image, set.Data.Images.GetRange(i * image.Length, image.Length));
             Assert.Equal(scalars, set.Data.Features.GetRange(i * scalars.Length, scalars.Length));
         }
