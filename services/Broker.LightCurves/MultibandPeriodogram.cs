@@ -77,6 +77,72 @@ internal sealed class MultibandPeriodogram
     /// </summary>
     public bool Search(LightCurve lc, ReadOnlySpan<int> bands)
     {
+        _fromFlux = false;
+        return SearchCore(lc, bands);
+    }
+
+    /// <summary>
+    /// The same search on the signed difference fluxes (nJy) of each band's detections and forced photometry together:
+    /// the variable star's own light curve less a constant (its template flux), where the detections' difference
+    /// magnitudes give |Δf| and lose the sign. For the periodic CNN's folding (<see cref="PhaseFoldedImage"/>).
+    /// Bands need <see cref="MinPointsPerBand"/> points of the two kinds together.
+    /// </summary>
+    public bool SearchFlux(LightCurve lc, ReadOnlySpan<int> bands)
+    {
+        _fromFlux = true;
+        foreach (int b in bands)
+        {
+            var d = lc.Detections(b);
+            var f = lc.Forced(b);
+            int n = d.Count + f.Count;
+            if (_fluxT[b].Length < n)
+            {
+                int size = Math.Max(n, 2 * _fluxT[b].Length);
+                _fluxT[b] = new double[size];
+                _fluxY[b] = new double[size];
+                _fluxE[b] = new double[size];
+            }
+            d.Time.CopyTo(_fluxT[b]);
+            d.Flux.CopyTo(_fluxY[b]);
+            d.FluxErr.CopyTo(_fluxE[b]);
+            f.Time.CopyTo(_fluxT[b].AsSpan(d.Count));
+            f.Flux.CopyTo(_fluxY[b].AsSpan(d.Count));
+            f.FluxErr.CopyTo(_fluxE[b].AsSpan(d.Count));
+            _fluxN[b] = n;
+        }
+        return SearchCore(lc, bands);
+    }
+
+    private bool _fromFlux;
+    private readonly double[][] _fluxT = NewBandArrays(), _fluxY = NewBandArrays(), _fluxE = NewBandArrays();
+    private readonly int[] _fluxN = new int[LightCurveBands.Count];
+
+    private static double[][] NewBandArrays()
+    {
+        var a = new double[LightCurveBands.Count][];
+        for (int b = 0; b < a.Length; b++) a[b] = new double[64];
+        return a;
+    }
+
+    /// <summary>Band <paramref name="b"/>'s points of the current search: detection magnitudes, or signed fluxes (unsorted: detections, then forced photometry).</summary>
+    private void Points(LightCurve lc, int b, out ReadOnlySpan<double> t, out ReadOnlySpan<double> y, out ReadOnlySpan<double> e)
+    {
+        if (_fromFlux)
+        {
+            int n = _fluxN[b];
+            t = _fluxT[b].AsSpan(0, n);
+            y = _fluxY[b].AsSpan(0, n);
+            e = _fluxE[b].AsSpan(0, n);
+            return;
+        }
+        var s = lc.Detections(b);
+        t = s.Time;
+        y = s.Mag;
+        e = s.MagErr;
+    }
+
+    private bool SearchCore(LightCurve lc, ReadOnlySpan<int> bands)
+    {
         BestFrequency = BestPower = FalseAlarmProbability = double.NaN;
         BandCount = 0;
         FrequencyCount = 0;
@@ -84,11 +150,14 @@ internal sealed class MultibandPeriodogram
         double tMin = double.PositiveInfinity, tMax = double.NegativeInfinity;
         foreach (int b in bands)
         {
-            var s = lc.Detections(b);
-            if (s.Count < MinPointsPerBand) continue;
-            total += s.Count;
-            tMin = Math.Min(tMin, s.Time[0]);
-            tMax = Math.Max(tMax, s.Time[s.Count - 1]);
+            Points(lc, b, out var bt, out _, out _);
+            if (bt.Length < MinPointsPerBand) continue;
+            total += bt.Length;
+            foreach (double ti in bt)
+            {
+                tMin = Math.Min(tMin, ti);
+                tMax = Math.Max(tMax, ti);
+            }
         }
         if (total == 0) return false;
         double baseline = Math.Min(tMax - tMin, MaxBaseline);
@@ -99,11 +168,10 @@ internal sealed class MultibandPeriodogram
         int p = 0, nb = 0;
         foreach (int b in bands)
         {
-            var s = lc.Detections(b);
-            if (s.Count < MinPointsPerBand) continue;
-            var t = s.Time; var m = s.Mag; var e = s.MagErr;
+            Points(lc, b, out var t, out var m, out var e);
+            if (t.Length < MinPointsPerBand) continue;
             double wsum = 0, wm = 0;
-            for (int i = 0; i < s.Count; i++)
+            for (int i = 0; i < t.Length; i++)
             {
                 double w = 1 / (e[i] * e[i]);
                 wsum += w;
@@ -112,7 +180,7 @@ internal sealed class MultibandPeriodogram
             wm /= wsum;
             double yy = 0;
             _bandStart[nb] = p;
-            for (int i = 0; i < s.Count; i++, p++)
+            for (int i = 0; i < t.Length; i++, p++)
             {
                 double w = 1 / (e[i] * e[i]);
                 double y = m[i] - wm;

@@ -7,6 +7,9 @@ using Broker.Training;
 //   broker-train stamps [--seed S] [--out DIR] [--version V] [--train-alerts N] [--validation-alerts N]
 //                       [--test-alerts N] [--epochs E] [--surveys ztf,lsst] [--shared-data DIR]
 //   broker-train stamps-eval [--model DIR] [--shared-data DIR]
+//   broker-train periodic [--seed S] [--out DIR] [--version V] [--train-per-class N] [--validation-per-class N]
+//                         [--test-per-class N] [--epochs E] [--history-days D]
+//   broker-train periodic-compare [--model DIR] [--forest DIR] [--test-per-class N] [--markdown FILE]
 return StampCommands.Execute(args, Console.Out, Console.Error);
 
 /// <summary>The verbs of broker-train.</summary>
@@ -35,6 +38,8 @@ public static class StampCommands
             {
                 "stamps" => Train(opts, args, output),
                 "stamps-eval" => Evaluate(opts, output),
+                "periodic" => TrainPeriodic(opts, args, output),
+                "periodic-compare" => ComparePeriodic(opts, output),
                 _ => throw new UsageException($"unknown verb '{args[0]}'"),
             };
         }
@@ -54,6 +59,18 @@ public static class StampCommands
         broker train stamps-eval [--model DIR] [--shared-data DIR]
             Re-simulates the test sets of a model directory's manifest and scores its ONNX files; with the shared data,
             also the held-out real ZTF alerts (asteroid recall on known ssnamenr; agreement with braai on bogus).
+        broker train periodic [--seed S] [--out models/periodic-cnn/<version>] [--version V] [--train-per-class N]
+                              [--validation-per-class N] [--test-per-class N] [--epochs E] [--history-days D]
+            Simulates labelled ZTF alerts of the six periodic classes (LPV, E, DSCT, RRL, CEP, Periodic-Other; train
+            seed S, validation S+1000, test S+2000), folds each at its multiband period into g and r images, trains
+            the periodic-variable CNN with TorchSharp, writes periodic-cnn.onnx, manifest.json and evaluation.md to
+            --out, checks ONNX Runtime against TorchSharp and prints the confusion matrix. Same arguments give
+            byte-identical files. --history-days D gives every alert D days of history instead of the survey's own
+            (ZTF 30): an experiment, not what the light-curve step sees.
+        broker train periodic-compare [--model models/periodic-cnn/1.0] [--forest models/lc-classifier/1.0]
+                                      [--test-per-class N] [--markdown FILE]
+            Re-simulates the CNN's test seed (its manifest's seed + 2000) and scores the CNN and the light-curve forest
+            on the same periodic alerts: recall and precision per class, which is higher, both confusion matrices.
         """;
 
     private static int Train(Options o, string[] args, TextWriter output)
@@ -81,6 +98,39 @@ public static class StampCommands
         return 0;
     }
 
+    private static int TrainPeriodic(Options o, string[] args, TextWriter output)
+    {
+        o.Only("seed", "out", "version", "train-per-class", "validation-per-class", "test-per-class", "epochs", "history-days");
+        var defaults = new PeriodicRunOptions();
+        string version = o.Get("version") ?? "1.0";
+        var run = new PeriodicRunOptions
+        {
+            Seed = o.ULong("seed", defaults.Seed),
+            Version = version,
+            Out = o.Get("out") ?? DefaultModelDirectory(version, "periodic-cnn"),
+            TrainPerClass = o.Int("train-per-class", defaults.TrainPerClass),
+            ValidationPerClass = o.Int("validation-per-class", defaults.ValidationPerClass),
+            TestPerClass = o.Int("test-per-class", defaults.TestPerClass),
+            HistoryDays = o.Has("history-days") ? o.Int("history-days", 30) : null,
+            Training = defaults.Training with { MaxEpochs = o.Int("epochs", defaults.Training.MaxEpochs) },
+            Command = "./broker train " + string.Join(' ', args.Where(a => !a.StartsWith("--out=", StringComparison.Ordinal)).Select(Quote)),
+        };
+        PeriodicTrainingRun.Run(run, output);
+        return 0;
+    }
+
+    private static int ComparePeriodic(Options o, TextWriter output)
+    {
+        o.Only("model", "forest", "test-per-class", "markdown");
+        PeriodicEvaluation.Compare(
+            o.Get("model") ?? DefaultModelDirectory("1.0", "periodic-cnn"),
+            o.Get("forest") ?? DefaultModelDirectory("1.0", "lc-classifier"),
+            o.Int("test-per-class", new PeriodicRunOptions().TestPerClass),
+            o.Get("markdown"),
+            output);
+        return 0;
+    }
+
     private static int Evaluate(Options o, TextWriter output)
     {
         o.Only("model", "shared-data");
@@ -89,11 +139,11 @@ public static class StampCommands
         return report ? 0 : 1;
     }
 
-    /// <summary>models/stamp-classifier/&lt;version&gt; of the repository ($BROKER_ROOT, set by ./broker), else of the current directory.</summary>
-    public static string DefaultModelDirectory(string version)
+    /// <summary>models/&lt;model&gt;/&lt;version&gt; (stamp-classifier by default) of the repository ($BROKER_ROOT, set by ./broker), else of the current directory.</summary>
+    public static string DefaultModelDirectory(string version, string model = "stamp-classifier")
     {
         var root = Environment.GetEnvironmentVariable("BROKER_ROOT");
-        return Path.Combine(string.IsNullOrEmpty(root) ? "." : root, "models", "stamp-classifier", version);
+        return Path.Combine(string.IsNullOrEmpty(root) ? "." : root, "models", model, version);
     }
 
     /// <summary>../shared/data beside the repository ($BROKER_SHARED_DATA first), when present.</summary>

@@ -6,13 +6,17 @@ namespace Broker.Training;
 /// </summary>
 public sealed class StampDataset
 {
-    /// <summary>An empty set for images of <paramref name="side"/> and <paramref name="channels"/> and <paramref name="features"/> features.</summary>
-    public StampDataset(int side, int channels, int features)
+    /// <summary>An empty set for images of <paramref name="side"/> and <paramref name="channels"/> and <paramref name="features"/> features, labels of <paramref name="classes"/> classes (the five stamp classes by default).</summary>
+    public StampDataset(int side, int channels, int features, int classes = StampClasses.Count)
     {
         Side = side;
         Channels = channels;
         FeatureCount = features;
+        ClassCount = classes;
     }
+
+    /// <summary>Number of classes the labels index.</summary>
+    public int ClassCount { get; }
 
     /// <summary>Stamp side.</summary>
     public int Side { get; }
@@ -53,10 +57,10 @@ public sealed class StampDataset
     /// <summary>Counts one left-out alert.</summary>
     public void Skip(string reason) => Skipped[reason] = Skipped.GetValueOrDefault(reason) + 1;
 
-    /// <summary>Examples per class, in <see cref="StampClasses.Names"/> order.</summary>
+    /// <summary>Examples per class, in class order (<see cref="StampClasses.Names"/> for stamps).</summary>
     public int[] ClassCounts()
     {
-        var counts = new int[StampClasses.Count];
+        var counts = new int[ClassCount];
         foreach (var l in Labels) counts[l]++;
         return counts;
     }

@@ -97,7 +97,7 @@ public static class StampOnnxExport
         return model.ToByteArray();
     }
 
-    private static void Node(GraphProto g, string op, string[] inputs, string output, params AttributeProto[] attributes)
+    internal static void Node(GraphProto g, string op, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = op, Name = output };
         node.Input.AddRange(inputs);
@@ -106,16 +106,16 @@ public static class StampOnnxExport
         g.Node.Add(node);
     }
 
-    private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+    internal static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    private static AttributeProto Ints(string name, long[] values)
+    internal static AttributeProto Ints(string name, long[] values)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         a.Ints.AddRange(values);
         return a;
     }
 
-    private static TensorProto Floats(string name, long[] shape, float[] values)
+    internal static TensorProto Floats(string name, long[] shape, float[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         t.Dims.AddRange(shape);
@@ -126,7 +126,7 @@ public static class StampOnnxExport
         return t;
     }
 
-    private static TensorProto Longs(string name, long[] values)
+    internal static TensorProto Longs(string name, long[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
         t.Dims.Add(values.Length);
@@ -134,7 +134,7 @@ public static class StampOnnxExport
         return t;
     }
 
-    private static ValueInfoProto Value(string name, object[] dims)
+    internal static ValueInfoProto Value(string name, object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var d in dims)

@@ -34,10 +34,10 @@ public sealed class StampOnnxRunner : IDisposable
     /// <summary>The output names in the model's order.</summary>
     public IReadOnlyList<string> OutputNames => _model.Outputs.Select(o => o.Name).ToList();
 
-    /// <summary>Probabilities [n, 5] for <paramref name="n"/> alerts, in batches of <paramref name="batch"/>.</summary>
-    public float[] Run(float[] images, float[] features, int n, int side, int channels, int featureCount, int batch = 1024)
+    /// <summary>Probabilities [n, classes] (5, the stamp classes, by default) for <paramref name="n"/> examples, in batches of <paramref name="batch"/>.</summary>
+    public float[] Run(float[] images, float[] features, int n, int side, int channels, int featureCount, int batch = 1024, int classes = StampClasses.Count)
     {
-        var result = new float[n * StampClasses.Count];
+        var result = new float[n * classes];
         int imageLength = channels * side * side;
         for (int start = 0; start < n; start += batch)
         {
@@ -47,7 +47,7 @@ public sealed class StampOnnxRunner : IDisposable
                     new OnnxInput(StampOnnxExport.ImagesInput, images.AsMemory(start * imageLength, m * imageLength), [m, channels, side, side]),
                     new OnnxInput(StampOnnxExport.FeaturesInput, features.AsMemory(start * featureCount, m * featureCount), [m, featureCount]),
                 ],
-                result.AsMemory(start * StampClasses.Count, m * StampClasses.Count));
+                result.AsMemory(start * classes, m * classes));
         }
         return result;
     }
