@@ -1,3 +1,4 @@
+using Broker.LightCurves;
 using System.Globalization;
 using Broker.StepHost;
 
@@ -28,6 +29,24 @@ public sealed class LightCurveClassifierOptions : IStageOptions
     /// </summary>
     public string Runtime { get; set; } = "auto";
 
+    /// <summary>
+    /// The periodic-variable CNN's model directory (issue 14, item 3: Szklenár et al. 2020's phase-folded images, run
+    /// on the alerts the forest calls Periodic). Empty (the default): the newest version under the repository's
+    /// <c>models/periodic-cnn/</c>; <c>off</c>: not run.
+    /// </summary>
+    public string PeriodicModelDirectory { get; set; } = "";
+
+    /// <summary>Where the repository keeps the periodic CNN's versions.</summary>
+    public const string PeriodicRepositoryFolder = "models/periodic-cnn";
+
+    /// <summary>True when <see cref="PeriodicModelDirectory"/> turns the CNN off.</summary>
+    public bool PeriodicOff => PeriodicModelDirectory.Trim().Equals("off", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The periodic CNN's directory these options name, or null when it is off.</summary>
+    /// <exception cref="StepHostConfigurationException">None is set and none is found.</exception>
+    public string? ResolvePeriodicModelDirectory() => PeriodicOff ? null :
+        ModelFolders.Resolve(PeriodicModelDirectory, PeriodicRepositoryFolder, $"{Section}:PeriodicModelDirectory", PeriodicCnnManifest.FileName);
+
     /// <summary>The most alerts one model evaluation takes; a host batch larger than this is run in pieces.</summary>
     public int BatchSize { get; set; } = 512;
 
@@ -56,6 +75,8 @@ public sealed class LightCurveClassifierOptions : IStageOptions
         if (BatchSize is < 1 or > MaxBatchSize) throw Bad($"BatchSize {BatchSize.ToString(CultureInfo.InvariantCulture)} is not in [1, {MaxBatchSize.ToString(CultureInfo.InvariantCulture)}]");
         if (ModelDirectory.Length > 0 && !Directory.Exists(ModelDirectory))
             throw Bad($"ModelDirectory '{Path.GetFullPath(ModelDirectory)}' does not exist");
+        if (PeriodicModelDirectory.Length > 0 && !PeriodicOff && !Directory.Exists(PeriodicModelDirectory))
+            throw Bad($"PeriodicModelDirectory '{Path.GetFullPath(PeriodicModelDirectory)}' does not exist (off turns the periodic CNN off)");
     }
 
     private static StepHostConfigurationException Bad(string problem) => new($"invalid configuration: {Section}:{problem}");

@@ -36,13 +36,16 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
     /// <summary>The classifier name of the fifteen-class classification.</summary>
     public const string Classifier = "lightcurve";
 
+    /// <summary>The classifier name of the periodic-variable CNN's classification, on alerts the forest calls Periodic.</summary>
+    public const string PeriodicClassifier = "lightcurve_periodic";
+
     /// <summary>The light-curve classifier's entry in the stage registry (docs/stages.md).</summary>
     public static StageDefinition<Alert, Alert, LightCurveClassifierOptions> Stage { get; } = new()
     {
         Name = StepName,
-        Description = "Classifies alerts with at least 6 detections in g or r from their light-curve features with an ML.NET forest hierarchy after ALeRCE's: Periodic / Stochastic / Transient, then its 15 classes; says why when an alert is not classified.",
+        Description = "Classifies alerts with at least 6 detections in g or r from their light-curve features with an ML.NET forest hierarchy after ALeRCE's: Periodic / Stochastic / Transient, then its 15 classes, and those it calls Periodic with a CNN on their phase-folded light curves; says why when an alert is not classified.",
         Input = InputTopic,
-        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record as on `broker.stamps`, with `lightcurve_top` and `lightcurve` classifications (docs/lightcurve-classifier.md)")],
+        Outputs = [new TopicDefinition(OutputTopic, "Broker alert record as on `broker.stamps`, with `lightcurve_top` and `lightcurve` classifications, and `lightcurve_periodic` where the forest says Periodic (docs/lightcurve-classifier.md)")],
         Needs = StageNeeds.Models,
         Section = LightCurveClassifierOptions.Section,
         InputCodec = AlertMessageCodec.Instance,
@@ -59,6 +62,10 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
     private readonly Lock _gate = new();
     private readonly LightCurve _lc = new();
     private LightCurveHierarchy? _model;
+    private PeriodicCnnModel? _periodic;
+    private PeriodicCnnBatch? _periodicBatch;
+    private int[] _periodicRows = [];
+    private string?[] _periodicReasons = [];
     private LightCurveFeatures? _features;
     private Survey _survey;
     private double[] _scratch = [];
@@ -98,9 +105,25 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
         _classes = new float[n * manifest.Classes.Count];
         _slots = new int[n];
         _reasons = new string?[n];
+        string? periodic = _options.ResolvePeriodicModelDirectory();
+        if (periodic is not null)
+        {
+            try
+            {
+                _periodic = PeriodicCnnModel.Load(periodic, warn: line => _log?.LogWarning("{Warning}", line));
+            }
+            catch (PeriodicCnnModelException e)
+            {
+                model.Dispose();
+                throw new StepHostConfigurationException($"invalid configuration: {LightCurveClassifierOptions.Section}:PeriodicModelDirectory: {e.Message}", e);
+            }
+            _periodicBatch = new PeriodicCnnBatch(_periodic);
+            _periodicRows = new int[n];
+            _periodicReasons = new string?[n];
+        }
         _model = model;
-        _log?.LogInformation("Light-curve classifier {Name} {Version} ({Survey}) from {Directory}: {Runtime}, {Features} features, batches of {Batch}",
-            manifest.Name, manifest.Version, manifest.Survey, directory, model.Runtime, f, n);
+        _log?.LogInformation("Light-curve classifier {Name} {Version} ({Survey}) from {Directory}: {Runtime}, {Features} features, batches of {Batch}; periodic CNN {Periodic}",
+            manifest.Name, manifest.Version, manifest.Survey, directory, model.Runtime, f, n, _periodic is null ? "off" : $"{_periodic.Name} {_periodic.Version}");
         return ValueTask.CompletedTask;
     }
 
@@ -144,12 +167,14 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
                 throw new StepException(FailureKind.Fatal, $"light-curve model {m.Name} {m.Version} failed on a batch of {rows}: {e.Message}", e);
             }
         }
+        if (rows > 0 && _periodicBatch is not null) ClassifyPeriodic(batch, start, rows, nt);
         var finished = _clock.GetUtcNow();
         int row = 0;
         for (int i = start; i < end; i++)
         {
             int k = i - start;
             Classification top, bottom;
+            Classification? periodic = null;
             if (_reasons[k] is { } why)
             {
                 top = Classification.NotClassified(TopClassifier, m.Name, m.Version, m.Taxonomy, why);
@@ -159,12 +184,59 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
             {
                 top = Classification.FromProbabilities(TopClassifier, m.Name, m.Version, m.Taxonomy, m.TopClasses, _top.AsSpan(row * nt, nt));
                 bottom = Classification.FromProbabilities(Classifier, m.Name, m.Version, m.Taxonomy, m.Classes, _classes.AsSpan(row * nc, nc));
+                periodic = PeriodicClassification(row);
                 row++;
             }
             var alert = batch[i];
-            var output = alert with { Classifications = [.. alert.Classifications, top, bottom] };
+            var output = alert with { Classifications = periodic is null ? [.. alert.Classifications, top, bottom] : [.. alert.Classifications, top, bottom, periodic] };
             results[i] = StepResult<Alert>.Emit(output.WithStage(StepName, StageVersion, finished));
         }
+    }
+
+    /// <summary>
+    /// The periodic CNN on the classified rows whose top class is Periodic: each light curve is loaded again (the
+    /// features pass keeps one at a time) and folded at the CNN's own period. <see cref="_periodicRows"/> holds each
+    /// forest row's CNN row, -1 for a row the forest does not call Periodic, -2 for one the CNN cannot take (reason
+    /// in <see cref="_periodicReasons"/>).
+    /// </summary>
+    private void ClassifyPeriodic(IReadOnlyList<Alert> batch, int start, int rows, int nt)
+    {
+        var m = _model!.Manifest;
+        int periodicClass = -1;
+        for (int c = 0; c < nt; c++) if (m.TopClasses[c] == "Periodic") periodicClass = c;
+        var cnn = _periodicBatch!;
+        cnn.Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            _periodicRows[r] = -1;
+            var p = _top.AsSpan(r * nt, nt);
+            int best = 0;
+            for (int c = 1; c < nt; c++) if (p[c] > p[best]) best = c;
+            if (best != periodicClass) continue;
+            _lc.Load(batch[start + _slots[r]]);
+            int added = cnn.TryAdd(_lc, out string? reason);
+            _periodicRows[r] = added >= 0 ? added : -2;
+            _periodicReasons[r] = reason;
+        }
+        if (cnn.Count == 0) return;
+        try
+        {
+            cnn.Classify();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StepException(FailureKind.Fatal, $"periodic CNN {cnn.Model.Name} {cnn.Model.Version} failed on a batch of {cnn.Count}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The CNN's classification of forest row <paramref name="row"/>, or null when the forest does not call it Periodic.</summary>
+    private Classification? PeriodicClassification(int row)
+    {
+        if (_periodicBatch is not { } cnn || _periodicRows[row] == -1) return null;
+        var model = cnn.Model;
+        if (_periodicRows[row] == -2)
+            return Classification.NotClassified(PeriodicClassifier, model.Name, model.Version, model.Manifest.Taxonomy, _periodicReasons[row] ?? "not classified");
+        return Classification.FromProbabilities(PeriodicClassifier, model.Name, model.Version, model.Manifest.Taxonomy, model.Classes, cnn.Probabilities(_periodicRows[row]));
     }
 
     /// <summary>Loads one alert's light curve and writes its row; null, or why it is not classified.</summary>
@@ -197,6 +269,8 @@ public sealed class LightCurveClassifierStep : IStep<Alert, Alert>, IStepStartup
         {
             _model?.Dispose();
             _model = null;
+            _periodic?.Dispose();
+            _periodic = null;
         }
     }
 }

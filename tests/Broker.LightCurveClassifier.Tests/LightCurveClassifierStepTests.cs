@@ -18,9 +18,12 @@ public sealed class LightCurveClassifierStepTests
 
     private static (Classification Top, Classification Bottom) Added(Alert before, Alert after)
     {
-        Assert.Equal(before.Classifications.Count + 2, after.Classifications.Count);
-        var top = after.Classifications[^2];
-        var bottom = after.Classifications[^1];
+        var top = after.Classifications[before.Classifications.Count];
+        var bottom = after.Classifications[before.Classifications.Count + 1];
+        // The periodic CNN's classification follows, exactly when the forest calls the alert Periodic.
+        bool periodic = top.IsClassified && top.TopClass == "Periodic";
+        Assert.Equal(before.Classifications.Count + (periodic ? 3 : 2), after.Classifications.Count);
+        if (periodic) Assert.Equal(LightCurveClassifierStep.PeriodicClassifier, after.Classifications[^1].Classifier);
         Assert.Equal(LightCurveClassifierStep.TopClassifier, top.Classifier);
         Assert.Equal(LightCurveClassifierStep.Classifier, bottom.Classifier);
         foreach (var c in new[] { top, bottom })
@@ -75,6 +78,42 @@ public sealed class LightCurveClassifierStepTests
         }
         // The shared data hold both kinds (alerts with long histories and new ones).
         Assert.InRange(classified, 1, alerts.Count - 1);
+    }
+
+    [Fact]
+    public void The_periodic_cnn_classifies_the_real_alerts_the_forest_calls_periodic_into_the_six_periodic_classes_or_says_why()
+    {
+        var alerts = RealAlerts.Ztf.Select(a => a.Alert).ToList();
+        var output = Run(alerts);
+        int periodic = 0, classified = 0;
+        for (int i = 0; i < alerts.Count; i++)
+        {
+            var top = output[i].Classifications.Single(c => c.Classifier == LightCurveClassifierStep.TopClassifier);
+            var cnn = output[i].Classifications.SingleOrDefault(c => c.Classifier == LightCurveClassifierStep.PeriodicClassifier);
+            Assert.Equal(top.IsClassified && top.TopClass == "Periodic", cnn is not null);
+            if (cnn is null) continue;
+            periodic++;
+            Assert.Equal(("broker-periodic-cnn", "1.0"), (cnn.Model, cnn.ModelVersion));
+            if (!cnn.IsClassified)
+            {
+                Assert.False(string.IsNullOrEmpty(cnn.NotClassifiedReason));
+                continue;
+            }
+            classified++;
+            Assert.Equal(["LPV", "E", "DSCT", "RRL", "CEP", "Periodic-Other"], cnn.Classes);
+            Assert.Equal(1, cnn.Probabilities.Values.Sum(), 3);
+            Assert.Equal(cnn.Probabilities.MaxBy(kv => kv.Value).Key, cnn.TopClass);
+        }
+        Assert.True(periodic > 0 && classified > 0, $"{periodic} alerts called periodic, {classified} classified by the CNN");
+    }
+
+    [Fact]
+    public async Task With_the_periodic_cnn_off_only_the_forests_classify()
+    {
+        using var step = new LightCurveClassifierStep(new LightCurveClassifierOptions { ModelDirectory = CommittedModel.Directory, PeriodicModelDirectory = "off" });
+        await step.StartAsync(CancellationToken.None);
+        var output = Run(RealAlerts.Ztf.Select(a => a.Alert).ToList(), step);
+        Assert.DoesNotContain(output, a => a.Classifications.Any(c => c.Classifier == LightCurveClassifierStep.PeriodicClassifier));
     }
 
     [Fact]
