@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -54,10 +55,10 @@ public sealed record PeriodicCnnManifest
     public PeriodicCnnImage Image { get; init; } = new();
 
     /// <summary>The inputs in the model's order: images [-1, 2, side, side], then features [-1, n] with their names.</summary>
-    public IReadOnlyList<PeriodicCnnInput> Inputs { get; init; } = [];
+    public IReadOnlyList<OnnxManifestInput> Inputs { get; init; } = [];
 
     /// <summary>The output: class probabilities [-1, classes].</summary>
-    public PeriodicCnnOutput Output { get; init; } = new();
+    public OnnxManifestOutput Output { get; init; } = new();
 
     /// <summary>Floating-point operations of one alert's forward pass (a multiply-add counts 2).</summary>
     public long? FlopsPerAlert { get; init; }
@@ -189,32 +190,6 @@ public sealed record PeriodicCnnImage
 
     /// <summary>The drawing, word for word <see cref="PhaseFoldedImage.Layout"/>.</summary>
     public string Layout { get; init; } = "";
-}
-
-/// <summary>One input of a periodic CNN.</summary>
-public sealed record PeriodicCnnInput
-{
-    /// <summary>The ONNX input name.</summary>
-    public string Name { get; init; } = "";
-
-    /// <summary>Its shape, -1 for the batch.</summary>
-    public IReadOnlyList<long> Shape { get; init; } = [];
-
-    /// <summary>How it is made, in words.</summary>
-    public string? Preprocessing { get; init; }
-
-    /// <summary>The scalar names in column order (the features input only).</summary>
-    public IReadOnlyList<string>? Features { get; init; }
-}
-
-/// <summary>The output of a periodic CNN.</summary>
-public sealed record PeriodicCnnOutput
-{
-    /// <summary>The ONNX output name.</summary>
-    public string Name { get; init; } = "";
-
-    /// <summary>Its shape: [-1, classes].</summary>
-    public IReadOnlyList<long> Shape { get; init; } = [];
 }
 
 /// <summary>How a periodic CNN was trained.</summary>

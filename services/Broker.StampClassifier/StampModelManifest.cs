@@ -246,10 +246,10 @@ public sealed record StampModelFile
     public long? Bytes { get; init; }
 
     /// <summary>The inputs in the model's order: the images [-1, 3, 21, 21] and the features [-1, n] with their names.</summary>
-    public IReadOnlyList<StampModelInput> Inputs { get; init; } = [];
+    public IReadOnlyList<OnnxManifestInput> Inputs { get; init; } = [];
 
     /// <summary>The output: class probabilities [-1, classes].</summary>
-    public StampModelOutput Output { get; init; } = new();
+    public OnnxManifestOutput Output { get; init; } = new();
 
     /// <summary>Floating-point operations of one alert's forward pass (a multiply-add counts 2).</summary>
     public long? FlopsPerAlert { get; init; }
@@ -281,32 +281,6 @@ public sealed record StampModelFile
         Alerts.Model.Survey.Lsst => "lsst",
         _ => throw new ArgumentException($"survey {survey} has no stamp model", nameof(survey)),
     };
-}
-
-/// <summary>One model input in a manifest.</summary>
-public sealed record StampModelInput
-{
-    /// <summary>The ONNX input name.</summary>
-    public string Name { get; init; } = "";
-
-    /// <summary>Its shape, -1 for the batch.</summary>
-    public IReadOnlyList<long> Shape { get; init; } = [];
-
-    /// <summary>How it is made, in words (for the images input).</summary>
-    public string? Preprocessing { get; init; }
-
-    /// <summary>The feature names in column order (the features input only): <see cref="StampInput.FeatureNames"/>.</summary>
-    public IReadOnlyList<string>? Features { get; init; }
-}
-
-/// <summary>The model output in a manifest.</summary>
-public sealed record StampModelOutput
-{
-    /// <summary>The ONNX output name.</summary>
-    public string Name { get; init; } = "";
-
-    /// <summary>Its shape: [-1, classes].</summary>
-    public IReadOnlyList<long> Shape { get; init; } = [];
 }
 
 /// <summary>One survey's verified, loaded model.</summary>

@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -126,19 +127,19 @@ public static class PeriodicTrainingRun
             Image = new PeriodicCnnImage { Side = PhaseFoldedImage.DefaultSide, Layout = PhaseFoldedImage.Layout },
             Inputs =
             [
-                new PeriodicCnnInput
+                new OnnxManifestInput
                 {
                     Name = StampOnnxExport.ImagesInput, Shape = [-1, PhaseFoldedImage.Channels, PhaseFoldedImage.DefaultSide, PhaseFoldedImage.DefaultSide],
                     Preprocessing = "PhaseFoldedInputs.TryWrite: the period of the g and r difference fluxes (detections and forced photometry), each band folded at it over two cycles, flux normalised per band, occupied pixels 1",
                 },
-                new PeriodicCnnInput
+                new OnnxManifestInput
                 {
                     Name = StampOnnxExport.FeaturesInput, Shape = [-1, PhaseFoldedImage.ScalarCount],
                     Preprocessing = "PhaseFoldedImage.TryWrite; the graph standardises them with the training set's mean and deviation and clips them to [-6, 6]",
                     Features = [.. PhaseFoldedImage.ScalarNames],
                 },
             ],
-            Output = new PeriodicCnnOutput { Name = StampOnnxExport.ProbabilitiesOutput, Shape = [-1, PeriodicClasses.Count] },
+            Output = new OnnxManifestOutput { Name = StampOnnxExport.ProbabilitiesOutput, Shape = [-1, PeriodicClasses.Count] },
             FlopsPerAlert = network.Architecture.FlopsPerAlert,
             Training = new PeriodicCnnTraining
             {

@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -167,19 +168,19 @@ public static class StampTrainingRun
                 Bytes = bytes.Length,
                 Inputs =
                 [
-                    new StampModelInput
+                    new OnnxManifestInput
                     {
                         Name = StampOnnxExport.ImagesInput, Shape = [-1, StampInput.Channels, StampInput.Side, StampInput.Side],
                         Preprocessing = "StampInput.TryWrite: science, template, difference; each cropped to its central 21x21, min-max normalised over its finite pixels, NaN to 0",
                     },
-                    new StampModelInput
+                    new OnnxManifestInput
                     {
                         Name = StampOnnxExport.FeaturesInput, Shape = [-1, train.FeatureCount],
                         Preprocessing = "StampInput.TryWrite: filled and clipped per StampInput.FeatureDefinitions; the graph standardises them with the training set's mean and deviation and clips them to [-6, 6]",
                         Features = [.. StampInput.FeatureNames(broker)],
                     },
                 ],
-                Output = new StampModelOutput { Name = StampOnnxExport.ProbabilitiesOutput, Shape = [-1, StampClasses.Count] },
+                Output = new OnnxManifestOutput { Name = StampOnnxExport.ProbabilitiesOutput, Shape = [-1, StampClasses.Count] },
                 FlopsPerAlert = network.Architecture.FlopsPerAlert,
                 Metrics = metrics,
             });

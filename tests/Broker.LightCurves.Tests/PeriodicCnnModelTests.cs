@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Onnx;
@@ -78,10 +79,10 @@ public sealed class PeriodicCnnModelTests : IDisposable
         Image = new PeriodicCnnImage { Side = Side, Layout = PhaseFoldedImage.Layout },
         Inputs =
         [
-            new PeriodicCnnInput { Name = "images", Shape = [-1, PhaseFoldedImage.Channels, Side, Side] },
-            new PeriodicCnnInput { Name = "features", Shape = [-1, PhaseFoldedImage.ScalarCount], Features = [.. PhaseFoldedImage.ScalarNames] },
+            new OnnxManifestInput { Name = "images", Shape = [-1, PhaseFoldedImage.Channels, Side, Side] },
+            new OnnxManifestInput { Name = "features", Shape = [-1, PhaseFoldedImage.ScalarCount], Features = [.. PhaseFoldedImage.ScalarNames] },
         ],
-        Output = new PeriodicCnnOutput { Name = "probabilities", Shape = [-1, Classes] },
+        Output = new OnnxManifestOutput { Name = "probabilities", Shape = [-1, Classes] },
         Training = new PeriodicCnnTraining { Command = "test", Seed = 1 },
     };
 

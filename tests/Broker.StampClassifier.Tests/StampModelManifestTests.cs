@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using Broker.StepHost;
 using Broker.TestSupport;
 
@@ -20,10 +21,10 @@ public sealed class StampModelManifestTests : IDisposable
                 Survey = "ztf", File = "ztf.onnx", Sha256 = sha256, Bytes = bytes,
                 Inputs =
                 [
-                    new StampModelInput { Name = "images", Shape = [-1, 3, 21, 21], Preprocessing = "StampInput" },
-                    new StampModelInput { Name = "features", Shape = [-1, 23], Features = [.. StampInput.FeatureNames(Alerts.Model.Survey.Ztf)] },
+                    new OnnxManifestInput { Name = "images", Shape = [-1, 3, 21, 21], Preprocessing = "StampInput" },
+                    new OnnxManifestInput { Name = "features", Shape = [-1, 23], Features = [.. StampInput.FeatureNames(Alerts.Model.Survey.Ztf)] },
                 ],
-                Output = new StampModelOutput { Name = "probabilities", Shape = [-1, 5] },
+                Output = new OnnxManifestOutput { Name = "probabilities", Shape = [-1, 5] },
                 FlopsPerAlert = 1234567,
                 Metrics = new Dictionary<string, double> { ["accuracy"] = 0.9 },
             },
