@@ -203,8 +203,10 @@ public sealed partial class DemoReportTests : IDisposable
         foreach (string section in new[] { "stamp: SN", "stamp: AGN", "stamp: VS", "stamp: asteroid", "stamp: bogus", "braai: real", "braai: bogus", DemoReport.NotClassifiedSection })
             Assert.Contains(section, page.Sections);
         Assert.True(page.Candidates >= 8 * 3, $"{page.Candidates} candidates");
-        // Every candidate with stamps shows three; every image on the page has loaded.
-        Assert.True(page.Images.Count >= 3 * (page.Candidates - DemoReport.MaxCandidatesPerSection), $"{page.Images.Count} images for {page.Candidates} candidates");
+        // Every candidate shows its three stamps, each an image or the reason it has none ("no stamp" for the archive
+        // copies without cutouts, which the light-curve sections show too); every image on the page has loaded.
+        Assert.Equal(3 * page.Candidates, page.Images.Count + page.Stampless);
+        Assert.True(page.Images.Count >= 3 * 8 * 3, $"{page.Images.Count} images for {page.Candidates} candidates");
         Assert.All(page.Images, i => Assert.True(i.Loaded, $"image {i.Alt} did not load"));
         Assert.Equal(page.Candidates + 1, page.Svgs);
         using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "run", "summary.json"))))
@@ -215,7 +217,7 @@ public sealed partial class DemoReportTests : IDisposable
 
     private sealed record PageImage(string Alt, bool Loaded);
 
-    private sealed record OpenedPage(IReadOnlyList<string> Sections, IReadOnlyList<PageImage> Images, int Candidates, int Svgs, string Text, IReadOnlyList<string> Requests);
+    private sealed record OpenedPage(IReadOnlyList<string> Sections, IReadOnlyList<PageImage> Images, int Candidates, int Stampless, int Svgs, string Text, IReadOnlyList<string> Requests);
 
     /// <summary>
     /// Opens <paramref name="path"/> in Debian's Chromium, headless, with a fresh profile (../shared/ENVIRONMENT.md,
@@ -246,6 +248,7 @@ public sealed partial class DemoReportTests : IDisposable
                   sections: Array.from(document.querySelectorAll('section[data-section]')).map(s => s.dataset.section),
                   images: Array.from(document.images).map(i => ({ alt: i.alt, loaded: i.complete && i.naturalWidth > 0 })),
                   candidates: document.querySelectorAll('article.cand').length,
+                  stampless: document.querySelectorAll('article.cand .nostamp').length,
                   svgs: document.querySelectorAll('svg').length,
                   text: document.body.innerText })
                 """);
@@ -256,7 +259,7 @@ public sealed partial class DemoReportTests : IDisposable
             return new OpenedPage(
                 [.. root.GetProperty("sections").EnumerateArray().Select(s => s.GetString()!)],
                 [.. root.GetProperty("images").EnumerateArray().Select(i => new PageImage(i.GetProperty("alt").GetString()!, i.GetProperty("loaded").GetBoolean()))],
-                root.GetProperty("candidates").GetInt32(), root.GetProperty("svgs").GetInt32(), root.GetProperty("text").GetString()!, requests);
+                root.GetProperty("candidates").GetInt32(), root.GetProperty("stampless").GetInt32(), root.GetProperty("svgs").GetInt32(), root.GetProperty("text").GetString()!, requests);
         }
         finally
         {
