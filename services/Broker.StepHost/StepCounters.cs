@@ -124,7 +124,7 @@ public sealed class StepCounters
     /// A reason's group: its first line, with every run of digits shown as <c>#</c> so that alert ids, offsets and
     /// values do not split one cause into many groups, shortened to 160 characters.
     /// </summary>
-    internal static string ReasonKey(string? reason)
+    public static string ReasonKey(string? reason)
     {
         if (string.IsNullOrEmpty(reason)) return "(no reason)";
         int nl = reason.IndexOf('\n');

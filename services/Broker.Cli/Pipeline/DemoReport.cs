@@ -521,7 +521,9 @@ public sealed record ClassifierCounts(string Classifier, string Model, string Mo
     {
         Alerts++;
         var into = c.IsClassified ? TopClasses : NotClassified;
-        string key = c.IsClassified ? c.TopClass : c.NotClassifiedReason!;
+        // Reasons grouped as the health file groups dead-letter reasons (digits as #), so that "too few detections: 3
+        // in g and 2 in r" and "... 1 in g and 4 in r" are one row.
+        string key = c.IsClassified ? c.TopClass : StepCounters.ReasonKey(c.NotClassifiedReason);
         if (into.Count < DemoReport.MaxSections || into.ContainsKey(key)) into[key] = into.GetValueOrDefault(key) + 1;
     }
 }
