@@ -1,3 +1,4 @@
+using Broker.Onnx;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Broker.LightCurves;
@@ -147,32 +148,11 @@ public sealed record LightCurveModelManifest
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="StepHostConfigurationException">Missing, unreadable or not a manifest: one line naming it.</exception>
-    public static LightCurveModelManifest Read(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new StepHostConfigurationException($"light-curve model manifest '{full}' does not exist");
-        try
-        {
-            return JsonSerializer.Deserialize<LightCurveModelManifest>(File.ReadAllBytes(full), JsonOptions)
-                ?? throw new StepHostConfigurationException($"light-curve model manifest '{full}' is not valid: null");
-        }
-        catch (JsonException e)
-        {
-            throw new StepHostConfigurationException($"light-curve model manifest '{full}' is not valid JSON of a manifest: {e.Message}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new StepHostConfigurationException($"light-curve model manifest '{full}' cannot be read: {e.Message}", e);
-        }
-    }
+    public static LightCurveModelManifest Read(string path) =>
+        ModelManifestJson.Read<LightCurveModelManifest>(path, JsonOptions, "light-curve model manifest", static (m, e) => new StepHostConfigurationException(m, e));
 
     /// <summary>Writes the manifest as indented camelCase JSON with a final newline.</summary>
-    public void Write(string path)
-    {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
-    }
+    public void Write(string path) => ModelManifestJson.Write(this, path, JsonOptions);
 
     /// <summary>The feature layout of <see cref="Survey"/>, or null for a survey with none.</summary>
     public FeatureBands? Layout => Survey switch { "ztf" => FeatureBands.Ztf, "lsst" => FeatureBands.Rubin, _ => null };

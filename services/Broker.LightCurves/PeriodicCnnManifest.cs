@@ -82,32 +82,11 @@ public sealed record PeriodicCnnManifest
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="PeriodicCnnModelException">Missing, unreadable or not a manifest: one line naming it.</exception>
-    public static PeriodicCnnManifest Read(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (!System.IO.File.Exists(full)) throw new PeriodicCnnModelException($"periodic CNN manifest '{full}' does not exist");
-        try
-        {
-            return JsonSerializer.Deserialize<PeriodicCnnManifest>(System.IO.File.ReadAllBytes(full), JsonOptions)
-                ?? throw new PeriodicCnnModelException($"periodic CNN manifest '{full}' is not valid: null");
-        }
-        catch (JsonException e)
-        {
-            throw new PeriodicCnnModelException($"periodic CNN manifest '{full}' is not valid JSON of a manifest: {FirstLine(e.Message)}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PeriodicCnnModelException($"periodic CNN manifest '{full}' cannot be read: {FirstLine(e.Message)}", e);
-        }
-    }
+    public static PeriodicCnnManifest Read(string path) =>
+        ModelManifestJson.Read<PeriodicCnnManifest>(path, JsonOptions, "periodic CNN manifest", static (m, e) => new PeriodicCnnModelException(m, e));
 
     /// <summary>Writes the manifest as indented camelCase JSON with a final newline.</summary>
-    public void Write(string path)
-    {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        System.IO.File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
-    }
+    public void Write(string path) => ModelManifestJson.Write(this, path, JsonOptions);
 
     /// <summary>
     /// Checks what can be checked without ONNX Runtime: the classes (exactly <see cref="ExpectedClasses"/>, in

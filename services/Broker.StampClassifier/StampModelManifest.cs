@@ -59,33 +59,11 @@ public sealed record StampModelManifest
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="StepHostConfigurationException">The file is missing, unreadable or not a manifest: one line naming it.</exception>
-    public static StampModelManifest Read(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new StepHostConfigurationException($"stamp model manifest '{full}' does not exist");
-        try
-        {
-            var manifest = JsonSerializer.Deserialize<StampModelManifest>(File.ReadAllBytes(full), JsonOptions)
-                ?? throw new StepHostConfigurationException($"stamp model manifest '{full}' is not valid: null");
-            return manifest;
-        }
-        catch (JsonException e)
-        {
-            throw new StepHostConfigurationException($"stamp model manifest '{full}' is not valid JSON of a manifest: {e.Message}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new StepHostConfigurationException($"stamp model manifest '{full}' cannot be read: {e.Message}", e);
-        }
-    }
+    public static StampModelManifest Read(string path) =>
+        ModelManifestJson.Read<StampModelManifest>(path, JsonOptions, "stamp model manifest", static (m, e) => new StepHostConfigurationException(m, e));
 
     /// <summary>Writes the manifest as indented camelCase JSON with a final newline.</summary>
-    public void Write(string path)
-    {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, JsonOptions) + "\n");
-    }
+    public void Write(string path) => ModelManifestJson.Write(this, path, JsonOptions);
 
     /// <summary>The entry for <paramref name="survey"/>, or null.</summary>
     public StampModelFile? For(Survey survey)
