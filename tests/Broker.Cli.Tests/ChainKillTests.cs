@@ -113,27 +113,17 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
         return Process.Start(psi)!;
     }
 
-    /// <summary>The distinct alert ids (message keys) of a whole topic and its message count.</summary>
+    /// <summary>The distinct alert ids (message keys) of a whole topic and its message count, every message read back (TestTopics).</summary>
     private static (HashSet<long> Ids, int Messages) Keys(string bootstrap, string topic)
     {
-        var config = new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "chain-kill-test-" + Guid.NewGuid().ToString("N"), EnableAutoCommit = false };
-        using var consumer = new ConsumerBuilder<byte[], Ignore>(config).SetLogHandler((_, _) => { }).Build();
-        var ends = Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, new Partition(p)))
-            .Select(tp => (tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)))).Where(e => e.Item2.High > e.Item2.Low).ToList();
-        consumer.Assign(ends.Select(e => new TopicPartitionOffset(e.tp, e.Item2.Low)));
+        long total;
+        using (var watermarks = new ConsumerBuilder<byte[], Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "chain-kill-watermarks" }).SetLogHandler((_, _) => { }).Build())
+            total = Enumerable.Range(0, Partitions).Sum(p => watermarks.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)) is var w ? w.High - w.Low : 0);
+        var messages = TestTopics.Read(bootstrap, topic, l => l.Count >= total, TimeSpan.FromMinutes(1));
+        Assert.True(messages.Count == total, $"{topic}: {messages.Count} of {total} messages read back");
         var ids = new HashSet<long>();
-        int messages = 0;
-        long left = ends.Sum(e => e.Item2.High.Value - e.Item2.Low.Value);
-        var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (left > 0 && DateTime.UtcNow < until)
-        {
-            var m = consumer.Consume(TimeSpan.FromSeconds(1));
-            if (m is null || m.IsPartitionEOF) continue;
-            left--;
-            messages++;
+        foreach (var m in messages)
             if (m.Message.Key is { } key && long.TryParse(Encoding.UTF8.GetString(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long id)) ids.Add(id);
-        }
-        Assert.True(left == 0, $"{topic}: {left} messages not read back");
-        return (ids, messages);
+        return (ids, messages.Count);
     }
 }
