@@ -135,16 +135,7 @@ public sealed record LightCurveModelManifest
     public JsonElement? Metrics { get; init; }
 
     /// <summary>camelCase, indented, nulls left out, enums as names, text unescaped.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        Converters = { new JsonStringEnumConverter() },
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static JsonSerializerOptions JsonOptions { get; } = ModelManifestJson.CreateOptions(new JsonStringEnumConverter());
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="StepHostConfigurationException">Missing, unreadable or not a manifest: one line naming it.</exception>

@@ -70,15 +70,7 @@ public sealed record PeriodicCnnManifest
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
 
     /// <summary>The JSON options: camelCase, indented, nulls left out, text unescaped (people read it too).</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static JsonSerializerOptions JsonOptions { get; } = ModelManifestJson.CreateOptions();
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="PeriodicCnnModelException">Missing, unreadable or not a manifest: one line naming it.</exception>

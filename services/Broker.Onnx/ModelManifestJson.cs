@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Broker.Onnx;
 
@@ -8,6 +9,26 @@ namespace Broker.Onnx;
 /// </summary>
 public static class ModelManifestJson
 {
+    /// <summary>
+    /// The options a manifest is read and written with: camelCase, indented, nulls left out, comments and trailing
+    /// commas accepted, text as written ("+", "'", non-ASCII, not \u002B: people read manifests too), plus
+    /// <paramref name="converters"/>.
+    /// </summary>
+    public static JsonSerializerOptions CreateOptions(params JsonConverter[] converters)
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            ReadCommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+        foreach (var c in converters) options.Converters.Add(c);
+        return options;
+    }
+
     /// <summary>Reads the manifest at <paramref name="path"/>.</summary>
     /// <param name="path">The manifest file.</param>
     /// <param name="options">The manifest's JSON options.</param>

@@ -46,16 +46,7 @@ public sealed record StampModelManifest
     public IReadOnlyList<StampModelFile> Models { get; init; } = [];
 
     /// <summary>The JSON options the manifest is read and written with: camelCase, indented, nulls left out, text unescaped.</summary>
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        // Text as written ("+", "'", non-ASCII), not \u002B: the manifest is read by people too.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    public static JsonSerializerOptions JsonOptions { get; } = ModelManifestJson.CreateOptions();
 
     /// <summary>Reads a manifest.</summary>
     /// <exception cref="StepHostConfigurationException">The file is missing, unreadable or not a manifest: one line naming it.</exception>
