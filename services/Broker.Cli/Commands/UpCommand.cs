@@ -45,7 +45,7 @@ internal static partial class UpCommand
             foreach (string key in settings.Keys)
             {
                 string section = key.Split(':')[0];
-                if (!IsHostSection(key) && !BrokerStages.All.Stages.Any(s => s.Sections.Contains(section, StringComparer.OrdinalIgnoreCase)))
+                if (!BrokerStages.All.Stages.Any(s => Reads(s, key)))
                     throw new CliUsageException($"--set {key}: no stage reads section {section}; known: {string.Join(", ", StepHostApp.CommonSections.Concat(BrokerStages.All.Stages.SelectMany(s => s.Sections)))}");
                 if (key.Equals("Kafka:bootstrap.servers", StringComparison.OrdinalIgnoreCase) || key.Equals(StepHostOptions.Section + ":HttpUrl", StringComparison.OrdinalIgnoreCase))
                     throw new CliUsageException($"--set {key}: broker up sets it for each instance");
@@ -66,6 +66,10 @@ internal static partial class UpCommand
         }));
         return command;
     }
+
+    /// <summary>True when <paramref name="key"/>'s section is the host's or one of <paramref name="stage"/>'s own.</summary>
+    private static bool Reads(StageDefinition stage, string key) =>
+        IsHostSection(key) || stage.Sections.Contains(key.Split(':')[0], StringComparer.OrdinalIgnoreCase);
 
     private static bool IsHostSection(string key) => StepHostApp.CommonSections.Contains(key.Split(':')[0], StringComparer.OrdinalIgnoreCase);
 
@@ -96,7 +100,7 @@ internal static partial class UpCommand
         var all = new List<Instance>();
         foreach (var stage in BrokerStages.All.Stages)
         {
-            var own = settings.Where(kv => StepHostApp.CommonSections.Concat(stage.Sections).Contains(kv.Key.Split(':')[0], StringComparer.OrdinalIgnoreCase)).ToList();
+            var own = settings.Where(kv => Reads(stage, kv.Key)).ToList();
             for (int i = 1; i <= counts[stage.Name]; i++)
                 all.Add(new Instance(stage.Name, i, FreePort(), cluster.Bootstrap, own, Path.Combine(folder, $"{stage.Name}-{i}.log")));
         }
