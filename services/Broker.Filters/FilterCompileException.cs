@@ -25,6 +25,18 @@ public sealed class FilterCompileException : Exception
         Reason = reason;
     }
 
+    /// <summary>The error at <paramref name="position"/> of the file <paramref name="file"/>: the message is <c>FILE: line L, column C: message</c>.</summary>
+    public FilterCompileException(SourcePosition position, string reason, string file)
+        : base($"{file}: {position}: {reason}")
+    {
+        Position = position;
+        Reason = reason;
+        File = file;
+    }
+
+    /// <summary>The file the definition came from, when known.</summary>
+    public string? File { get; }
+
     /// <summary>Where the error is.</summary>
     public SourcePosition Position { get; }
 
