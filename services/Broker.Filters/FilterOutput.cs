@@ -48,6 +48,9 @@ public static class FilterOutput
 
     /// <summary>The message value a match publishes (Avro binary, no framing, as on every Broker topic).</summary>
     public static byte[] Encode(FilterDefinition filter, Alert alert) => filter.Content == FilterContent.Ids
-        ? AvroDatumWriter.For(IdsSchema).ToBytes(IdsRecord(filter, alert))
+        ? EncodeIds(filter, alert)
         : BrokerAlertCodec.Encode(AlertFor(filter, alert));
+
+    /// <summary>The <c>ids</c> record of a match, encoded.</summary>
+    public static byte[] EncodeIds(FilterDefinition filter, Alert alert) => AvroDatumWriter.For(IdsSchema).ToBytes(IdsRecord(filter, alert));
 }

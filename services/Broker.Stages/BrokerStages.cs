@@ -1,4 +1,6 @@
 using Broker.Crossmatch;
+using Broker.Filter;
+using Broker.Filters;
 using Broker.Ingest;
 using Broker.LightCurveClassifier;
 using Broker.Sso;
@@ -23,6 +25,10 @@ public static class BrokerStages
             "ZTF: one Avro Object Container File per message (writer schema in the header); Rubin: Confluent wire format (0x00, 4-byte big-endian schema id, Avro body)",
             "alert id (ZTF `candid`, Rubin `diaSourceId`) in decimal",
             "the survey, or `broker replay`"),
+        new(FilterRegistry.Topic,
+            "compacted: a filter's YAML definition (docs/filters.md, \"The registry\"); an empty value deletes it",
+            "filter name",
+            "`broker filter publish`, `broker filter delete`"),
     ];
 
     /// <summary>Every stage, in chain order: a new stage is one line here.</summary>
@@ -33,6 +39,7 @@ public static class BrokerStages
         SsoStep.Stage,
         StampClassifierStep.Stage,
         LightCurveClassifierStep.Stage,
+        FilterStep.Stage,
     ]);
 }
 

@@ -123,10 +123,9 @@ internal sealed class SourcePump(IAsyncEnumerable<SourceMessage> source, Channel
 internal sealed class StageWorker(PipelineStage stage, ChannelReader<Envelope> input, ChannelWriter<Envelope>? next, ChannelWriter<ChainOutput> outputs,
     StepCounters counters, List<DeadLetterRecord> deadLetters, RunProgress progress, RunFault fault, InProcessOptions options, ILogger? log)
 {
-    private readonly DestinationCounters[] _perDestination = counters.Route(stage.Table);
-
     public async Task RunAsync()
     {
+        counters.Route(stage.Table);
         var batch = new List<Envelope>(options.BatchSize);
         try
         {
@@ -184,7 +183,7 @@ internal sealed class StageWorker(PipelineStage stage, ChannelReader<Envelope> i
         int continuing = -1, leaving = 0;
         for (int k = 0; k < routed.Length; k++)
         {
-            _perDestination[routed[k].Destination].AddOut();
+            counters.Destination(routed[k].Destination).AddOut();
             if (next is not null && routed[k].Destination == 0) continuing = k;
             else leaving++;
         }

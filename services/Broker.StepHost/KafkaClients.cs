@@ -154,6 +154,53 @@ public static class KafkaClients
         return present;
     }
 
+    /// <summary>
+    /// Makes sure <paramref name="topic"/> exists: its partition count when it does, else creates it with
+    /// <paramref name="partitions"/> partitions (and <paramref name="configs"/>, such as <c>cleanup.policy=compact</c>)
+    /// and returns that. Another client creating it at the same moment is not an error.
+    /// </summary>
+    /// <exception cref="KafkaException">The cluster cannot be reached, or refused to create it.</exception>
+    public static int EnsureTopic(KafkaSettings settings, string topic, int partitions, TimeSpan timeout, IReadOnlyDictionary<string, string>? configs = null)
+    {
+        var config = new AdminClientConfig(settings.For(settings.Consumer));
+        config.Set("log_level", "0");
+        using var admin = Build(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build(), "client");
+        // Metadata of all topics, not of this one: asking for one topic by name lets a cluster with
+        // auto.create.topics.enable (librdkafka's mock cluster among them) make it, with its default partition count.
+        if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int present)) return present;
+        try
+        {
+            var spec = new Confluent.Kafka.Admin.TopicSpecification
+            {
+                Name = topic, NumPartitions = partitions, ReplicationFactor = -1,
+                Configs = configs?.ToDictionary(StringComparer.Ordinal),
+            };
+            admin.CreateTopicsAsync([spec], new Confluent.Kafka.Admin.CreateTopicsOptions { RequestTimeout = timeout }).GetAwaiter().GetResult();
+        }
+        catch (Confluent.Kafka.Admin.CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+        {
+            // Created meanwhile by another client.
+        }
+        catch (Confluent.Kafka.Admin.CreateTopicsException e)
+        {
+            throw new KafkaException(e.Results.First(r => r.Error.Code != ErrorCode.NoError).Error);
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
+        {
+            // librdkafka's mock cluster implements no CreateTopics: it makes a topic when a client asks for its
+            // metadata by name, with its default partition count (4). Production clusters take the CreateTopics above.
+            admin.GetMetadata(topic, timeout);
+        }
+        // Metadata catches up with a new topic after a moment.
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int made)) return made;
+            if (DateTime.UtcNow >= until) throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPart, $"topic {topic} was created but does not show in the metadata after {timeout.TotalSeconds:0} s"));
+            Thread.Sleep(50);
+        }
+    }
+
     /// <summary>The topics present on a cluster with their partition counts; librdkafka's log lines go to <paramref name="logger"/>, none when null.</summary>
     public static IReadOnlyDictionary<string, int> ListTopics(KafkaSettings settings, TimeSpan timeout, ILogger? logger = null)
     {

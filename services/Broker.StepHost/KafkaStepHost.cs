@@ -54,6 +54,7 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService, IAsyncDisposable
         _log = logger;
         Counters = new StepCounters(step.Name);
         Metrics = new StepMetrics(Counters);
+        (step as IStepInstruments)?.AddInstruments(Metrics.Meter, new("step", step.Name));
     }
 
     /// <summary>How many partitions this instance holds now.</summary>
@@ -122,15 +123,29 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService, IAsyncDisposable
             .SetPartitionsLostHandler((_, parts) => Revoke(parts.Select(p => p.TopicPartition), lost: true));
         using var consumer = KafkaClients.Build(() => consumerBuilder.Build(), "consumer");
         // Settings are checked by building the clients; the cluster and topics next, before anything is consumed.
-        var partitions = KafkaClients.CheckCluster(_kafka, [input, .. destinations.Topics, dlq], TimeSpan.FromSeconds(_options.StartupTimeoutSeconds));
+        var timeout = TimeSpan.FromSeconds(_options.StartupTimeoutSeconds);
+        IReadOnlyCollection<string> required = _options.CreateDestinationTopics ? [input, destinations.Topics[0], dlq] : [input, .. destinations.Topics, dlq];
+        var partitionCounts = new Dictionary<string, int>(KafkaClients.CheckCluster(_kafka, required, timeout), StringComparer.Ordinal);
+        // A routing step's named destinations (a filter's topic) are made when missing, as those it declares later are.
+        foreach (var topic in destinations.Topics.Skip(1).Where(t => !partitionCounts.ContainsKey(t)).ToList())
+            partitionCounts[topic] = DestinationTopic(topic, partitionCounts[input], timeout);
+        var partitions = partitionCounts;
         _connected = true;
         var collector = _collector = new BatchCollector(consumer.Consume, _assignment, _fault, _options.BatchSize, _options.BatchWaitMs, _log);
         _committer = new OffsetCommitter(consumer.Commit, collector.Serve, _assignment, _fault, TimeSpan.FromSeconds(_options.CommitRetrySeconds), _log, _step.Name);
         _lag = new LagTracker(new ConsumerOffsets(consumer), _assignment, Counters, Metrics, _options.AutoOffsetReset);
+        // A destination the step declares while running gets its topic first (or is refused), then its guard.
+        destinations.Added += d => partitionCounts[destinations.Topics[d]] = DestinationTopic(destinations.Topics[d], partitionCounts[input], timeout);
         var guard = _options.DropReplayedOutputs
             ? ReplayGuard.Load(consumer, _kafka, (input, partitions[input]), destinations, partitions, BrokerHeaders.SourceHeader(_step.Name),
-                ReplayCheckDepth, TimeSpan.FromSeconds(_options.StartupTimeoutSeconds), _log)
+                ReplayCheckDepth, timeout, _log)
             : new ReplayGuard(BrokerHeaders.SourceHeader(_step.Name), destinations.Count);
+        destinations.Added += d =>
+        {
+            if (_options.DropReplayedOutputs) guard.Add(consumer, _kafka, (input, partitionCounts[input]), destinations, d, partitionCounts, ReplayCheckDepth, timeout, _log);
+            else guard.AddDestination();
+            _log.LogInformation("Step {Step}: new destination {Destination} ({Topic})", _step.Name, destinations.Names[d], destinations.Topics[d]);
+        };
         var writer = new OutputWriter(destinations, dlq, guard, Counters, Metrics, (topic, message, delivery) => TopicWriter.Produce(producer, topic, message, delivery), _log);
         consumer.Subscribe(input);
         _started = true;
@@ -211,6 +226,19 @@ public sealed class KafkaStepHost<TIn, TOut> : IStepService, IAsyncDisposable
             throw new StepHostConfigurationException(
                 $"invalid configuration: StepHost:DestinationTopics names {string.Join(", ", unknown)}, not destinations of step {_step.Name} (its destinations: {string.Join(", ", table.Names.Skip(1).DefaultIfEmpty("none besides the default"))})");
         return table;
+    }
+
+    /// <summary>The partition count of a destination declared while running, creating its topic when it is missing and allowed.</summary>
+    private int DestinationTopic(string topic, int inputPartitions, TimeSpan timeout)
+    {
+        if (_options.CreateDestinationTopics)
+        {
+            int n = KafkaClients.EnsureTopic(_kafka, topic, inputPartitions, timeout);
+            _log.LogInformation("Step {Step}: destination topic {Topic} ready ({Partitions} partitions)", _step.Name, topic, n);
+            return n;
+        }
+        if (KafkaClients.ListTopics(_kafka, timeout).TryGetValue(topic, out int present)) return present;
+        throw new StepHostConfigurationException($"topic {topic} does not exist (StepHost:CreateDestinationTopics is off)");
     }
 
     private void OnError(string client, Error e)

@@ -40,6 +40,9 @@ public sealed partial class MockCluster : IDisposable
             throw new InvalidOperationException("rd_kafka_mock_cluster_new failed");
         }
         Bootstrap = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(_cluster)) ?? throw new InvalidOperationException("no bootstrap address");
+        // The mock names no controller until told one, and an admin client's CreateTopics waits for the controller
+        // until it times out; with one, it learns at once that the mock has no CreateTopics (KafkaClients.EnsureTopic).
+        rd_kafka_mock_set_controller_id(_cluster, 1);
         Ports = MockConnectionTuner.Ports(Bootstrap);
         MockConnectionTuner.TuneListeners(Ports);
     }
@@ -132,6 +135,9 @@ public sealed partial class MockCluster : IDisposable
 
     [LibraryImport(Lib)]
     private static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+
+    [LibraryImport(Lib)]
+    private static partial int rd_kafka_mock_set_controller_id(IntPtr cluster, int brokerId);
 
     [LibraryImport(Lib)]
     private static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nint count, int[] errors);

@@ -23,8 +23,7 @@ internal sealed class OutputWriter
     public delegate void ProduceMessage(string topic, Message<byte[], byte[]> message, DeliveryTracker delivery);
 
     private readonly DestinationTable _destinations;
-    private readonly DestinationCounters[] _perDestination;
-    private readonly int[] _replaysIn;
+    private readonly List<int> _replaysIn;
     private readonly string _deadLetterTopic;
     private readonly ReplayGuard _guard;
     private readonly StepCounters _counters;
@@ -40,8 +39,9 @@ internal sealed class OutputWriter
         ProduceMessage produce, ILogger log)
     {
         _destinations = destinations;
-        _perDestination = counters.Route(destinations);
-        _replaysIn = new int[destinations.Count];
+        counters.Route(destinations);
+        _replaysIn = [.. new int[destinations.Count]];
+        destinations.Added += _ => _replaysIn.Add(0);
         _deadLetterTopic = deadLetterTopic;
         _guard = guard;
         _counters = counters;
@@ -108,7 +108,7 @@ internal sealed class OutputWriter
             if (decision != ReplayDecision.Produce)
             {
                 bool replay = decision == ReplayDecision.Replay;
-                _perDestination[o.Destination].AddDuplicate(replay);
+                _counters.Destination(o.Destination).AddDuplicate(replay);
                 if (replay)
                 {
                     replays++;
@@ -130,7 +130,7 @@ internal sealed class OutputWriter
                 headers.Add(_sourceHeader, BrokerHeaders.Position(partition, offset));
             }
             _produce(_destinations.Topics[o.Destination], new Message<byte[], byte[]> { Key = o.Key!, Value = o.Value, Headers = headers }, flight.Delivery);
-            _perDestination[o.Destination].AddOut();
+            _counters.Destination(o.Destination).AddOut();
             produced = true;
         }
         if (produced)
@@ -146,7 +146,7 @@ internal sealed class OutputWriter
     private string ReplayedTopics()
     {
         var topics = new List<string>();
-        for (int d = 0; d < _replaysIn.Length; d++)
+        for (int d = 0; d < _replaysIn.Count; d++)
         {
             if (_replaysIn[d] > 0) topics.Add(_destinations.Topics[d]);
             _replaysIn[d] = 0;

@@ -34,21 +34,22 @@ internal enum ReplayDecision
 /// </summary>
 internal sealed class ReplayGuard
 {
-    private readonly HashSet<(int Partition, long Offset)>[] _positions;
-    private readonly HashSet<string>[] _keys;
+    private readonly List<HashSet<(int Partition, long Offset)>> _positions = [];
+    private readonly List<HashSet<string>> _keys = [];
     private readonly string _sourceHeader;
 
     /// <summary>An empty guard for <paramref name="destinations"/> destinations, reading the source header <paramref name="sourceHeader"/>.</summary>
     public ReplayGuard(string sourceHeader, int destinations)
     {
         _sourceHeader = sourceHeader;
-        _positions = new HashSet<(int, long)>[destinations];
-        _keys = new HashSet<string>[destinations];
-        for (int d = 0; d < destinations; d++)
-        {
-            _positions[d] = [];
-            _keys[d] = new HashSet<string>(StringComparer.Ordinal);
-        }
+        for (int d = 0; d < destinations; d++) AddDestination();
+    }
+
+    /// <summary>Makes room for one more destination, with nothing remembered (<see cref="Add"/> also reads its topic's tail).</summary>
+    public void AddDestination()
+    {
+        _positions.Add([]);
+        _keys.Add(new HashSet<string>(StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -113,6 +114,25 @@ internal sealed class ReplayGuard
         IReadOnlyDictionary<string, int> partitions, string sourceHeader, int depth, TimeSpan timeout, ILogger log)
     {
         var guard = new ReplayGuard(sourceHeader, destinations.Count);
+        guard.ReadTails(group, kafka, input, destinations, [.. Enumerable.Range(0, destinations.Count)], partitions, depth, timeout, log);
+        return guard;
+    }
+
+    /// <summary>
+    /// Makes room for a destination the step declared while running (<see cref="DestinationTable.Added"/>) and reads
+    /// its topic's tail as <see cref="Load"/> does at start: another instance may have known it, and routed to it, before
+    /// this one did.
+    /// </summary>
+    public void Add(IConsumer<byte[], byte[]> group, KafkaSettings kafka, (string Topic, int Partitions) input, DestinationTable destinations, int destination,
+        IReadOnlyDictionary<string, int> partitions, int depth, TimeSpan timeout, ILogger log)
+    {
+        while (_positions.Count <= destination) AddDestination();
+        ReadTails(group, kafka, input, destinations, [destination], partitions, depth, timeout, log);
+    }
+
+    private void ReadTails(IConsumer<byte[], byte[]> group, KafkaSettings kafka, (string Topic, int Partitions) input, DestinationTable destinations, int[] which,
+        IReadOnlyDictionary<string, int> partitions, int depth, TimeSpan timeout, ILogger log)
+    {
         var committed = new Dictionary<int, long>();
         var inputs = new List<TopicPartition>(input.Partitions);
         for (int p = 0; p < input.Partitions; p++) inputs.Add(new TopicPartition(input.Topic, p));
@@ -129,7 +149,7 @@ internal sealed class ReplayGuard
         var ends = new Dictionary<TopicPartition, long>();
         var destinationOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var assign = new List<TopicPartitionOffset>();
-        for (int d = 0; d < destinations.Count; d++)
+        foreach (int d in which)
         {
             string topic = destinations.Topics[d];
             destinationOf[topic] = d;
@@ -150,16 +170,15 @@ internal sealed class ReplayGuard
             {
                 var cr = reader.Consume(100);
                 if (cr is null || cr.IsPartitionEOF) continue;
-                guard.Remember(destinationOf[cr.Topic], cr.Message.Headers, cr.Message.Key, committed);
+                Remember(destinationOf[cr.Topic], cr.Message.Headers, cr.Message.Key, committed);
                 var tp = cr.TopicPartition;
                 if (cr.Offset.Value + 1 >= ends.GetValueOrDefault(tp, long.MaxValue)) ends.Remove(tp);
             }
         }
-        for (int d = 0; d < destinations.Count; d++)
+        foreach (int d in which)
         {
             log.LogInformation("Step {Step}: {Keys} outputs at the end of {Output} read; {Uncommitted} of them came from input not yet committed and will not be produced again if replayed",
-                destinations.Step, guard.Keys(d), destinations.Topics[d], guard.Uncommitted(d));
+                destinations.Step, Keys(d), destinations.Topics[d], Uncommitted(d));
         }
-        return guard;
     }
 }

@@ -31,6 +31,9 @@ public enum StageNeeds
 /// <param name="WrittenBy">Who writes it, for a topic no stage writes (a survey's stream); null for a stage's output.</param>
 public sealed record TopicDefinition(string Name, string Value, string Key = TopicDefinition.AlertIdKey, string? WrittenBy = null)
 {
+    /// <summary>Whether a topic name is a pattern of many topics (<c>broker.filter.&lt;name&gt;</c>: one per filter), not a topic.</summary>
+    public static bool IsPattern(string name) => name.Contains('<', StringComparison.Ordinal);
+
     /// <summary>The key of every Broker topic: the alert id, so that every copy of an alert lands in the same partition.</summary>
     public const string AlertIdKey = "alert id in decimal";
 }
@@ -55,10 +58,12 @@ public sealed class StageContext
     /// <summary>Creates a context.</summary>
     /// <param name="loggers">Where the step logs; none when null.</param>
     /// <param name="services">What the caller provides; nothing when null.</param>
-    public StageContext(ILoggerFactory? loggers = null, IServiceProvider? services = null)
+    /// <param name="kafka">The Kafka client settings when the stage is made for its Kafka service; null in-process.</param>
+    public StageContext(ILoggerFactory? loggers = null, IServiceProvider? services = null, KafkaSettings? kafka = null)
     {
         Loggers = loggers ?? NullLoggerFactory.Instance;
         Services = services ?? EmptyServices;
+        Kafka = kafka;
     }
 
     /// <summary>No loggers, no services.</summary>
@@ -69,6 +74,12 @@ public sealed class StageContext
 
     /// <summary>What the caller provides (resolve with <c>GetService&lt;T&gt;()</c>; null where not provided).</summary>
     public IServiceProvider Services { get; }
+
+    /// <summary>
+    /// The cluster the stage's service runs on (its client settings), null in-process: for what the service wires
+    /// besides the step (the filter service's registry follower); the step itself never touches Kafka.
+    /// </summary>
+    public KafkaSettings? Kafka { get; }
 
 }
 
@@ -243,9 +254,9 @@ public sealed class StageDefinition<TIn, TOut, TOptions> : StageDefinition
         var options = BindOptions(configuration);
         foreach (string warning in options.Warnings())
             loggers.CreateLogger("Broker." + Name).LogWarning("Service {Service} starts with a warning: {Warning}", Name, warning);
-        var step = Factory(options, new StageContext(loggers));
-        return new KafkaStepHost<TIn, TOut>(step, InputCodec, OutputCodec, hostOptions, StepHostApp.KafkaSettings(configuration),
-            loggers.CreateLogger("Broker.StepHost." + Name));
+        var kafka = StepHostApp.KafkaSettings(configuration);
+        var step = Factory(options, new StageContext(loggers, kafka: kafka));
+        return new KafkaStepHost<TIn, TOut>(step, InputCodec, OutputCodec, hostOptions, kafka, loggers.CreateLogger("Broker.StepHost." + Name));
     }
 
     /// <inheritdoc />

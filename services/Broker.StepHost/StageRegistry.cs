@@ -48,7 +48,8 @@ public sealed class StageRegistry
         }
         Sources = sources;
         Stages = stages;
-        Topics = [.. Rows().Select(r => r.Topic)];
+        // A topic per filter (broker.filter.<name>) is a pattern: made when its filter is published, not with the topology.
+        Topics = [.. Rows().Select(r => r.Topic).Where(t => !TopicDefinition.IsPattern(t))];
     }
 
     /// <summary>Topics that enter from outside.</summary>
@@ -57,7 +58,7 @@ public sealed class StageRegistry
     /// <summary>The stages, in chain order.</summary>
     public IReadOnlyList<StageDefinition> Stages { get; }
 
-    /// <summary>Every topic of the topology, dead-letter topics included, in chain order: what <c>broker dev-kafka</c> creates.</summary>
+    /// <summary>Every topic of the topology, dead-letter topics included, in chain order: what <c>broker dev-kafka</c> creates (not the pattern rows, <see cref="TopicDefinition.IsPattern"/>).</summary>
     public IReadOnlyList<string> Topics { get; }
 
     /// <summary>The stages' names, in chain order.</summary>

@@ -47,9 +47,12 @@ public interface IStepState
 
 /// <summary>
 /// A step that sends results to named destinations besides its default output (the filter service: one topic per
-/// matching filter; a stage sending a slim copy to a subscriber's topic). The names are read once, when the host or
-/// the in-process runner starts the step; a result routed to a name not declared here is a step bug, and its input
-/// is dead-lettered saying so (docs/kafka.md, "Fan-out").
+/// matching filter; a stage sending a slim copy to a subscriber's topic). The names are read when the host or the
+/// in-process runner starts the step, and again when a result routes to a name not seen yet: a step may declare
+/// destinations while it runs (a filter published to the live registry), and the host then sets up its topic (creating
+/// it unless <c>StepHost:CreateDestinationTopics</c> is off), counters and replay guard before producing there. A
+/// result routed to a name not declared here is a step bug, and its input is dead-lettered saying so (docs/kafka.md,
+/// "Fan-out"). <see cref="Destinations"/> is read on the thread that runs the step, between batches.
 /// </summary>
 public interface IRoutingStep
 {
@@ -58,6 +61,18 @@ public interface IRoutingStep
     /// Kafka each maps to a topic: the name itself unless <c>StepHost:DestinationTopics:&lt;name&gt;</c> says otherwise.
     /// </summary>
     IReadOnlyCollection<string> Destinations { get; }
+}
+
+/// <summary>
+/// A step with instruments of its own besides the host's (the filter step: matches, drops over quota and failures per
+/// filter). The Kafka host calls <see cref="AddInstruments"/> once, with its meter, so they are exported at
+/// <c>/metrics</c> with the host's (docs/kafka.md, "Metrics"). Observable instruments only: they are read at each scrape,
+/// on the scraping thread.
+/// </summary>
+public interface IStepInstruments
+{
+    /// <summary>Creates the step's instruments on <paramref name="meter"/>; each measurement carries <paramref name="stepTag"/>.</summary>
+    void AddInstruments(System.Diagnostics.Metrics.Meter meter, KeyValuePair<string, object?> stepTag);
 }
 
 /// <summary>Names of a step's destinations, and a short way to route a value.</summary>

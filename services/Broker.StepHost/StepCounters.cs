@@ -53,14 +53,21 @@ public sealed class StepCounters
 
     private DestinationCounters[] _destinations = [];
 
-    /// <summary>Sets up the per-destination counters, once, as the step starts; returns them by destination number.</summary>
-    internal DestinationCounters[] Route(DestinationTable table)
+    /// <summary>
+    /// Sets up the per-destination counters, once, as the step starts, and adds one for each destination the table
+    /// gains while the step runs (<see cref="DestinationTable.Added"/>).
+    /// </summary>
+    internal void Route(DestinationTable table)
     {
         var counters = new DestinationCounters[table.Count];
         for (int i = 0; i < counters.Length; i++) counters[i] = new DestinationCounters(table.Names[i], table.Topics[i]);
         Volatile.Write(ref _destinations, counters);
-        return counters;
+        // Copy on write: a scrape may be reading the array being replaced.
+        table.Added += d => Volatile.Write(ref _destinations, [.. Volatile.Read(ref _destinations), new DestinationCounters(table.Names[d], table.Topics[d])]);
     }
+
+    /// <summary>The counters of destination number <paramref name="destination"/> (<see cref="Route"/>).</summary>
+    internal DestinationCounters Destination(int destination) => Volatile.Read(ref _destinations)[destination];
 
     /// <summary>Dead-letter reasons, grouped (<see cref="ReasonKey"/>), and how often each occurred; in the health file.</summary>
     public IReadOnlyDictionary<string, long> DeadLetterReasons => _reasons;

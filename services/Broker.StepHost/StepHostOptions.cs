@@ -81,6 +81,13 @@ public sealed class StepHostOptions
     public bool DropReplayedOutputs { get; set; } = true;
 
     /// <summary>
+    /// When a routing step declares a destination while it runs (the filter service, for a filter published after it
+    /// started) and that destination's topic does not exist, create it, with the input topic's partition count
+    /// (default on). Off: such a destination's results are dead-lettered saying the topic is missing, until it is made.
+    /// </summary>
+    public bool CreateDestinationTopics { get; set; } = true;
+
+    /// <summary>
     /// Keep the buffers librdkafka frees in the native heap for reuse (<see cref="NativeHeap"/>; Linux with glibc): saves
     /// a page fault per 4 kB of every fetch response, at the price of keeping the peak native heap.
     /// </summary>

@@ -84,10 +84,10 @@ public sealed class StepServiceHostTests
         service.Counters.Count(StepOutcome.Emitted);
         service.Counters.Count(StepOutcome.DeadLettered, "undecodable: not Avro");
         // Per destination: one output to each of two topics, and a replay not produced again to the second.
-        var perDestination = service.Counters.Route(new DestinationTable("scripted", ["slim"], d => d == Destination.Default ? "out" : "out.slim"));
-        perDestination[0].AddOut();
-        perDestination[1].AddOut();
-        perDestination[1].AddDuplicate(replay: true);
+        service.Counters.Route(new DestinationTable("scripted", ["slim"], d => d == Destination.Default ? "out" : "out.slim"));
+        service.Counters.Destination(0).AddOut();
+        service.Counters.Destination(1).AddOut();
+        service.Counters.Destination(1).AddDuplicate(replay: true);
         string metrics = await http.GetStringAsync("/metrics");
         Assert.Matches(new Regex("^broker_alerts_in_total\\{[^}]*step=\"scripted\"[^}]*\\} 7$", RegexOptions.Multiline), metrics);
         Assert.Matches(new Regex("^broker_alerts_dead_lettered_total\\{[^}]*reason=\"undecodable\"[^}]*\\} 1$", RegexOptions.Multiline), metrics);

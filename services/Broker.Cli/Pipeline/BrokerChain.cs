@@ -2,6 +2,8 @@ using System.Text.Json;
 using Broker.Alerts.Avro;
 using Broker.Alerts.IO;
 using Broker.Alerts.Model;
+using Broker.Filter;
+using Broker.Filters;
 using Broker.Ingest;
 using Broker.Stages;
 using Broker.StepHost;
@@ -84,7 +86,9 @@ internal static class BrokerChain
         }
         await using var pipeline = new InProcessPipeline(Stages(options), options.Runner);
         // One file per destination: alerts.avro for the chain's default output, alerts.<destination>.avro for each
-        // destination a stage routes to (RunCheckpoint.PartFor).
+        // destination a stage routes to (RunCheckpoint.PartFor: alerts.broker.filter.<name>.avro per filter), the
+        // others when their first record comes, so a filter that matched nothing has no file.
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
         var writers = new Dictionary<string, AvroContainerWriter>(StringComparer.Ordinal);
         RunCheckpoint? checkpoint = null;
         var source = SurveyFiles.ReadAsync(paths, options.Registry, withKeys: false, options.Limits, options.OnBadInput);
@@ -97,13 +101,25 @@ internal static class BrokerChain
                 checkpoint = RunCheckpoint.Begin(dir, paths, options.Resume, "alerts.avro", n => $"alerts-{n}.avro", pipeline.Destinations);
                 checkpoint.Save(dir);
                 if (checkpoint.Resumed) source = RunCheckpoint.Skip(source, checkpoint.Done);
-                foreach (var (destination, file) in checkpoint.FilesOf(checkpoint.InProgress!))
-                    writers[destination] = new AvroContainerWriter(File.Create(Path.Combine(dir, file)), BrokerAlertCodec.Schema, "deflate");
+                foreach (var (destination, file) in checkpoint.FilesOf(checkpoint.InProgress!)) files[destination] = Path.Combine(dir, file);
+                writers[Destination.Default] = new AvroContainerWriter(File.Create(files[Destination.Default]), BrokerAlertCodec.Schema, "deflate");
             }
             summary = await pipeline.RunAsync(source, output =>
             {
-                var alert = (Alert)output.Value;
-                if (writers.TryGetValue(output.Destination, out var writer)) writer.Append(BrokerAlertCodec.ToRecord(alert));
+                // The chain's last stage is the filter stage: its outputs are alerts, or a filter's ids records.
+                var (alert, ids) = output.Value switch
+                {
+                    FilterPublication p => (p.Alert, p.IsIds ? p : null),
+                    var other => ((Alert)other, null),
+                };
+                if (files.TryGetValue(output.Destination, out var file))
+                {
+                    // Made at the first record: a destination's schema is its first record's (a filter's ids, or the alert).
+                    if (!writers.TryGetValue(output.Destination, out var writer))
+                        writers[output.Destination] = writer = new AvroContainerWriter(File.Create(file), ids is null ? BrokerAlertCodec.Schema : FilterOutput.IdsSchema, "deflate");
+                    if (ids is null) writer.Append(BrokerAlertCodec.ToRecord(alert));
+                    else writer.AppendEncoded(FilterPublicationCodec.Instance.Encode(ids));
+                }
                 if (output.Destination == Destination.Default) options.OnAlert?.Invoke(alert);
             }, progress, cancellationToken).ConfigureAwait(false);
         }
