@@ -125,6 +125,9 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
     /// <summary>The filters running now.</summary>
     public IReadOnlyList<FilterDefinition> Filters => _engine.Filters;
 
+    /// <summary>The registry the step takes its filters from (on Kafka, the one its follower keeps up to date).</summary>
+    public FilterRegistry Registry => _registry;
+
     /// <summary>Raised on the step's thread when a new registry generation goes live, with the filters then running.</summary>
     public event Action<long, IReadOnlyList<FilterDefinition>>? Changed;
 

@@ -15,8 +15,9 @@ namespace Broker.Cli.Tests;
 /// <summary>
 /// Issue 16, item 2: conservation across every hop. Every real alert is fed through <c>broker up</c> (each stage its
 /// own process over the mock cluster) while service instances are killed with SIGKILL and restarted; each alert id
-/// then appears in every stage's output topic or in that stage's dead-letter topic, and the duplicates the kills
-/// cause are counted per hop and bounded by what was in flight.
+/// then appears in every stage's output topic or in that stage's dead-letter topic, every filter's topic holds exactly
+/// its matches, and the duplicates the kills cause are counted per hop and bounded by what was in flight. Six stages,
+/// the filter service last, each its own process.
 /// </summary>
 public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
 {
@@ -92,6 +93,23 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
                 report.AppendLine(CultureInfo.InvariantCulture, $"{stage.Name}: {outIds.Count} ids in {stage.Outputs[0].Name} ({outMessages} messages, {duplicates} duplicates), {deadIds.Count} dead-lettered");
                 Assert.True(duplicates <= killed.Count * BatchSize * Partitions, $"{stage.Name}: {duplicates} duplicates");
             }
+            // The filters broker up published: each one's topic holds exactly the alerts it matches among those the
+            // filter service read (broker.classified), as the language evaluates them in process; duplicates bounded.
+            var classified = ReadAll(bootstrap!, "broker.classified")
+                .Select(m => BrokerAlertCodec.Decode(m.Message.Value)).DistinctBy(a => a.AlertId).ToList();
+            Assert.Equal(expected.Count, classified.Count);
+            var filters = Broker.Filters.FilterRegistry.FromDirectory(SharedData.RepositoryPath("filters")).Snapshot().Filters;
+            Assert.NotEmpty(filters);
+            foreach (var filter in filters)
+            {
+                var compiled = filter.Compile();
+                var want = classified.Where(compiled.Matches).Select(a => a.AlertId).Order().ToList();
+                var (ids, messages) = Keys(bootstrap!, filter.Topic);
+                Assert.Equal(want, ids.Order());
+                int duplicates = messages - ids.Count;
+                report.AppendLine(CultureInfo.InvariantCulture, $"filter {filter.Name}: {ids.Count} matches in {filter.Topic} ({messages} messages, {duplicates} duplicates)");
+                Assert.True(duplicates <= killed.Count * BatchSize * Partitions, $"{filter.Topic}: {duplicates} duplicates");
+            }
             output.WriteLine(report.ToString());
 
             using (var term = Process.Start("kill", ["-TERM", up.Id.ToString(CultureInfo.InvariantCulture)])) term.WaitForExit();
@@ -113,14 +131,21 @@ public sealed class ChainKillTests(ITestOutputHelper output) : IDisposable
         return Process.Start(psi)!;
     }
 
-    /// <summary>The distinct alert ids (message keys) of a whole topic and its message count, every message read back (TestTopics).</summary>
-    private static (HashSet<long> Ids, int Messages) Keys(string bootstrap, string topic)
+    /// <summary>Every message of a whole topic, each read back (TestTopics).</summary>
+    private static List<ConsumeResult<byte[], byte[]>> ReadAll(string bootstrap, string topic)
     {
         long total;
         using (var watermarks = new ConsumerBuilder<byte[], Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "chain-kill-watermarks" }).SetLogHandler((_, _) => { }).Build())
             total = Enumerable.Range(0, Partitions).Sum(p => watermarks.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)) is var w ? w.High - w.Low : 0);
         var messages = TestTopics.Read(bootstrap, topic, l => l.Count >= total, TimeSpan.FromMinutes(1));
         Assert.True(messages.Count == total, $"{topic}: {messages.Count} of {total} messages read back");
+        return messages;
+    }
+
+    /// <summary>The distinct alert ids (message keys) of a whole topic and its message count, every message read back (TestTopics).</summary>
+    private static (HashSet<long> Ids, int Messages) Keys(string bootstrap, string topic)
+    {
+        var messages = ReadAll(bootstrap, topic);
         var ids = new HashSet<long>();
         foreach (var m in messages)
             if (m.Message.Key is { } key && long.TryParse(Encoding.UTF8.GetString(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out long id)) ids.Add(id);

@@ -49,9 +49,9 @@ public sealed class RealAlertsRunTests : IDisposable
         // Repeated alert ids (one ZTF sample written with four schema versions, ...) are duplicates, not losses.
         Assert.Equal(messages - expected.Count, ingest.GetProperty("duplicates").GetInt32());
         Assert.Equal("", File.ReadAllText(Path.Combine(output, "dead-letters.jsonl")).Trim());
-        // Every stage of the chain, the light-curve classifier last, passes every alert on.
+        // Every stage of the chain, the filter stage last, passes every alert on.
         var stages = summary.RootElement.GetProperty("stages").EnumerateArray().ToList();
-        Assert.Equal(["ingest", "crossmatch", "sso", "stamp", "lightcurve"], stages.Select(s => s.GetProperty("step").GetString()));
+        Assert.Equal(["ingest", "crossmatch", "sso", "stamp", "lightcurve", "filter"], stages.Select(s => s.GetProperty("step").GetString()));
         Assert.All(stages, s => Assert.Equal(0, s.GetProperty("deadLettered").GetInt32()));
 
         var written = new Dictionary<long, Alert>();

@@ -30,7 +30,7 @@ public sealed class UpCommandTests : IDisposable
             }
             Assert.True(lines.LastOrDefault() == "ready", $"broker up did not become ready: {string.Join('\n', lines)}\n{(up.HasExited ? await stderr : "")}");
             Assert.StartsWith("bootstrap 127.0.0.1:", lines[0], StringComparison.Ordinal);
-            string[] stages = ["ingest", "crossmatch", "crossmatch", "sso", "stamp", "lightcurve"];
+            string[] stages = ["ingest", "crossmatch", "crossmatch", "sso", "stamp", "lightcurve", "filter"];
             var listed = lines.Skip(1).SkipLast(1).Select(l => l.Split(' ')[0]).ToList();
             Assert.Equal(stages.Length, listed.Count(s => stages.Contains(s)));
             Assert.Equal(2, listed.Count(s => s == "crossmatch"));

@@ -32,7 +32,7 @@ public sealed class UsageErrorTests : IDisposable
     [Fact]
     public void Serve_names_the_registered_stages_when_given_another()
     {
-        Assert.Equal("error: unknown step 'nothing'; known: ingest, crossmatch, sso, stamp, lightcurve", AssertOneLineUsageError(BrokerProcess.Run("serve", "nothing", "--bootstrap", "127.0.0.1:1")));
+        Assert.Equal("error: unknown step 'nothing'; known: ingest, crossmatch, sso, stamp, lightcurve, filter", AssertOneLineUsageError(BrokerProcess.Run("serve", "nothing", "--bootstrap", "127.0.0.1:1")));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class UsageErrorTests : IDisposable
         Assert.Equal("error: invalid configuration: Ingest:DuplicateWindow -5 is not in 0..10000000",
             AssertOneLineUsageError(BrokerProcess.Run("run", OneAlert, "--out", Path.Combine(_dir, "out"), "--set", "Ingest:DuplicateWindow=-5")));
         // The host's sections mean nothing in one process: refused, not ignored.
-        Assert.Equal("error: unknown configuration section StepHost; known: Crossmatch, Ingest, LightCurveClassifier, Sso, StampClassifier",
+        Assert.Equal("error: unknown configuration section StepHost; known: Crossmatch, Filter, Ingest, LightCurveClassifier, Sso, StampClassifier",
             AssertOneLineUsageError(BrokerProcess.Run("run", OneAlert, "--out", Path.Combine(_dir, "out"), "--set", "StepHost:BatchSize=5")));
     }
 

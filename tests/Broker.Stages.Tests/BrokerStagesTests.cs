@@ -18,8 +18,8 @@ public sealed class BrokerStagesTests
     [Fact]
     public void The_topology_is_every_stages_input_its_dead_letters_and_its_outputs_in_chain_order()
     {
-        Assert.Equal(["survey.alerts", "survey.alerts.dlq", "broker.ingested", "broker.ingested.dlq", "broker.xmatched", "broker.xmatched.dlq", "broker.sso", "broker.sso.dlq", "broker.stamps", "broker.stamps.dlq", "broker.classified"], BrokerStages.All.Topics);
-        Assert.Equal(["ingest", "crossmatch", "sso", "stamp", "lightcurve"], BrokerStages.All.Names);
+        Assert.Equal(["survey.alerts", "survey.alerts.dlq", "broker.ingested", "broker.ingested.dlq", "broker.xmatched", "broker.xmatched.dlq", "broker.sso", "broker.sso.dlq", "broker.stamps", "broker.stamps.dlq", "broker.classified", "broker.classified.dlq", "broker.filtered", "broker.filters"], BrokerStages.All.Topics);
+        Assert.Equal(["ingest", "crossmatch", "sso", "stamp", "lightcurve", "filter"], BrokerStages.All.Names);
     }
 
     [Fact]

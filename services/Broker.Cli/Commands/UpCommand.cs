@@ -6,6 +6,8 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Broker.Cli.Pipeline;
+using Broker.Filter;
+using Broker.Filters;
 using Broker.Stages;
 using Broker.StepHost;
 
@@ -29,12 +31,14 @@ internal static partial class UpCommand
         var instances = new Option<string[]>("--instances") { Description = "Instances of a stage as STAGE=N (repeatable); 1 of each by default.", AllowMultipleArgumentsPerToken = true };
         var partitions = new Option<int>("--partitions") { Description = "Partitions per topic (the most instances of one stage that can share its input).", DefaultValueFactory = _ => 4 };
         var logs = new Option<string?>("--logs") { Description = "Folder for each instance's log (STAGE-N.log) and instances.json. Default: a new folder under the temporary folder." };
+        var filters = new Option<string?>("--filters") { Description = "Filter definitions (*.yaml) to publish to the cluster's registry (broker.filters) before the services start, or 'none'. Default: the repository's filters/." };
         var set = SettingsOption.Create("StepHost:BatchSize=200, StampClassifier:BraaiModel= (each stage takes the settings of its own sections and the host's)");
         var command = new Command("up",
             "Start the development Kafka cluster and every Broker service as separate processes (--instances STAGE=N); print where each listens; restart an instance that dies; stop them all cleanly on Ctrl+C or SIGTERM. Feed it with `broker replay` or `broker simulate --kafka`, read it with `broker subscribe`.");
         command.Options.Add(instances);
         command.Options.Add(partitions);
         command.Options.Add(logs);
+        command.Options.Add(filters);
         command.Options.Add(set);
         command.SetAction((parse, ct) => CliRun.GuardAsync(() =>
         {
@@ -62,7 +66,8 @@ internal static partial class UpCommand
             // given, so a restarted instance is back in seconds rather than librdkafka's default 45 s.
             settings.TryAdd("KafkaConsumer:session.timeout.ms", "6000");
             settings.TryAdd("KafkaConsumer:heartbeat.interval.ms", "500");
-            return RunAsync(n, counts, settings, folder, ct);
+            var definitions = FilterDefinitions(parse.GetValue(filters));
+            return RunAsync(n, counts, settings, folder, definitions, ct);
         }));
         return command;
     }
@@ -91,10 +96,36 @@ internal static partial class UpCommand
         return counts;
     }
 
-    private static async Task<int> RunAsync(int partitions, Dictionary<string, int> counts, Dictionary<string, string?> settings, string folder, CancellationToken ct)
+    /// <summary>The definitions <c>--filters</c> names, each checked (a bad one is a usage error naming its file and position).</summary>
+    private static List<FilterDefinition> FilterDefinitions(string? option)
+    {
+        if (string.Equals(option, "none", StringComparison.Ordinal)) return [];
+        string? folder = option ?? (ModelFolders.RepositoryRoot is { } root ? Path.Combine(root, "filters") : null);
+        if (folder is null) return [];
+        if (!Directory.Exists(folder)) throw new CliUsageException($"--filters {folder}: no such folder");
+        try
+        {
+            return [.. FilterRegistry.FromDirectory(folder).Snapshot().Filters];
+        }
+        catch (FilterCompileException e)
+        {
+            throw new CliUsageException($"--filters: {e.Message}");
+        }
+    }
+
+    private static async Task<int> RunAsync(int partitions, Dictionary<string, int> counts, Dictionary<string, string?> settings, string folder,
+        IReadOnlyList<FilterDefinition> filters, CancellationToken ct)
     {
         using var cluster = new MockCluster();
         cluster.CreateTopology(partitions);
+        // The filters first, so the filter service starts with them; each filter's topic with the chain's partition count.
+        var registry = new FilterRegistryClient(KafkaSettings.ForBootstrap(cluster.Bootstrap));
+        foreach (var f in filters)
+        {
+            cluster.CreateTopic(f.Topic, partitions);
+            registry.Publish(f);
+            Console.Out.WriteLine($"registry {f.Name} {f.Version} topic {f.Topic}");
+        }
         using var file = DevClusterFile.Publish(cluster.Bootstrap);
         using var signals = ShutdownSignals.Listen(ct, file.Remove);
         var all = new List<Instance>();
