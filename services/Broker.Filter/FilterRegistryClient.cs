@@ -13,7 +13,7 @@ namespace Broker.Filter;
 /// <param name="TopicCreated">Whether this publication created the topic (false: it was there, and kept as it was).</param>
 /// <param name="Partition">The registry partition the record went to.</param>
 /// <param name="Offset">The record's offset there.</param>
-public sealed record FilterPublication(string Name, string Version, string Topic, int Partitions, bool TopicCreated, int Partition, long Offset);
+public sealed record FilterPublishResult(string Name, string Version, string Topic, int Partitions, bool TopicCreated, int Partition, long Offset);
 
 /// <summary>
 /// The registry as a reader finds it: the definitions in force, and the records refused that are still the last
@@ -80,7 +80,7 @@ public sealed class FilterRegistryClient
     /// <exception cref="FilterCompileException">The definition does not compile.</exception>
     /// <exception cref="FilterRegistryException">Its YAML would be refused by the registry.</exception>
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached, a topic cannot be made, or the record was not delivered.</exception>
-    public FilterPublication Publish(FilterDefinition definition, int? partitions = null)
+    public FilterPublishResult Publish(FilterDefinition definition, int? partitions = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
         if (partitions is < 1) throw new ArgumentOutOfRangeException(nameof(partitions), partitions, "a topic has at least one partition");
@@ -101,7 +101,7 @@ public sealed class FilterRegistryClient
             (topicPartitions, created) = RegistryTopic.Ensure(admin, bootstrap, definition.Topic, wanted, compacted: false, Timeout);
         }
         var delivered = Produce(bootstrap, definition.Name, value);
-        return new FilterPublication(definition.Name, definition.Version, definition.Topic, topicPartitions, created, delivered.Partition.Value, delivered.Offset.Value);
+        return new FilterPublishResult(definition.Name, definition.Version, definition.Topic, topicPartitions, created, delivered.Partition.Value, delivered.Offset.Value);
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Broker.Filter;
 /// dropped and counted per filter (<see cref="Counts"/>); a filter that fails cannot stop the others
 /// (<see cref="FilterEngine"/>).
 /// <para>The filters are a <see cref="FilterRegistry"/>: on Kafka, the compacted topic <c>broker.filters</c>, which the
-/// service follows while it runs (its follower, KafkaFilterRegistry, is wired by <see cref="Stage"/>;
+/// service follows while it runs (its follower, <see cref="KafkaFilterRegistry"/>, is wired by <see cref="Stage"/>;
 /// the step never touches Kafka); in-process, the YAML files of <see cref="FilterOptions.Directory"/>. Before each
 /// batch the step takes the registry's newest generation, so a filter published, changed or deleted goes live at the
 /// next batch, with no restart: a new filter's topic becomes a new destination (<see cref="IRoutingStep"/>), an
@@ -69,7 +69,7 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
         if (!options.FollowsTopic(context.Kafka is not null)) return new FilterStep(options, FromDirectory(options), log: log);
         var kafka = context.Kafka ?? throw new StepHostConfigurationException($"{FilterOptions.Section}:Registry=Topic needs Kafka (in-process runs read {FilterOptions.Section}:Directory)");
         var registry = new FilterRegistry();
-        IDisposable? follower = null; _ = kafka; // TEMP
+        var follower = KafkaFilterRegistry.Start(kafka, registry, log, options.RegistryTopic, TimeSpan.FromSeconds(options.RegistryStartupSeconds));
         return new FilterStep(options, registry, follower, log: log);
     }
 

@@ -17,40 +17,21 @@ internal static class RegistryTopic
     /// Makes sure <paramref name="topic"/> exists, creating it with <paramref name="partitions"/> partitions (and
     /// <c>cleanup.policy=compact</c> when <paramref name="compacted"/>) through a CreateTopics request when it is
     /// missing. A topic created meanwhile by another client (two services starting together) counts as there.
-    /// librdkafka's mock cluster accepts the request and ignores the configuration (docs/filters.md, "The registry").
+    /// librdkafka's mock cluster has no CreateTopics: it makes the topic with its default partition count and no
+    /// configuration (KafkaClients.EnsureTopic; docs/filters.md, "The registry").
     /// </summary>
     /// <returns>The topic's partition count, and whether this call created it.</returns>
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached, or refuses to create the topic.</exception>
     public static (int Partitions, bool Created) Ensure(IAdminClient admin, string bootstrap, string topic, int partitions, bool compacted, TimeSpan timeout)
     {
-        if (Partitions(admin, bootstrap, timeout).TryGetValue(topic, out int present)) return (present, false);
-        var spec = new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = -1 };
-        if (compacted) spec.Configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["cleanup.policy"] = "compact" };
-        bool created = true;
         try
         {
-            admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout }).GetAwaiter().GetResult();
-        }
-        catch (CreateTopicsException ex) when (ex.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
-        {
-            created = false;
-        }
-        catch (CreateTopicsException ex)
-        {
-            var error = ex.Results.First(r => r.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)).Error;
-            throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {error.Reason} ({error.Code})", ex);
+            return KafkaClients.EnsureTopic(admin, topic, partitions, timeout,
+                compacted ? new Dictionary<string, string>(StringComparer.Ordinal) { ["cleanup.policy"] = "compact" } : null);
         }
         catch (KafkaException ex)
         {
-            throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {ex.Error.Reason}", ex);
-        }
-        // Metadata can lag a CreateTopics answer for a moment: wait until the topic is listed.
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (Partitions(admin, bootstrap, timeout).TryGetValue(topic, out int n)) return (n, created);
-            if (DateTime.UtcNow > until) throw new StepHostConfigurationException($"topic {topic} at {bootstrap} was created but is not listed after {timeout.TotalSeconds:0} s");
-            Thread.Sleep(50);
+            throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {ex.Error.Reason} ({ex.Error.Code})", ex);
         }
     }
 

@@ -165,9 +165,20 @@ public static class KafkaClients
         var config = new AdminClientConfig(settings.For(settings.Consumer));
         config.Set("log_level", "0");
         using var admin = Build(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build(), "client");
+        return EnsureTopic(admin, topic, partitions, timeout, configs).Partitions;
+    }
+
+    /// <summary>
+    /// <see cref="EnsureTopic(KafkaSettings, string, int, TimeSpan, IReadOnlyDictionary{string, string}?)"/> on an
+    /// admin client the caller holds; also says whether this call created the topic.
+    /// </summary>
+    /// <exception cref="KafkaException">The cluster cannot be reached, or refused to create it.</exception>
+    public static (int Partitions, bool Created) EnsureTopic(IAdminClient admin, string topic, int partitions, TimeSpan timeout, IReadOnlyDictionary<string, string>? configs = null)
+    {
         // Metadata of all topics, not of this one: asking for one topic by name lets a cluster with
         // auto.create.topics.enable (librdkafka's mock cluster among them) make it, with its default partition count.
-        if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int present)) return present;
+        if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int present)) return (present, false);
+        bool created = true;
         try
         {
             var spec = new Confluent.Kafka.Admin.TopicSpecification
@@ -175,27 +186,29 @@ public static class KafkaClients
                 Name = topic, NumPartitions = partitions, ReplicationFactor = -1,
                 Configs = configs?.ToDictionary(StringComparer.Ordinal),
             };
-            admin.CreateTopicsAsync([spec], new Confluent.Kafka.Admin.CreateTopicsOptions { RequestTimeout = timeout }).GetAwaiter().GetResult();
+            admin.CreateTopicsAsync([spec], new Confluent.Kafka.Admin.CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout }).GetAwaiter().GetResult();
         }
         catch (Confluent.Kafka.Admin.CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
         {
             // Created meanwhile by another client.
+            created = false;
         }
         catch (Confluent.Kafka.Admin.CreateTopicsException e)
         {
-            throw new KafkaException(e.Results.First(r => r.Error.Code != ErrorCode.NoError).Error);
+            throw new KafkaException(e.Results.First(r => r.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)).Error);
         }
         catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
         {
             // librdkafka's mock cluster implements no CreateTopics: it makes a topic when a client asks for its
-            // metadata by name, with its default partition count (4). Production clusters take the CreateTopics above.
+            // metadata by name, with its default partition count (4), and ignores configurations. Production clusters
+            // take the CreateTopics above.
             admin.GetMetadata(topic, timeout);
         }
         // Metadata catches up with a new topic after a moment.
         var until = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int made)) return made;
+            if (PartitionCounts(admin.GetMetadata(timeout)).TryGetValue(topic, out int made)) return (made, created);
             if (DateTime.UtcNow >= until) throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPart, $"topic {topic} was created but does not show in the metadata after {timeout.TotalSeconds:0} s"));
             Thread.Sleep(50);
         }

@@ -53,7 +53,8 @@ public sealed class FilterServiceTests(ITestOutputHelper output)
         };
         await using var host = new KafkaStepHost<Alert, FilterPublication>(step, AlertMessageCodec.Instance, FilterPublicationCodec.Instance, options, kafka, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
-        var run = host.RunAsync(stop.Token);
+        // On a thread of its own: the host's loop runs synchronously until it has something to wait for.
+        var run = Task.Run(() => host.RunAsync(stop.Token));
         long fed = 0;
         async Task Feed(Alert[] round)
         {
