@@ -14,45 +14,84 @@ namespace Broker.Filter;
 internal static class RegistryTopic
 {
     /// <summary>
-    /// Makes sure <paramref name="topic"/> exists, creating it with <paramref name="partitions"/> partitions (and
-    /// <c>cleanup.policy=compact</c> when <paramref name="compacted"/>) through a CreateTopics request when it is
-    /// missing. A topic created meanwhile by another client (two services starting together) counts as there.
-    /// librdkafka's mock cluster accepts the request and ignores the configuration (docs/filters.md, "The registry").
+    /// Makes sure <paramref name="topic"/> exists. When it is missing and the cluster names a controller, it is
+    /// created with <paramref name="partitions"/> partitions (and <c>cleanup.policy=compact</c> when
+    /// <paramref name="compacted"/>) through a CreateTopics request; a topic created meanwhile by another client (two
+    /// services starting together) counts as there. librdkafka's mock cluster (<c>broker dev-kafka</c>,
+    /// <c>broker up</c>, the tests) names no controller and has no CreateTopics: there a metadata request for the
+    /// topic makes the mock create it with its default partition count (4) and no configuration (docs/filters.md,
+    /// "The registry").
     /// </summary>
     /// <returns>The topic's partition count, and whether this call created it.</returns>
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached, or refuses to create the topic.</exception>
     public static (int Partitions, bool Created) Ensure(IAdminClient admin, string bootstrap, string topic, int partitions, bool compacted, TimeSpan timeout)
     {
         if (Partitions(admin, bootstrap, timeout).TryGetValue(topic, out int present)) return (present, false);
-        var spec = new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = -1 };
-        if (compacted) spec.Configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["cleanup.policy"] = "compact" };
         bool created = true;
-        try
+        if (HasController(admin, timeout))
         {
-            admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout }).GetAwaiter().GetResult();
+            var spec = new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = -1 };
+            if (compacted) spec.Configs = new Dictionary<string, string>(StringComparer.Ordinal) { ["cleanup.policy"] = "compact" };
+            try
+            {
+                admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = timeout, OperationTimeout = timeout }).GetAwaiter().GetResult();
+            }
+            catch (CreateTopicsException ex) when (ex.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+            {
+                created = false;
+            }
+            catch (CreateTopicsException ex)
+            {
+                var error = ex.Results.First(r => r.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)).Error;
+                throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {error.Reason} ({error.Code})", ex);
+            }
+            catch (KafkaException ex)
+            {
+                throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {ex.Error.Reason}", ex);
+            }
         }
-        catch (CreateTopicsException ex) when (ex.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+        else
         {
-            created = false;
+            try
+            {
+                // The admin client is a producer-type handle: its metadata requests allow automatic creation.
+                admin.GetMetadata(topic, timeout);
+            }
+            catch (KafkaException ex)
+            {
+                throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: the cluster names no controller and did not create it on a metadata request ({ex.Error.Reason})", ex);
+            }
         }
-        catch (CreateTopicsException ex)
-        {
-            var error = ex.Results.First(r => r.Error.Code is not (ErrorCode.NoError or ErrorCode.TopicAlreadyExists)).Error;
-            throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {error.Reason} ({error.Code})", ex);
-        }
-        catch (KafkaException ex)
-        {
-            throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: {ex.Error.Reason}", ex);
-        }
-        // Metadata can lag a CreateTopics answer for a moment: wait until the topic is listed.
+        // Metadata can lag a creation for a moment: wait until the topic is listed.
         var until = DateTime.UtcNow + timeout;
         while (true)
         {
             if (Partitions(admin, bootstrap, timeout).TryGetValue(topic, out int n)) return (n, created);
-            if (DateTime.UtcNow > until) throw new StepHostConfigurationException($"topic {topic} at {bootstrap} was created but is not listed after {timeout.TotalSeconds:0} s");
+            if (DateTime.UtcNow > until)
+                throw new StepHostConfigurationException($"cannot create topic {topic} at {bootstrap}: it is not listed after {timeout.TotalSeconds:0} s (the cluster names no controller, or does not create topics automatically)");
             Thread.Sleep(50);
         }
     }
+
+    /// <summary>
+    /// Whether the cluster names a controller (every Apache Kafka cluster does; librdkafka's mock cluster does not,
+    /// and its DescribeCluster answer waits out the timeout, so a short one is used).
+    /// </summary>
+    private static bool HasController(IAdminClient admin, TimeSpan timeout)
+    {
+        var wait = timeout < ControllerWait ? timeout : ControllerWait;
+        try
+        {
+            return admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = wait }).GetAwaiter().GetResult().Controller is not null;
+        }
+        catch (KafkaException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>How long <see cref="HasController"/> waits.</summary>
+    private static readonly TimeSpan ControllerWait = TimeSpan.FromSeconds(2);
 
     /// <summary>The topics present with their partition counts.</summary>
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached.</exception>
