@@ -210,6 +210,21 @@ public sealed class KafkaFilterRegistryTests : IDisposable
         Assert.StartsWith("cannot reach Kafka at 127.0.0.1:1", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("name: a\nname: a\ndescription: d.\nowner: o\ncontent: ids\nwhere: true\n")]
+    [InlineData("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[")]
+    [InlineData("--- a\n--- b\n")]
+    [InlineData("\u0000\uFFFE")]
+    [InlineData("name: a\ndescription: d.\nowner: o\ncontent: ids\nwhere: { x: 1 }\n")]
+    public void A_hostile_record_value_is_refused_not_thrown(string value)
+    {
+        var registry = new FilterRegistry();
+        var e = registry.Apply("a", Encoding.UTF8.GetBytes(value));
+        Assert.Equal(FilterRegistryChange.Refused, e.Change);
+        Assert.Matches(@"^line \d+, column \d+: ", e.Error);
+        Assert.Equal(FilterRegistryChange.Refused, registry.Apply("a", [0xC3, 0x28, 0xFF]).Change);
+    }
+
     private sealed class CollectingLogger : ILogger
     {
         public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
