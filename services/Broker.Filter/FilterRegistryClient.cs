@@ -97,12 +97,16 @@ public sealed class FilterRegistryClient
         using (var admin = RegistryTopic.Admin(_kafka, _logger))
         {
             RegistryTopic.Ensure(admin, bootstrap, Topic, RegistryTopic.RegistryPartitions, compacted: true, Timeout);
-            int wanted = partitions ?? (RegistryTopic.Partitions(admin, bootstrap, Timeout).TryGetValue(InputTopic, out int n) ? n : 1);
+            int wanted = NewTopicPartitions(partitions, RegistryTopic.Partitions(admin, bootstrap, Timeout));
             (topicPartitions, created) = RegistryTopic.Ensure(admin, bootstrap, definition.Topic, wanted, compacted: false, Timeout);
         }
         var delivered = Produce(bootstrap, definition.Name, value);
         return new FilterPublishResult(definition.Name, definition.Version, definition.Topic, topicPartitions, created, delivered.Partition.Value, delivered.Offset.Value);
     }
+
+    /// <summary>The partitions of a new filter topic: <paramref name="asked"/>, else those of <see cref="InputTopic"/> among <paramref name="topics"/>, else 1.</summary>
+    internal static int NewTopicPartitions(int? asked, IReadOnlyDictionary<string, int> topics) =>
+        asked ?? (topics.TryGetValue(InputTopic, out int n) ? n : 1);
 
     /// <summary>
     /// Deletes the filter <paramref name="name"/> with a tombstone (a record with no value). Its topic is kept: its
