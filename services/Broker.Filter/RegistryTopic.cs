@@ -24,6 +24,8 @@ internal static class RegistryTopic
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached, or refuses to create the topic.</exception>
     public static (int Partitions, bool Created) Ensure(IAdminClient admin, string bootstrap, string topic, int partitions, bool compacted, TimeSpan timeout)
     {
+        // Reachable first, so an unreachable cluster is said as such.
+        if (Partitions(admin, bootstrap, timeout).TryGetValue(topic, out int present)) return (present, false);
         try
         {
             return KafkaClients.EnsureTopic(admin, topic, partitions, timeout,

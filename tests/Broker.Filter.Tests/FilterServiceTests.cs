@@ -30,7 +30,9 @@ public sealed class FilterServiceTests(ITestOutputHelper output)
     {
         Assert.True(SharedData.Exists, "shared data (../shared/data) is required");
         var alerts = BacktestAlerts.Read([SharedData.Path("ztf/alerts"), SharedData.Path("lsst/alerts")], new FolderSchemaRegistry(SharedData.Path("lsst/schema")))
-            .Select(a => a.Alert!).DistinctBy(a => a.AlertId).ToList();
+            // Without their cutouts (no filter here reads them): the mock cluster keeps only ~5 MB per partition, less
+            // than the 651 alerts with their stamps.
+            .Select(a => a.Alert! with { Cutouts = null }).DistinctBy(a => a.AlertId).ToList();
         var rounds = alerts.Chunk((alerts.Count + 2) / 3).ToArray();
         Assert.Equal(3, rounds.Length);
 
@@ -119,7 +121,6 @@ public sealed class FilterServiceTests(ITestOutputHelper output)
                 var match = Assert.Single(a.Filters);
                 Assert.Equal(name, match.Name);
                 Assert.Equal(want[a.AlertId], match.Version);
-                Assert.Null(a.Cutouts);
             }
             Assert.Equal(want.Count, host.Counters.Destinations.Single(d => d.Topic == topic).Out);
             output.WriteLine($"{topic}: {got.Count} matches, versions {string.Join(", ", got.GroupBy(a => a.Filters[0].Version).Select(g => $"{g.Key} x{g.Count()}"))}");
