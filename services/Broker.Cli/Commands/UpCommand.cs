@@ -118,14 +118,6 @@ internal static partial class UpCommand
     {
         using var cluster = new MockCluster();
         cluster.CreateTopology(partitions);
-        // The filters first, so the filter service starts with them; each filter's topic with the chain's partition count.
-        var registry = new FilterRegistryClient(KafkaSettings.ForBootstrap(cluster.Bootstrap));
-        foreach (var f in filters)
-        {
-            cluster.CreateTopic(f.Topic, partitions);
-            registry.Publish(f);
-            Console.Out.WriteLine($"registry {f.Name} {f.Version} topic {f.Topic}");
-        }
         using var file = DevClusterFile.Publish(cluster.Bootstrap);
         using var signals = ShutdownSignals.Listen(ct, file.Remove);
         var all = new List<Instance>();
@@ -136,6 +128,14 @@ internal static partial class UpCommand
                 all.Add(new Instance(stage.Name, i, FreePort(), cluster.Bootstrap, own, Path.Combine(folder, $"{stage.Name}-{i}.log")));
         }
         Console.Out.WriteLine($"bootstrap {cluster.Bootstrap}");
+        // The filters first, so the filter service starts with them; each filter's topic with the chain's partition count.
+        var registry = new FilterRegistryClient(KafkaSettings.ForBootstrap(cluster.Bootstrap));
+        foreach (var f in filters)
+        {
+            cluster.CreateTopic(f.Topic, partitions);
+            registry.Publish(f);
+            Console.Out.WriteLine($"registry {f.Name} {f.Version} topic {f.Topic}");
+        }
         Console.Error.WriteLine($"Mock Kafka cluster at {cluster.Bootstrap}, {partitions} partitions per topic (memory only; each partition keeps only its newest 5 MB or 100,000 messages); other broker verbs find it through {file.Path}.");
         var supervisors = new List<Task>();
         var stopping = new CancellationTokenSource();

@@ -176,7 +176,7 @@ public sealed class DemoReport
 
         h.Append("<section id=\"candidates\" data-section=\"candidates\"><h2>Candidates</h2>");
         if (_alerts - _withoutFilter == 0)
-            h.Append("<p>No alert passed a filter (the chain has no filter stage yet, or nothing matched): candidates are grouped by the top class of their classifications.</p>");
+            h.Append("<p>No alert passed a filter (none is active, or nothing matched): candidates are grouped by the top class of their classifications.</p>");
         h.Append(C, $"<p>At most {MaxCandidatesPerSection} per section, the best by score (a filter's: the highest top-class probability; a class's: its probability), ties to the smaller alert id.");
         if (_inUnshownSections > 0) h.Append(C, $" {_inUnshownSections} placements in sections beyond the first {MaxSections} are not shown.");
         h.Append("</p>\n");
