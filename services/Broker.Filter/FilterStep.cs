@@ -28,10 +28,14 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
     /// <summary>What the step reads.</summary>
     public const string InputTopic = "broker.classified";
 
+    /// <summary>The version this build of the step stamps on the alerts it passes on (<see cref="Alert.StageVersions"/>).</summary>
+    public static string StageVersion { get; } = BrokerBuild.VersionOf(typeof(FilterStep).Assembly);
+
     /// <summary>Its default output: every alert, with the filters it passed (<see cref="FilterOptions.ForwardAll"/>).</summary>
     public const string OutputTopic = "broker.filtered";
 
     private readonly FilterEngine _engine;
+    private readonly TimeProvider _clock;
     private readonly FilterRegistry _registry;
     private readonly IDisposable? _follower;
     private readonly ILogger _log;
@@ -99,7 +103,8 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
         _follower = follower;
         _forwardAll = options.ForwardAll;
         _log = log ?? NullLogger.Instance;
-        _engine = new FilterEngine(clock);
+        _clock = clock ?? TimeProvider.System;
+        _engine = new FilterEngine(_clock);
         TakeRegistry();
     }
 
@@ -153,11 +158,14 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
     public ValueTask<IReadOnlyList<StepResult<FilterPublication>>> ExecuteAsync(IReadOnlyList<Alert> batch, CancellationToken cancellationToken)
     {
         var results = new StepResult<FilterPublication>[batch.Count];
+        var finished = _clock.GetUtcNow();
         for (int i = 0; i < batch.Count; i++)
         {
-            var alert = batch[i];
+            // Evaluated as it came; published with this stage's time and version, as every stage stamps its output.
+            var input = batch[i];
+            var alert = input.WithStage(StepName, StageVersion, finished);
             _publish.Clear();
-            _engine.Evaluate(alert, _publish);
+            _engine.Evaluate(input, _publish);
             if (_publish.Count == 0)
             {
                 results[i] = _forwardAll ? StepResult<FilterPublication>.Emit(new FilterPublication(alert, null)) : StepResult<FilterPublication>.Filter("matched no filter within its quota");
