@@ -39,21 +39,7 @@ internal static class RegistryTopic
 
     /// <summary>The topics present with their partition counts.</summary>
     /// <exception cref="StepHostConfigurationException">The cluster cannot be reached.</exception>
-    public static Dictionary<string, int> Partitions(IAdminClient admin, string bootstrap, TimeSpan timeout)
-    {
-        Metadata metadata;
-        try
-        {
-            metadata = admin.GetMetadata(timeout);
-        }
-        catch (KafkaException ex)
-        {
-            throw new StepHostConfigurationException(
-                $"cannot reach Kafka at {bootstrap} within {timeout.TotalSeconds:0} s ({ex.Error.Reason}); is the cluster running (broker dev-kafka) and the address right?", ex);
-        }
-        return metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError)
-            .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
-    }
+    public static Dictionary<string, int> Partitions(IAdminClient admin, string bootstrap, TimeSpan timeout) => KafkaClients.TopicPartitions(admin, bootstrap, timeout);
 
     /// <summary>An admin client; librdkafka's log lines go to <paramref name="logger"/>.</summary>
     public static IAdminClient Admin(KafkaSettings kafka, ILogger? logger) =>

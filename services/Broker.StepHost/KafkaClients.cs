@@ -134,16 +134,7 @@ public static class KafkaClients
         // Keep librdkafka from logging every refused connection while we wait.
         config.Set("log_level", "0");
         using var admin = Build(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build(), "client");
-        Metadata metadata;
-        try
-        {
-            metadata = admin.GetMetadata(timeout);
-        }
-        catch (KafkaException ex)
-        {
-            throw new StepHostConfigurationException(
-                $"cannot reach Kafka at {bootstrap} within {timeout.TotalSeconds:0} s ({ex.Error.Reason}); is the cluster running (broker dev-kafka) and the address right?", ex);
-        }
+        var metadata = Reach(admin, bootstrap, timeout);
         if (metadata.Brokers.Count == 0)
             throw new StepHostConfigurationException($"Kafka at {bootstrap} answered with no brokers");
         var present = PartitionCounts(metadata);
@@ -153,6 +144,25 @@ public static class KafkaClients
                 $"topic{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} not found at {bootstrap}; create {(missing.Count > 1 ? "them" : "it")} (broker dev-kafka creates Broker's topology)");
         return present;
     }
+
+    /// <summary>The cluster's metadata (every topic), or one line saying it cannot be reached at <paramref name="bootstrap"/>.</summary>
+    /// <exception cref="StepHostConfigurationException">The cluster did not answer within <paramref name="timeout"/>.</exception>
+    public static Metadata Reach(IAdminClient admin, string bootstrap, TimeSpan timeout)
+    {
+        try
+        {
+            return admin.GetMetadata(timeout);
+        }
+        catch (KafkaException ex)
+        {
+            throw new StepHostConfigurationException(
+                $"cannot reach Kafka at {bootstrap} within {timeout.TotalSeconds:0} s ({ex.Error.Reason}); is the cluster running (broker dev-kafka) and the address right?", ex);
+        }
+    }
+
+    /// <summary>The topics present with their partition counts (<see cref="Reach"/>).</summary>
+    /// <exception cref="StepHostConfigurationException">The cluster cannot be reached.</exception>
+    public static Dictionary<string, int> TopicPartitions(IAdminClient admin, string bootstrap, TimeSpan timeout) => PartitionCounts(Reach(admin, bootstrap, timeout));
 
     /// <summary>
     /// Makes sure <paramref name="topic"/> exists: its partition count when it does, else creates it with
