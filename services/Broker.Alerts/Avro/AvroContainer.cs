@@ -455,11 +455,11 @@ public sealed class AvroContainerWriter : IDisposable
         ReadOnlySpan<byte> payload = data;
         if (Codec == "deflate")
         {
-            // Room for the block as it is plus deflate's worst-case overhead (5 bytes per 16 KiB stored block):
-            // incompressible data never makes the stream grow.
+            // Room for the block plus an eighth: the fastest level codes incompressible bytes (the gzipped cutouts)
+            // with fixed Huffman codes, up to 9 bits a byte, so the stream does not grow while it writes.
             var ms = _deflated ??= new MemoryStream();
             ms.SetLength(0);
-            int bound = data.Length + data.Length / 16384 * 5 + 64;
+            int bound = (int)Math.Min(Array.MaxLength, data.Length + (long)data.Length / 8 + 1024);
             if (ms.Capacity < bound) ms.Capacity = bound;
             using (var deflate = new DeflateStream(ms, CompressionLevel.Fastest, leaveOpen: true)) deflate.Write(data);
             payload = ms.GetBuffer().AsSpan(0, (int)ms.Length);
