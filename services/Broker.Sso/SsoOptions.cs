@@ -85,6 +85,13 @@ public sealed class SsoOptions : IStageOptions
     /// </summary>
     public double NBodyGrowthArcsecPerDay { get; set; } = 0.005;
 
+    /// <summary>
+    /// A folder where the N-body refinement keeps the planets' daily positions (<see cref="PlanetPositions.Cached"/>),
+    /// so that a restarted or second instance reads them instead of evaluating VSOP87 again (seconds of CPU per
+    /// process for orbits two years from their epoch); empty: kept in memory only. The same positions either way.
+    /// </summary>
+    public string PlanetCacheFolder { get; set; } = "";
+
     /// <summary>An earlier detection of the alert's object within this many arcseconds says it is not a mover.</summary>
     public double MoverHistoryRadiusArcsec { get; set; } = 2;
 

@@ -33,6 +33,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
     private SolarSystemCatalog? _catalog;
     private readonly Dictionary<int, NBodyMotion> _integrated = [];
     private (string Code, double MjdTai, ObserverState Observer, (double X, double Y, double Z) Site)? _lastObserver;
+    private NBodyOptions? _nBodyOptions;
 
     /// <summary>The step's name in headers, dead letters and metrics.</summary>
     public const string StepName = "sso";
@@ -172,7 +173,7 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         if (SsoOrbitFiles.FromAlert(alert) is { } own)
         {
             // The survey's own orbit for the object: refined like any other candidate.
-            IHeliocentricMotion motion = _options.NBody ? new NBodyMotion(own.Elements) : new TwoBodyMotion(own.Elements);
+            IHeliocentricMotion motion = _options.NBody ? new NBodyMotion(own.Elements, NBodyOptions()) : new TwoBodyMotion(own.Elements);
             Consider(alert, own, SolarSystemCatalog.ClassOf(own.Elements), motion, _options.NBody, observer, final, ref best);
         }
         return best;
@@ -343,10 +344,15 @@ public sealed class SsoStep : IStep<Alert, Alert>, IStepStartup
         if (!_options.NBody) return new TwoBodyMotion(state);
         if (_integrated.TryGetValue(orbit, out var known)) return known;
         if (_integrated.Count >= MaxIntegrations) _integrated.Clear();
-        var motion = new NBodyMotion(state);
+        var motion = new NBodyMotion(state, NBodyOptions());
         _integrated[orbit] = motion;
         return motion;
     }
+
+    /// <summary>The integrations' settings: the defaults, with the planets' positions kept in <see cref="SsoOptions.PlanetCacheFolder"/> when it is set.</summary>
+    private NBodyOptions NBodyOptions() => _nBodyOptions ??= string.IsNullOrWhiteSpace(_options.PlanetCacheFolder)
+        ? new NBodyOptions()
+        : new NBodyOptions(Planets: PlanetPositions.Cached(_options.PlanetCacheFolder));
 
     /// <summary>How many nightly indexes are kept per observatory.</summary>
     private const int KeptIndexes = 2;

@@ -343,6 +343,9 @@ public sealed class AvroContainerWriter : IDisposable
     private readonly byte[] _sync;
     private readonly int _blockBytes;
     private AvroWriter? _block;
+    // The deflate codec's output, kept between blocks: a fresh MemoryStream grows by doubling and ToArray copies it
+    // once more, which for megabyte blocks of already-gzipped cutouts cost as much as the compression.
+    private MemoryStream? _deflated;
     private long _count;
 
     /// <summary>Writes the header and prepares to append records.</summary>
@@ -449,21 +452,26 @@ public sealed class AvroContainerWriter : IDisposable
     {
         if (_count == 0 || _block is null) return;
         ReadOnlySpan<byte> data = _block.WrittenSpan;
-        byte[]? compressed = null;
+        ReadOnlySpan<byte> payload = data;
         if (Codec == "deflate")
         {
-            using var ms = new MemoryStream();
+            // Room for the block plus an eighth: the fastest level codes incompressible bytes (the gzipped cutouts)
+            // with fixed Huffman codes, up to 9 bits a byte, so the stream does not grow while it writes.
+            var ms = _deflated ??= new MemoryStream();
+            ms.SetLength(0);
+            int bound = (int)Math.Min(Array.MaxLength, data.Length + (long)data.Length / 8 + 1024);
+            if (ms.Capacity < bound) ms.Capacity = bound;
             using (var deflate = new DeflateStream(ms, CompressionLevel.Fastest, leaveOpen: true)) deflate.Write(data);
-            compressed = ms.ToArray();
+            payload = ms.GetBuffer().AsSpan(0, (int)ms.Length);
         }
         else if (Codec == "snappy")
         {
             var body = IronSnappy.Snappy.Encode(data);
-            compressed = new byte[body.Length + 4];
+            var compressed = new byte[body.Length + 4];
             body.CopyTo(compressed, 0);
             BinaryPrimitives.WriteUInt32BigEndian(compressed.AsSpan(body.Length), Crc32.Compute(data));
+            payload = compressed;
         }
-        ReadOnlySpan<byte> payload = compressed ?? data;
         _frame.Reset();
         _frame.WriteLong(_count);
         _frame.WriteLong(payload.Length);
@@ -479,6 +487,7 @@ public sealed class AvroContainerWriter : IDisposable
     {
         Flush();
         _output.Flush();
+        _deflated?.Dispose();
         if (!_leaveOpen) _output.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Broker.Cli.Commands;
 using Broker.Sky.Orbits;
 
 namespace Broker.Cli.Pipeline;
@@ -10,12 +11,24 @@ namespace Broker.Cli.Pipeline;
 /// <remarks>
 /// Without either the stage still runs (an empty orbit list is a warning, not an error: docs/sso.md): it reports the
 /// surveys' own associations, uses the orbits Rubin alerts carry and flags candidate new movers. The run says so
-/// in one line.
+/// in one line. With kstars' orbits the run also keeps the planets' positions of the N-body refinement in
+/// <see cref="PlanetCacheFolder"/> (unless <c>--set Sso:PlanetCacheFolder=</c> says otherwise), as it keeps its catalogues.
 /// </remarks>
 internal static class ChainOrbits
 {
     /// <summary>The key prefix of the solar-system stage's orbit entries.</summary>
     public const string OrbitKeyPrefix = "Sso:Orbits:";
+
+    /// <summary>The solar-system stage's planet cache setting (<c>SsoOptions.PlanetCacheFolder</c>).</summary>
+    public const string PlanetCacheKey = "Sso:PlanetCacheFolder";
+
+    /// <summary>
+    /// Where an in-process run keeps the N-body refinement's planet positions: <c>$BROKER_ROOT/.cache/planets</c>
+    /// (git-ignored, beside the demo catalogues), or <c>broker-planets</c> under the system's temp folder outside a repository.
+    /// </summary>
+    public static string PlanetCacheFolder => RepositoryPaths.Root is { } root
+        ? Path.Combine(root, ".cache", "planets")
+        : Path.Combine(Path.GetTempPath(), "broker-planets");
 
     /// <summary>
     /// <paramref name="settings"/> with kstars-data's orbit file added when it names none and the file exists
@@ -35,6 +48,7 @@ internal static class ChainOrbits
         }
         settings[OrbitKeyPrefix + "0:Path"] = kstarsPath;
         settings[OrbitKeyPrefix + "0:Format"] = "sbdb-json";
+        settings.TryAdd(PlanetCacheKey, PlanetCacheFolder);
         if (!simulated) return;
         foreach (string key in new[] { "Sso:NBody", "Sso:DistantGrowthArcsecPerDay", "Sso:NearEarthGrowthArcsecPerDay", "Sso:CometaryGrowthArcsecPerDay" })
             settings.TryAdd(key, key == "Sso:NBody" ? "false" : "0");

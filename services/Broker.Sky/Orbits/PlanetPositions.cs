@@ -10,6 +10,15 @@ namespace Broker.Sky.Orbits;
 /// below VSOP87's own accuracy. With liberfa, the Moon too (ERFA <c>eraMoon98</c> added to the Earth; its 13°/day
 /// interpolates to 2e-11 au on the same grid). Thread-safe.
 /// </summary>
+/// <remarks>
+/// A block costs some 2 million cosines, and an integration from an orbit's epoch to tonight touches every block in
+/// between (kstars' orbits are 890 days old: 15 blocks, seconds of CPU per process). Positions made with a cache
+/// folder (<see cref="Cached"/>) keep each block there as a file of its 64 × 27 doubles, named by the series'
+/// <see cref="Vsop87.Fingerprint"/>, whether the Moon is in, and the layout's version, so that the next process (a
+/// restarted or second instance of a service, the next <c>broker run</c>) reads the block instead of computing it: the
+/// same doubles, so the same positions bit for bit. A file that cannot be read or has the wrong length is computed
+/// again and rewritten; a folder that cannot be written only costs the computation.
+/// </remarks>
 public sealed class PlanetPositions
 {
     private const int BlockDays = 64;
@@ -22,11 +31,41 @@ public sealed class PlanetPositions
     // The Lagrange denominators for unit-spaced nodes -3..4: Π_{m≠j} (j - m).
     private static readonly double[] Denominators = BuildDenominators();
 
+    // Bumped when a block file's layout or content changes.
+    private const int CacheLayout = 1;
+
+    private static readonly ConcurrentDictionary<string, PlanetPositions> CachedPositions = new(StringComparer.Ordinal);
+
     private readonly Vsop87 series;
     private readonly ConcurrentDictionary<long, double[]> blocks = new();
+    private readonly string? cacheFolder;
+    private readonly string cacheName = "";
 
     /// <summary>Positions from a VSOP87 series.</summary>
-    public PlanetPositions(Vsop87 series) => this.series = series ?? throw new ArgumentNullException(nameof(series));
+    public PlanetPositions(Vsop87 series) : this(series, null)
+    {
+    }
+
+    /// <summary>Positions from a VSOP87 series whose daily blocks are kept in <paramref name="cacheFolder"/> (see the remarks); null: in memory only.</summary>
+    public PlanetPositions(Vsop87 series, string? cacheFolder)
+    {
+        this.series = series ?? throw new ArgumentNullException(nameof(series));
+        if (cacheFolder is null) return;
+        if (string.IsNullOrWhiteSpace(cacheFolder)) throw new ArgumentException("the cache folder is empty", nameof(cacheFolder));
+        this.cacheFolder = Path.GetFullPath(cacheFolder);
+        cacheName = FormattableString.Invariant($"planets-v{CacheLayout}-{(HasMoon ? "moon" : "nomoon")}-{(BitConverter.IsLittleEndian ? "le" : "be")}-{series.Fingerprint[..16]}");
+    }
+
+    /// <summary>
+    /// The positions from <see cref="Vsop87.Default"/> with their blocks kept in <paramref name="cacheFolder"/>, one
+    /// instance per folder for the process (every integration shares its blocks in memory too).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">kstars-data is not installed.</exception>
+    public static PlanetPositions Cached(string cacheFolder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheFolder);
+        return CachedPositions.GetOrAdd(Path.GetFullPath(cacheFolder), folder => new PlanetPositions(Vsop87.Default, folder));
+    }
 
     /// <summary>Positions from <see cref="Vsop87.Default"/> (kstars-data), shared by every integration in the process.</summary>
     public static PlanetPositions Default => DefaultPositions.Value;
@@ -82,6 +121,51 @@ public sealed class PlanetPositions
     }
 
     private double[] Compute(long block)
+    {
+        if (cacheFolder is null) return ComputeBlock(block);
+        string path = Path.Combine(cacheFolder, FormattableString.Invariant($"{cacheName}-{block}.bin"));
+        if (ReadBlock(path) is { } kept) return kept;
+        var values = ComputeBlock(block);
+        WriteBlock(path, values);
+        return values;
+    }
+
+    private static double[]? ReadBlock(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length != (long)BlockDays * Values * sizeof(double)) return null;
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length != BlockDays * Values * sizeof(double)) return null;
+            var values = new double[BlockDays * Values];
+            bytes.AsSpan().CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            foreach (double v in values) if (!double.IsFinite(v)) return null;
+            return values;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteBlock(string path, double[] values)
+    {
+        // Written beside the final name and renamed over it: a reader sees a whole block or none.
+        string temporary = FormattableString.Invariant($"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(temporary, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temporary); } catch (Exception f) when (f is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    private double[] ComputeBlock(long block)
     {
         var values = new double[BlockDays * Values];
         Span<double> pv = stackalloc double[6];

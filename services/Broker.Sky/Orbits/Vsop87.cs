@@ -44,7 +44,36 @@ public sealed class Vsop87
     // terms[planet][coordinate L/B/R][power] = flat (A, B, C) triples.
     private readonly double[][][][] terms;
 
-    private Vsop87(double[][][][] terms) => this.terms = terms;
+    private Vsop87(double[][][][] terms)
+    {
+        this.terms = terms;
+        Fingerprint = FingerprintOf(terms);
+    }
+
+    /// <summary>
+    /// SHA-256 (hex) of every coefficient, in order: two loads of the same series have the same fingerprint, and a
+    /// changed file a different one (it names <see cref="PlanetPositions"/>' cached tables).
+    /// </summary>
+    public string Fingerprint { get; }
+
+    private static string FingerprintOf(double[][][][] terms)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> count = stackalloc byte[4];
+        foreach (var planet in terms)
+            foreach (var coordinate in planet)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(count, coordinate.Length);
+                hash.AppendData(count);
+                foreach (var series in coordinate)
+                {
+                    System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(count, series.Length);
+                    hash.AppendData(count);
+                    hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(series.AsSpan()));
+                }
+            }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
 
     /// <summary>The series from <see cref="DefaultFolder"/>, loaded once.</summary>
     /// <exception cref="FileNotFoundException">kstars-data is not installed.</exception>
