@@ -173,14 +173,15 @@ public sealed class FilterStep : IStep<Alert, FilterPublication>, IRoutingStep, 
             }
             int forward = _forwardAll ? 1 : 0;
             var routes = new Routed<FilterPublication>[_publish.Count + forward];
-            var passed = alert;
+            var matches = new FilterMatch[_publish.Count];
             for (int k = 0; k < _publish.Count; k++)
             {
                 var f = _publish[k];
                 routes[forward + k] = Destination.To(f.Topic, new FilterPublication(FilterOutput.AlertFor(f, alert), f));
-                passed = passed.WithFilter(new FilterMatch(f.Name, f.Version));
+                matches[k] = new FilterMatch(f.Name, f.Version);
             }
-            if (_forwardAll) routes[0] = Destination.To(Destination.Default, new FilterPublication(passed, null));
+            // One copy with every filter passed, rather than one copy per filter (Alert.WithFilter).
+            if (_forwardAll) routes[0] = Destination.To(Destination.Default, new FilterPublication(alert with { Filters = [.. alert.Filters, .. matches] }, null));
             results[i] = StepResult<FilterPublication>.Route(routes);
         }
         return ValueTask.FromResult<IReadOnlyList<StepResult<FilterPublication>>>(results);
